@@ -1,0 +1,247 @@
+import { hostname } from 'node:os';
+
+/** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
+export interface AppConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  /** null only outside production: the zero-setup launcher supplies an embedded database. */
+  databaseUrl: string | null;
+  databasePoolMax: number;
+  replicaId: string;
+  graph: {
+    mode: 'live' | 'simulator';
+    baseUrl: string;
+    tenantId: string | null;
+    clientId: string | null;
+    clientSecret: string | null;
+    certificatePath: string | null;
+    federatedTokenFile: string | null;
+    authorityHost: string | null;
+    useManagedIdentity: boolean;
+    timeoutMs: number;
+    /** Time budget of one guarded decision's Graph work, retries included. */
+    budgetMs: number;
+  };
+  auth: {
+    issuer: string | null;
+    audience: string | null;
+    jwksUri: string | null;
+    clockToleranceSeconds: number;
+  };
+  guard: {
+    rateLimitPerJob: number;
+    rateLimitWindowSeconds: number;
+    startCooldownSeconds: number;
+    /** Lease of the single-flight lock; longer than the Graph budget. */
+    leaseSeconds: number;
+  };
+  recovery: {
+    enabled: boolean;
+    intervalSeconds: number;
+    maxAttempts: number;
+    needsPersonReasons: string[];
+    backoffSeconds: number[];
+  };
+  requireGrants: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsToken: string | null;
+  auditRetentionDays: number | null;
+  shutdownTimeoutSeconds: number;
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(key: string): string | undefined {
+    const v = this.env[key];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  private shown(key: string, value: string): string {
+    return SECRET_KEYS.has(key) ? '(hidden)' : JSON.stringify(value);
+  }
+
+  str(key: string): string | null {
+    return this.raw(key) ?? null;
+  }
+
+  int(key: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER, what = 'a positive integer'): number {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      this.problems.push(`${key} must be ${what}, got ${this.shown(key, v)}`);
+      return def;
+    }
+    return Number(v);
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    if (/^(true|1|yes)$/i.test(v)) {
+      return true;
+    }
+    if (/^(false|0|no)$/i.test(v)) {
+      return false;
+    }
+    this.problems.push(`${key} must be true or false, got ${this.shown(key, v)}`);
+    return def;
+  }
+
+  url(key: string, def: string | null, protocols = ['http:', 'https:']): string | null {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) {
+        throw new Error('protocol');
+      }
+      return v.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${key} must be a URL (${protocols.join(' or ')}), got ${this.shown(key, v)}`);
+      return def;
+    }
+  }
+
+  oneOf<T extends string>(key: string, values: readonly T[], def: T): T {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    if (!(values as readonly string[]).includes(v)) {
+      this.problems.push(`${key} must be one of ${values.join(', ')}, got ${this.shown(key, v)}`);
+      return def;
+    }
+    return v as T;
+  }
+
+  list(key: string, def: string[]): string[] {
+    const v = this.raw(key);
+    return v === undefined
+      ? def
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+  }
+}
+
+/** Builds and validates the configuration; throws ConfigError with one line per problem. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const r = new Reader(env);
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = r.url('DATABASE_URL', null, ['postgres:', 'postgresql:']);
+  const graphBaseUrl = r.url('GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0') ?? 'https://graph.microsoft.com/v1.0';
+  const graphMode = r.oneOf('GRAPH_MODE', ['live', 'simulator'] as const, 'live');
+  const timeoutMs = r.int('GRAPH_TIMEOUT_MS', 10_000, 100, 120_000, 'an integer between 100 and 120000');
+  const budgetMs = r.int('GRAPH_BUDGET_MS', 15_000, 100, 300_000, 'an integer between 100 and 300000');
+  const config: AppConfig = {
+    production,
+    port: r.int('PORT', 3000, 0, 65535, 'a port number (0-65535)'),
+    host: r.str('HOST') ?? '0.0.0.0',
+    databaseUrl,
+    databasePoolMax: r.int('DATABASE_POOL_MAX', 10, 1, 1000),
+    replicaId: r.str('REPLICA_ID') ?? `${hostname()}:${process.pid}`,
+    graph: {
+      mode: graphMode,
+      baseUrl: graphBaseUrl,
+      tenantId: r.str('AZURE_TENANT_ID'),
+      clientId: r.str('AZURE_CLIENT_ID'),
+      clientSecret: r.str('AZURE_CLIENT_SECRET'),
+      certificatePath: r.str('AZURE_CLIENT_CERTIFICATE_PATH'),
+      federatedTokenFile: r.str('AZURE_FEDERATED_TOKEN_FILE'),
+      authorityHost: r.url('AZURE_AUTHORITY_HOST', null),
+      useManagedIdentity: r.bool('AZURE_USE_MANAGED_IDENTITY', false),
+      timeoutMs,
+      budgetMs,
+    },
+    auth: {
+      issuer: r.str('AUTH_ISSUER'),
+      audience: r.str('AUTH_AUDIENCE'),
+      jwksUri: r.url('AUTH_JWKS_URI', null),
+      clockToleranceSeconds: r.int('AUTH_CLOCK_TOLERANCE_SECONDS', 60, 0, 600, 'an integer between 0 and 600'),
+    },
+    guard: {
+      rateLimitPerJob: r.int('RATE_LIMIT_PER_JOB', 5, 1),
+      rateLimitWindowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 300, 1),
+      startCooldownSeconds: r.int('START_COOLDOWN_SECONDS', 600, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'),
+      leaseSeconds: Math.ceil(budgetMs / 1000) * 2 + 5,
+    },
+    recovery: {
+      enabled: r.bool('RECOVERY_ENABLED', true),
+      intervalSeconds: r.int('RECOVERY_INTERVAL_SECONDS', 300, 1),
+      maxAttempts: r.int('RECOVERY_MAX_ATTEMPTS', 6, 1),
+      needsPersonReasons: r.list('RECOVERY_NEEDS_PERSON_REASONS', ['TooManyDeletes', 'QuarantinedOnDemand']),
+      backoffSeconds: [300, 900, 3600, 14400],
+    },
+    requireGrants: r.bool('REQUIRE_GRANTS', false),
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    metricsToken: r.str('METRICS_TOKEN'),
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS?.trim() ? r.int('AUDIT_RETENTION_DAYS', 0, 1) : null,
+    shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600, 'an integer between 1 and 3600'),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 16_384, 256, 10_485_760, 'an integer between 256 and 10485760'),
+    corsOrigins: r.list('CORS_ORIGINS', []),
+  };
+
+  const p = r.problems;
+  const g = config.graph;
+  const hasGraphCredential =
+    g.useManagedIdentity ||
+    (g.tenantId !== null && g.clientId !== null && (g.clientSecret ?? g.certificatePath ?? g.federatedTokenFile) !== null);
+  if (g.clientSecret !== null && g.certificatePath !== null) {
+    p.push('AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are exclusive; set one');
+  }
+  if (production) {
+    if (databaseUrl === null) {
+      p.push('DATABASE_URL is required in production (NODE_ENV=production)');
+    }
+    if (g.mode === 'simulator') {
+      p.push('GRAPH_MODE=simulator is not allowed in production (NODE_ENV=production)');
+    }
+    if (!hasGraphCredential) {
+      p.push(
+        'Graph credentials are required in production: AZURE_TENANT_ID, AZURE_CLIENT_ID and one of AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE (or AZURE_USE_MANAGED_IDENTITY=true)',
+      );
+    }
+    for (const key of ['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const) {
+      if (r.str(key) === null) {
+        p.push(`${key} is required in production (NODE_ENV=production)`);
+      }
+    }
+  } else if (config.auth.issuer === null || config.auth.audience === null) {
+    if (config.auth.issuer !== null || config.auth.audience !== null || config.auth.jwksUri !== null) {
+      p.push('AUTH_ISSUER and AUTH_AUDIENCE must be set together');
+    }
+  }
+  if (p.length > 0) {
+    throw new ConfigError(p);
+  }
+  return config;
+}
+
+/** True when the caller configured who may call us; otherwise only the development launcher may supply it. */
+export function hasAuthConfig(config: AppConfig): boolean {
+  return config.auth.issuer !== null && config.auth.audience !== null;
+}

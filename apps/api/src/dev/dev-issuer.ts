@@ -1,0 +1,111 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { SignJWT, exportJWK, generateKeyPair, type JWK, type CryptoKey } from 'jose';
+
+/**
+ * A development token issuer: an RSA key generated at start, its JWKS and OpenID configuration served on
+ * loopback, and tokens shaped like Entra ID v2 access tokens. Used by `npm start` (only when no AUTH_* is
+ * configured) and by the tests, so both exercise the same verification path as production.
+ */
+export interface DevTokenClaims {
+  oid?: string;
+  roles?: string[];
+  name?: string;
+  /** Delegated token (user) when set. */
+  scp?: string;
+  /** Seconds from now. Negative for an expired token. */
+  expiresIn?: number;
+  notBefore?: number;
+  issuer?: string;
+  audience?: string;
+  kid?: string;
+  extra?: Record<string, unknown>;
+}
+
+export interface DevIssuer {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  sign(claims?: DevTokenClaims): Promise<string>;
+  /** Adds a second key to the JWKS (key rotation) and returns its kid. */
+  rotate(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const DEV_TENANT_ID = '00000000-0000-4000-8000-00000000d0e0';
+export const DEV_AUDIENCE = 'api://sync-job-guard';
+export const ALL_ROLES = ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'];
+
+interface Key {
+  kid: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
+
+async function newKey(): Promise<Key> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = randomUUID();
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+  return { kid, privateKey, jwk };
+}
+
+export async function startDevIssuer(opts: { port?: number; audience?: string } = {}): Promise<DevIssuer> {
+  const keys: Key[] = [await newKey()];
+  let origin = '';
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    const send = (body: unknown) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (path === `/${DEV_TENANT_ID}/v2.0/.well-known/openid-configuration`) {
+      send({ issuer: `${origin}/${DEV_TENANT_ID}/v2.0`, jwks_uri: `${origin}/${DEV_TENANT_ID}/discovery/v2.0/keys` });
+    } else if (path === `/${DEV_TENANT_ID}/discovery/v2.0/keys`) {
+      send({ keys: keys.map((k) => k.jwk) });
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${origin}/${DEV_TENANT_ID}/v2.0`;
+  const audience = opts.audience ?? DEV_AUDIENCE;
+  return {
+    issuer,
+    audience,
+    jwksUri: `${origin}/${DEV_TENANT_ID}/discovery/v2.0/keys`,
+    async sign(claims: DevTokenClaims = {}) {
+      const key = claims.kid ? keys.find((k) => k.kid === claims.kid) : keys[keys.length - 1];
+      const signing = key ?? keys[0];
+      if (!signing) {
+        throw new Error('no signing key');
+      }
+      const now = Math.floor(Date.now() / 1000);
+      const payload: Record<string, unknown> = {
+        oid: claims.oid ?? '11111111-1111-4111-8111-111111111111',
+        tid: DEV_TENANT_ID,
+        roles: claims.roles ?? ALL_ROLES,
+        ...(claims.name !== undefined ? { name: claims.name } : { azp: 'sync-job-guard-dev' }),
+        ...(claims.scp !== undefined ? { scp: claims.scp } : {}),
+        ...claims.extra,
+      };
+      const jwt = new SignJWT(payload)
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: claims.kid ?? signing.kid })
+        .setIssuer(claims.issuer ?? issuer)
+        .setAudience(claims.audience ?? audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + (claims.expiresIn ?? 3600));
+      if (claims.notBefore !== undefined) {
+        jwt.setNotBefore(now + claims.notBefore);
+      }
+      return jwt.sign(signing.privateKey);
+    },
+    async rotate() {
+      const key = await newKey();
+      keys.push(key);
+      return key.kid;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

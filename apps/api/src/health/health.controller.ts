@@ -1,0 +1,47 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthRepository } from '@app/persistence';
+import { Public } from '../auth/auth.guard';
+import { Lifecycle } from './lifecycle';
+
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly repo: HealthRepository,
+    private readonly lifecycle: Lifecycle,
+  ) {}
+
+  /** The process answers. */
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Ready to take traffic: not shutting down, database reachable, every committed migration applied. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      async () => {
+        const session = this.indicators.check('lifecycle');
+        return this.lifecycle.shuttingDown ? session.down({ message: 'shutting down' }) : session.up();
+      },
+      async () => {
+        const session = this.indicators.check('database');
+        try {
+          const pending = await Promise.race([
+            this.repo.pendingMigrations(),
+            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000).unref()),
+          ]);
+          return pending.length === 0 ? session.up() : session.down({ message: `migrations not applied: ${pending.join(', ')}` });
+        } catch (error) {
+          return session.down({ message: `database unreachable: ${error instanceof Error ? error.message : String(error)}` });
+        }
+      },
+    ]);
+  }
+}

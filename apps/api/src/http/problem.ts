@@ -1,0 +1,23 @@
+import type { Request, Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+
+/** The one error shape of every response that is not an Attempt. */
+export interface Problem {
+  statusCode: number;
+  error: string;
+  message: string;
+  requestId: string | null;
+}
+
+export function requestIdOf(req: Request): string | null {
+  const id = (req as Request & { id?: unknown }).id;
+  return typeof id === 'string' ? id : null;
+}
+
+export function sendProblem(req: Request, res: Response, statusCode: number, message: string): void {
+  const body: Problem = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId: requestIdOf(req) };
+  if (statusCode === 401) {
+    res.setHeader('WWW-Authenticate', 'Bearer');
+  }
+  res.status(statusCode).json(body);
+}

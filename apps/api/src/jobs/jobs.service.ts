@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { sanitizeForAudit } from '@app/common';
+import { GuardRepository } from '@app/persistence';
+import { APP_CONFIG } from '../config/config.module';
+import type { AppConfig } from '../config/app-config';
+import { type Caller, Role, hasRole } from '../auth/roles';
+import { MetricsService } from '../metrics/metrics.service';
+import { ATTEMPTS } from '../metrics/metric-names';
+import { AuditUnavailableError } from './guard.errors';
+import { type GuardDecision, GuardService } from './guard.service';
+import { idProblem, parseStartBody } from './start-request';
+
+export interface StartCall {
+  servicePrincipalId: string;
+  jobId: string;
+  body: unknown;
+  caller: Caller;
+  requestId: string | null;
+}
+
+/** The start endpoint's checks before the guard: role, ids, body (each refusal is an attempt row). */
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly guard: GuardService,
+    private readonly repo: GuardRepository,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async start(call: StartCall): Promise<GuardDecision> {
+    const parsed = parseStartBody(call.body);
+    const reason = parsed.ok ? parsed.value.reason : null;
+    if (!hasRole(call.caller, Role.Start)) {
+      return this.refuse(call, 'denied', `Caller lacks the ${Role.Start} role`, reason);
+    }
+    const idError = idProblem(call.servicePrincipalId, call.jobId);
+    if (idError) {
+      return this.refuse(call, 'rejected', idError, reason);
+    }
+    if (!parsed.ok) {
+      return this.refuse(call, 'rejected', parsed.message, null);
+    }
+    return this.guard.decide({
+      servicePrincipalId: call.servicePrincipalId.toLowerCase(),
+      jobId: call.jobId,
+      trigger: 'api',
+      actor: call.caller.actor,
+      reason: parsed.value.reason,
+      dryRun: parsed.value.dryRun,
+      requestId: call.requestId,
+    });
+  }
+
+  private async refuse(call: StartCall, outcome: 'denied' | 'rejected', message: string, reason: string | null): Promise<GuardDecision> {
+    try {
+      const attempt = await this.repo.recordFinal({
+        attemptId: randomUUID(),
+        servicePrincipalId: sanitizeForAudit(call.servicePrincipalId),
+        jobId: sanitizeForAudit(call.jobId),
+        trigger: 'api',
+        actor: call.caller.actor,
+        reason: reason === null ? null : sanitizeForAudit(reason, 500),
+        dryRun: false,
+        requestId: call.requestId,
+        replicaId: this.config.replicaId,
+        outcome,
+        observedStatus: null,
+        message,
+        retryAfterSeconds: null,
+      });
+      this.metrics.counter(ATTEMPTS).inc({ outcome, trigger: 'api' });
+      return { attempt, upstreamStatus: null, job: null };
+    } catch (error) {
+      throw new AuditUnavailableError('The audit store is unavailable; try again later', error);
+    }
+  }
+}

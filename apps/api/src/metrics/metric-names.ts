@@ -1,0 +1,21 @@
+/** Every metric family the service exposes, in one place. */
+export const ATTEMPTS = 'sjg_attempts_total';
+export const GUARD_DURATION = 'sjg_guard_duration_seconds';
+export const GRAPH_REQUESTS = 'sjg_graph_requests_total';
+export const GRAPH_DURATION = 'sjg_graph_request_duration_seconds';
+export const GRAPH_THROTTLED = 'sjg_graph_throttled_total';
+export const GRAPH_TOKENS = 'sjg_graph_token_acquisitions_total';
+export const RECOVERY_SWEEPS = 'sjg_recovery_sweeps_total';
+export const RECOVERY_NEEDS_ATTENTION = 'sjg_recovery_jobs_needing_attention';
+export const AUTH_FAILURES = 'sjg_auth_failures_total';
+export const DB_POOL = 'sjg_db_pool_connections';
+
+export type CounterName =
+  | typeof ATTEMPTS
+  | typeof GRAPH_REQUESTS
+  | typeof GRAPH_THROTTLED
+  | typeof GRAPH_TOKENS
+  | typeof RECOVERY_SWEEPS
+  | typeof AUTH_FAILURES;
+export type HistogramName = typeof GUARD_DURATION | typeof GRAPH_DURATION;
+export type GaugeName = typeof RECOVERY_NEEDS_ATTENTION | typeof DB_POOL;

@@ -1,0 +1,64 @@
+/** Vocabulary shared by the API, the guard, the recovery and the persistence layer (DESIGN section 2). */
+
+export const OBSERVED_STATUSES = ['notConfigured', 'notRun', 'active', 'paused', 'quarantine', 'unknown'] as const;
+export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
+
+export const OUTCOMES = [
+  'started',
+  'skipped',
+  'dry_run',
+  'rate_limited',
+  'not_found',
+  'denied',
+  'forbidden',
+  'rejected',
+  'upstream_error',
+  'unknown',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const TRIGGERS = ['api', 'recovery'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const ACTOR_TYPES = ['user', 'app', 'scheduler'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+export interface Actor {
+  type: ActorType;
+  id: string;
+  name: string | null;
+}
+
+/** The Attempt as the API returns it. */
+export interface AttemptView {
+  attemptId: string;
+  createdAt: string;
+  finishedAt: string | null;
+  servicePrincipalId: string;
+  jobId: string;
+  trigger: Trigger;
+  actor: Actor;
+  outcome: Outcome | 'pending';
+  observedStatus: ObservedStatus | null;
+  quarantineReason: string | null;
+  reason: string | null;
+  dryRun: boolean;
+  message: string | null;
+  retryAfterSeconds: number | null;
+  graphRequestIds: string[];
+  durationMs: number | null;
+}
+
+export const RECOVERY_STATES = ['ok', 'recovering', 'backing_off', 'needs_attention'] as const;
+export type RecoveryState = (typeof RECOVERY_STATES)[number];
+
+/** Time source, injected so tests can move it. */
+export abstract class Clock {
+  abstract now(): Date;
+}
+
+export class SystemClock extends Clock {
+  now(): Date {
+    return new Date();
+  }
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { jobKey } from '@app/common';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { PrismaService } from './prisma.service';
+import { type ClaimInput, GuardRepository } from './guard.repository';
+
+const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
+
+describe('GuardRepository (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+  let repo: GuardRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = new PrismaService({ connectionString: db.url, poolMax: 20 });
+    repo = new GuardRepository(prisma);
+  });
+
+  afterAll(async () => {
+    await prisma.$disconnect();
+    await db.drop();
+  });
+
+  function claimInput(jobId: string, over: Partial<ClaimInput> = {}): ClaimInput {
+    return {
+      attemptId: randomUUID(),
+      jobKey: jobKey(SP, jobId),
+      servicePrincipalId: SP,
+      jobId,
+      trigger: 'api',
+      actor: { type: 'user', id: 'user-1', name: 'Ada' },
+      reason: 'test',
+      dryRun: false,
+      requestId: 'req-1',
+      replicaId: 'replica-a',
+      limit: 3,
+      windowSeconds: 300,
+      leaseSeconds: 30,
+      cooldownSeconds: 600,
+      grantPrincipalId: 'user-1',
+      requireGrants: false,
+      ...over,
+    };
+  }
+
+  async function finalise(attemptId: string, jobId: string, cooldownSeconds: number | null) {
+    return repo.finalise({
+      attemptId,
+      jobKey: jobKey(SP, jobId),
+      outcome: cooldownSeconds === null ? 'skipped' : 'started',
+      observedStatus: 'paused',
+      quarantineReason: null,
+      message: 'done',
+      retryAfterSeconds: null,
+      graphRequestIds: ['g-1'],
+      durationMs: 12,
+      cooldownSeconds,
+    });
+  }
+
+  it('claims, refuses a concurrent claim while the lease is held, and releases on finalise', async () => {
+    const first = claimInput('job.lease');
+    const a = await repo.claim(first);
+    expect(a.claimed).toBe(true);
+    expect(a.attempt.outcome).toBe('pending');
+
+    const b = await repo.claim(claimInput('job.lease'));
+    expect(b.claimed).toBe(false);
+    expect(b.attempt.outcome).toBe('rate_limited');
+    expect(b.attempt.message).toMatch(/being decided/);
+    expect(b.attempt.retryAfterSeconds).toBe(1);
+
+    const done = await finalise(first.attemptId, 'job.lease', null);
+    expect(done.outcome).toBe('skipped');
+    expect(done.graphRequestIds).toEqual(['g-1']);
+    expect((await repo.claim(claimInput('job.lease'))).claimed).toBe(true);
+  });
+
+  it('lets exactly `limit` requests through a window; refusals do not use the allowance', async () => {
+    const results = [];
+    for (let i = 0; i < 5; i++) {
+      const input = claimInput('job.window');
+      const r = await repo.claim(input);
+      results.push(r);
+      if (r.claimed) {
+        await finalise(input.attemptId, 'job.window', null);
+      }
+    }
+    expect(results.map((r) => r.claimed)).toEqual([true, true, true, false, false]);
+    const refused = results[3]?.attempt;
+    expect(refused?.message).toMatch(/at most 3 requests per 300 s/);
+    expect(refused?.retryAfterSeconds).toBeGreaterThan(290);
+  });
+
+  it('serialises a concurrent burst: one claim wins, every request is a row', async () => {
+    const inputs = Array.from({ length: 40 }, () => claimInput('job.burst'));
+    const results = await Promise.all(inputs.map((i) => repo.claim(i)));
+    expect(results.filter((r) => r.claimed)).toHaveLength(1);
+    const count = await prisma.attempt.count({ where: { jobId: 'job.burst' } });
+    expect(count).toBe(40);
+  });
+
+  it('holds the cool-down after a start and names the remaining time', async () => {
+    const first = claimInput('job.cool');
+    await repo.claim(first);
+    await finalise(first.attemptId, 'job.cool', 600);
+    const again = await repo.claim(claimInput('job.cool'));
+    expect(again.claimed).toBe(false);
+    expect(again.attempt.message).toMatch(/cool-down/);
+    expect(again.attempt.retryAfterSeconds).toBeGreaterThan(590);
+  });
+
+  it('refuses a caller narrowed by grants to other service principals, and honours REQUIRE_GRANTS', async () => {
+    await prisma.grant.create({ data: { id: randomUUID(), principalId: 'user-g', servicePrincipalId: 'aaaaaaaa-0000-4000-8000-000000000000', createdBy: 'admin' } });
+    const narrowed = await repo.claim(claimInput('job.grants', { grantPrincipalId: 'user-g' }));
+    expect(narrowed.attempt.outcome).toBe('denied');
+    expect(narrowed.attempt.message).toMatch(/narrowed by grants/);
+    const required = await repo.claim(claimInput('job.grants', { grantPrincipalId: 'user-none', requireGrants: true }));
+    expect(required.attempt.outcome).toBe('denied');
+    const scheduler = await repo.claim(claimInput('job.grants', { grantPrincipalId: null, requireGrants: true }));
+    expect(scheduler.claimed).toBe(true);
+  });
+
+  it('keeps attempts append-only in the database itself', async () => {
+    const input = claimInput('job.immutable');
+    await repo.claim(input);
+    await finalise(input.attemptId, 'job.immutable', null);
+    await expect(prisma.$executeRawUnsafe(`UPDATE attempts SET message = 'x' WHERE id = $1::uuid`, input.attemptId)).rejects.toThrow(/append-only/);
+    await expect(prisma.$executeRawUnsafe(`DELETE FROM attempts WHERE id = $1::uuid`, input.attemptId)).rejects.toThrow(/append-only/);
+    await expect(finalise(input.attemptId, 'job.immutable', null)).rejects.toThrow(/not pending/);
+  });
+});

@@ -1,0 +1,265 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor, AttemptView, ObservedStatus, Outcome, Trigger } from '@app/common';
+import { PrismaService } from './prisma.service';
+import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+
+export interface AttemptIdentity {
+  attemptId: string;
+  servicePrincipalId: string;
+  jobId: string;
+  trigger: Trigger;
+  actor: Actor;
+  reason: string | null;
+  dryRun: boolean;
+  requestId: string | null;
+  replicaId: string;
+}
+
+export interface ClaimInput extends AttemptIdentity {
+  jobKey: string;
+  limit: number;
+  windowSeconds: number;
+  leaseSeconds: number;
+  /** For the refusal message only: the configured cool-down. */
+  cooldownSeconds: number;
+  /** Grants: the caller whose grants apply (null for the scheduler) and whether a grant is required. */
+  grantPrincipalId: string | null;
+  requireGrants: boolean;
+}
+
+export type ClaimResult =
+  | { claimed: true; attempt: AttemptView }
+  /** Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After. */
+  | { claimed: false; attempt: AttemptView };
+
+export interface FinaliseInput {
+  attemptId: string;
+  jobKey: string;
+  outcome: Outcome;
+  observedStatus: ObservedStatus | null;
+  quarantineReason: string | null;
+  message: string;
+  retryAfterSeconds: number | null;
+  graphRequestIds: string[];
+  durationMs: number;
+  /** Start the cool-down (a start happened, or may have). */
+  cooldownSeconds: number | null;
+}
+
+export interface FinalRecordInput extends AttemptIdentity {
+  outcome: Outcome;
+  observedStatus: ObservedStatus | null;
+  message: string;
+  retryAfterSeconds: number | null;
+}
+
+const ATTEMPT_COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
+  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
+
+/**
+ * The guard's two database round trips (DESIGN section 3, cost budget).
+ *
+ * claim: one statement that checks the caller's grants, the cool-down, the single-flight lease and the sliding request window of
+ * the job, takes the lease and counts the request when all allow it, and writes the attempt row: `pending`
+ * when claimed, else final `denied` (grants) or `rate_limited` with the reason and Retry-After. INSERT .. ON CONFLICT DO UPDATE
+ * locks the job's row, so concurrent claims on any replica are serialised by PostgreSQL; no lock or
+ * transaction is held afterwards, while Graph answers.
+ *
+ * finalise: one statement that writes the outcome, releases the lease (only if still ours) and starts the
+ * cool-down after a start.
+ */
+@Injectable()
+export class GuardRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async claim(input: ClaimInput): Promise<ClaimResult> {
+    const rows = await this.prisma.$queryRawUnsafe<(AttemptRow & { claimed: boolean })[]>(
+      `WITH prev AS (
+         SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $2
+       ),
+       access AS (
+         SELECT CASE
+           WHEN $17::text IS NULL THEN NULL
+           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17 AND service_principal_id = lower($3)) THEN NULL
+           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17) THEN
+             format('Caller %s is narrowed by grants to other service principals, not %s', $17::text, $3::text)
+           WHEN $18::boolean THEN
+             format('Caller %s has no grant for service principal %s (REQUIRE_GRANTS is on)', $17::text, $3::text)
+         END AS denial
+       ),
+       claim AS (
+         INSERT INTO job_guards AS g (job_key, window_hits, lease_attempt_id, lease_expires_at)
+         SELECT $2, ARRAY[now()]::timestamptz(3)[], $1::uuid, now() + make_interval(secs => $15::int)
+         WHERE (SELECT denial FROM access) IS NULL
+         ON CONFLICT (job_key) DO UPDATE SET
+           window_hits = array_append(
+             ARRAY(SELECT h FROM unnest(g.window_hits) AS h WHERE h > now() - make_interval(secs => $14::int)),
+             now()::timestamptz(3)),
+           lease_attempt_id = EXCLUDED.lease_attempt_id,
+           lease_expires_at = EXCLUDED.lease_expires_at
+         WHERE (g.lease_expires_at IS NULL OR g.lease_expires_at <= now())
+           AND (g.cooldown_until IS NULL OR g.cooldown_until <= now())
+           AND cardinality(ARRAY(SELECT h FROM unnest(g.window_hits) AS h
+                                 WHERE h > now() - make_interval(secs => $14::int))) < $13::int
+         RETURNING 1
+       ),
+       verdict AS (
+         SELECT
+           EXISTS (SELECT 1 FROM claim) AS claimed,
+           (SELECT cooldown_until FROM prev) AS cooldown_until,
+           (SELECT lease_expires_at FROM prev) AS lease_expires_at,
+           (SELECT min(h) FROM prev, unnest(prev.window_hits) AS h
+             WHERE h > now() - make_interval(secs => $14::int)) AS oldest_hit,
+           (SELECT count(*) FROM prev, unnest(prev.window_hits) AS h
+             WHERE h > now() - make_interval(secs => $14::int)) AS hits
+       ),
+       refusal AS (
+         SELECT v.claimed, a.denial,
+           CASE
+             WHEN v.claimed THEN NULL
+             WHEN a.denial IS NOT NULL THEN a.denial
+             WHEN v.cooldown_until > now() THEN
+               format('Job was started recently; it is in its %s s cool-down for %s more seconds, while Graph may still report the old status',
+                      $16::int, ceil(extract(epoch FROM v.cooldown_until - now()))::int)
+             WHEN v.lease_expires_at > now() THEN
+               'Another start request for this job is being decided right now; try again shortly'
+             WHEN v.hits >= $13::int THEN
+               format('Rate limit reached: at most %s requests per %s s for this job', $13::int, $14::int)
+             ELSE 'Another start request for this job is being decided right now; try again shortly'
+           END AS message,
+           CASE
+             WHEN v.claimed OR a.denial IS NOT NULL THEN NULL
+             WHEN v.cooldown_until > now() THEN greatest(1, ceil(extract(epoch FROM v.cooldown_until - now())))::int
+             WHEN v.lease_expires_at > now() THEN 1
+             WHEN v.hits >= $13::int THEN
+               greatest(1, ceil(extract(epoch FROM v.oldest_hit + make_interval(secs => $14::int) - now())))::int
+             ELSE 1
+           END AS retry_after
+         FROM verdict v, access a
+       )
+       INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
+                             reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms)
+       SELECT $1::uuid, $3, $4, $5::"AttemptTrigger", $6::"ActorType", $7, $8,
+              (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
+              $9, $10::boolean, $11, $12, r.message, r.retry_after,
+              CASE WHEN r.claimed THEN NULL ELSE now() END,
+              CASE WHEN r.claimed THEN NULL ELSE 0 END
+       FROM refusal r
+       RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed`,
+      input.attemptId,
+      input.jobKey,
+      input.servicePrincipalId,
+      input.jobId,
+      input.trigger,
+      input.actor.type,
+      input.actor.id,
+      input.actor.name,
+      input.reason,
+      input.dryRun,
+      input.requestId,
+      input.replicaId,
+      input.limit,
+      input.windowSeconds,
+      input.leaseSeconds,
+      input.cooldownSeconds,
+      input.grantPrincipalId,
+      input.requireGrants,
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new Error('claim returned no row');
+    }
+    return { claimed: row.claimed, attempt: toAttemptView(rowToModel(row)) };
+  }
+
+  async finalise(input: FinaliseInput): Promise<AttemptView> {
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+      `WITH fin AS (
+         UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
+                quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
+                duration_ms = $8
+         WHERE id = $1::uuid AND outcome = 'pending'
+         RETURNING ${ATTEMPT_COLUMNS}
+       ),
+       rel AS (
+         UPDATE job_guards SET
+           lease_attempt_id = CASE WHEN lease_attempt_id = $1::uuid THEN NULL ELSE lease_attempt_id END,
+           lease_expires_at = CASE WHEN lease_attempt_id = $1::uuid THEN NULL ELSE lease_expires_at END,
+           cooldown_until = CASE WHEN $10::int IS NULL THEN cooldown_until
+                                 ELSE greatest(cooldown_until, now() + make_interval(secs => $10::int)) END
+         WHERE job_key = $9 AND (lease_attempt_id = $1::uuid OR $10::int IS NOT NULL)
+         RETURNING 1
+       )
+       SELECT fin.* FROM fin LEFT JOIN (SELECT count(*) AS n FROM rel) r ON true`,
+      input.attemptId,
+      input.outcome,
+      input.observedStatus,
+      input.quarantineReason,
+      input.message,
+      input.retryAfterSeconds,
+      input.graphRequestIds,
+      input.durationMs,
+      input.jobKey,
+      input.cooldownSeconds,
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new Error(`attempt ${input.attemptId} was not pending`);
+    }
+    return toAttemptView(rowToModel(row));
+  }
+
+  /** A decision that never reaches the guard's claim (denied, rejected): one final row. */
+  async recordFinal(input: FinalRecordInput): Promise<AttemptView> {
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+      `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
+                             observed_status, reason, dry_run, request_id, replica_id, message, retry_after_seconds,
+                             finished_at, duration_ms)
+       VALUES ($1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8::"AttemptOutcome", $9, $10,
+               $11::boolean, $12, $13, $14, $15, now(), 0)
+       RETURNING ${ATTEMPT_COLUMNS}`,
+      input.attemptId,
+      input.servicePrincipalId,
+      input.jobId,
+      input.trigger,
+      input.actor.type,
+      input.actor.id,
+      input.actor.name,
+      input.outcome,
+      input.observedStatus,
+      input.reason,
+      input.dryRun,
+      input.requestId,
+      input.replicaId,
+      input.message,
+      input.retryAfterSeconds,
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new Error('insert returned no row');
+    }
+    return toAttemptView(rowToModel(row));
+  }
+
+  /** Attempts still pending after `olderThanSeconds`: left by a crashed process. */
+  async findStalePending(olderThanSeconds: number, limit = 500): Promise<AttemptView[]> {
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts
+       WHERE outcome = 'pending' AND created_at < now() - make_interval(secs => $1::int)
+       ORDER BY created_at LIMIT $2`,
+      olderThanSeconds,
+      limit,
+    );
+    return rows.map((r) => toAttemptView(rowToModel(r)));
+  }
+
+  /** Attempts still pending that this replica wrote (a previous run of the same replica id crashed). */
+  async findPendingOfReplica(replicaId: string, limit = 500): Promise<AttemptView[]> {
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE outcome = 'pending' AND replica_id = $1 ORDER BY created_at LIMIT $2`,
+      replicaId,
+      limit,
+    );
+    return rows.map((r) => toAttemptView(rowToModel(r)));
+  }
+}

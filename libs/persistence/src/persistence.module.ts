@@ -1,0 +1,19 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
+import { GuardRepository } from './guard.repository';
+import { HealthRepository } from './health.repository';
+import { GrantRepository } from './grant.repository';
+
+const REPOSITORIES = [PrismaService, GuardRepository, HealthRepository, GrantRepository];
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(options: PersistenceOptions): DynamicModule {
+    return {
+      module: PersistenceModule,
+      providers: [{ provide: PERSISTENCE_OPTIONS, useValue: options }, ...REPOSITORIES],
+      exports: REPOSITORIES,
+    };
+  }
+}
