@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
+import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { PersistenceModule } from '@app/persistence';
 import type { AppConfig } from './config/app-config';
@@ -11,11 +11,11 @@ import { ErrorsFilter } from './http/errors.filter';
 import { loggerOptions } from './http/logging';
 import { GraphModule } from './graph.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { HealthController } from './health/health.controller';
-import { Lifecycle } from './health/lifecycle';
-import { JobsController } from './jobs/jobs.controller';
-import { JobsService } from './jobs/jobs.service';
-import { GuardService } from './jobs/guard.service';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { AttemptsModule } from './attempts/attempts.module';
+import { RecoveryModule } from './recovery/recovery.module';
+import { GrantsModule } from './grants/grants.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -31,12 +31,12 @@ export class AppModule {
     if (config.auth.issuer === null || config.auth.audience === null) {
       throw new Error('AUTH_ISSUER and AUTH_AUDIENCE are required');
     }
-    const verifierOptions = {
+    const verifier = new TokenVerifier({
       issuer: config.auth.issuer,
       audience: config.auth.audience,
       jwksUri: config.auth.jwksUri,
       clockToleranceSeconds: config.auth.clockToleranceSeconds,
-    };
+    });
     return {
       module: AppModule,
       imports: [
@@ -45,16 +45,18 @@ export class AppModule {
         PersistenceModule.forRoot({ connectionString: config.databaseUrl, poolMax: config.databasePoolMax }),
         MetricsModule,
         GraphModule,
-        TerminusModule,
+        HealthModule,
+        // The one place the scheduler is registered (recovery sweeps, audit retention).
+        ScheduleModule.forRoot(),
+        JobsModule,
+        AttemptsModule,
+        RecoveryModule,
+        GrantsModule,
       ],
-      controllers: [HealthController, JobsController],
       providers: [
-        Lifecycle,
-        { provide: TokenVerifier, useValue: new TokenVerifier(verifierOptions) },
+        { provide: TokenVerifier, useValue: verifier },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorsFilter },
-        GuardService,
-        JobsService,
       ],
     };
   }

@@ -29,7 +29,10 @@ function bodyErrors(err: unknown, req: Request, res: Response, next: NextFunctio
 }
 
 /** Builds the HTTP application exactly as production runs it; used by main, the dev launcher and the tests. */
-export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<INestApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: AppModuleOptions = {},
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, options), {
     bodyParser: false,
     bufferLogs: true,
@@ -39,7 +42,13 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(helmet());
-  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: config.bodyLimitBytes,
+      strict: true,
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
   app.use(bodyErrors);
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins });
@@ -48,7 +57,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   setupOpenApi(app);
   app.enableShutdownHooks();
   const lifecycle = app.get(Lifecycle);
-  const server = app.getHttpServer() as import('node:http').Server;
+  const server = app.getHttpServer();
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
   server.keepAliveTimeout = 65_000;

@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AxiosGraphClient, GraphClient, createGraphCredential } from '@app/graph';
 import { APP_CONFIG } from './config/config.module';
 import type { AppConfig } from './config/app-config';
@@ -16,11 +16,13 @@ export function createGraphClient(config: AppConfig, metrics: MetricsService): G
     certificatePath: g.certificatePath ?? undefined,
     federatedTokenFile: g.federatedTokenFile ?? undefined,
     authorityHost: g.authorityHost ?? undefined,
+    tlsCaCertificate: g.tlsCaCertificate ?? undefined,
   });
   return new AxiosGraphClient({
     baseUrl: g.baseUrl,
     credential,
     timeoutMs: g.timeoutMs,
+    tlsCaCertificate: g.tlsCaCertificate ?? undefined,
     logger: {
       debug: (message, fields) => logger.debug({ msg: message, ...fields }),
       warn: (message, fields) => logger.warn({ msg: message, ...fields }),
@@ -47,4 +49,12 @@ export function createGraphClient(config: AppConfig, metrics: MetricsService): G
   ],
   exports: [GraphClient],
 })
-export class GraphModule {}
+export class GraphModule implements OnApplicationShutdown {
+  constructor(@Inject(GraphClient) private readonly client: GraphClient) {}
+
+  onApplicationShutdown(): void {
+    if (this.client instanceof AxiosGraphClient) {
+      this.client.close();
+    }
+  }
+}

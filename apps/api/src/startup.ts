@@ -13,7 +13,7 @@ export async function checkDatabase(databaseUrl: string): Promise<void> {
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`database check failed: ${message}`);
+    throw new Error(`database check failed: ${message}`, { cause: error });
   } finally {
     await client.end().catch(() => undefined);
   }

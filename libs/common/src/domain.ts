@@ -1,6 +1,13 @@
 /** Vocabulary shared by the API, the guard, the recovery and the persistence layer (DESIGN section 2). */
 
-export const OBSERVED_STATUSES = ['notConfigured', 'notRun', 'active', 'paused', 'quarantine', 'unknown'] as const;
+export const OBSERVED_STATUSES = [
+  'notConfigured',
+  'notRun',
+  'active',
+  'paused',
+  'quarantine',
+  'unknown',
+] as const;
 export type ObservedStatus = (typeof OBSERVED_STATUSES)[number];
 
 export const OUTCOMES = [

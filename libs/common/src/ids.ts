@@ -1,5 +1,6 @@
 /** Identifier rules of DESIGN section 3, step 1. Ids never reach a URL without passing these. */
-export const SERVICE_PRINCIPAL_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const SERVICE_PRINCIPAL_ID_PATTERN =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export function isServicePrincipalId(value: unknown): value is string {
@@ -20,7 +21,10 @@ export function jobKey(servicePrincipalId: string, jobId: string): string {
  * as \uXXXX and the result is cut to 200 characters.
  */
 export function sanitizeForAudit(value: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const escaped = value.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return escaped.length > max ? escaped.slice(0, max) : escaped;
 }

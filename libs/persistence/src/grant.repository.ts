@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from './prisma.service';
-import { Prisma } from './generated/prisma/client';
 
 export interface GrantView {
   grantId: string;
@@ -19,7 +18,13 @@ export interface AdminEventInput {
   details: Record<string, string | number | boolean | null>;
 }
 
-function view(g: { id: string; principalId: string; servicePrincipalId: string; createdAt: Date; createdBy: string }): GrantView {
+function view(g: {
+  id: string;
+  principalId: string;
+  servicePrincipalId: string;
+  createdAt: Date;
+  createdBy: string;
+}): GrantView {
   return {
     grantId: g.id,
     principalId: g.principalId,
@@ -35,12 +40,19 @@ export class GrantRepository {
 
   /** Service principals the caller is narrowed to; empty when the caller has no grant at all. */
   async servicePrincipalsOf(principalId: string): Promise<string[]> {
-    const rows = await this.prisma.grant.findMany({ where: { principalId }, select: { servicePrincipalId: true } });
+    const rows = await this.prisma.grant.findMany({
+      where: { principalId },
+      select: { servicePrincipalId: true },
+    });
     return rows.map((r) => r.servicePrincipalId);
   }
 
   /** Creates the grant (and its admin event) or returns the existing one. */
-  async create(principalId: string, servicePrincipalId: string, event: AdminEventInput): Promise<{ grant: GrantView; created: boolean }> {
+  async create(
+    principalId: string,
+    servicePrincipalId: string,
+    event: AdminEventInput,
+  ): Promise<{ grant: GrantView; created: boolean }> {
     return this.prisma.$transaction(async (tx) => {
       const existing = await tx.grant.findUnique({
         where: { principalId_servicePrincipalId: { principalId, servicePrincipalId } },
@@ -51,13 +63,19 @@ export class GrantRepository {
       const grant = await tx.grant.create({
         data: { id: randomUUID(), principalId, servicePrincipalId, createdBy: event.actorId },
       });
-      await tx.adminEvent.create({ data: { id: randomUUID(), ...event, subjectId: grant.id, details: event.details as Prisma.InputJsonObject } });
+      await tx.adminEvent.create({
+        data: { id: randomUUID(), ...event, subjectId: grant.id, details: event.details },
+      });
       return { grant: view(grant), created: true };
     });
   }
 
   async list(filter: { principalId?: string; servicePrincipalId?: string }): Promise<GrantView[]> {
-    const rows = await this.prisma.grant.findMany({ where: filter, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 1000 });
+    const rows = await this.prisma.grant.findMany({
+      where: filter,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: 1000,
+    });
     return rows.map(view);
   }
 
@@ -68,7 +86,9 @@ export class GrantRepository {
         return null;
       }
       await tx.grant.delete({ where: { id: grantId } });
-      await tx.adminEvent.create({ data: { id: randomUUID(), ...event, subjectId: grantId, details: event.details as Prisma.InputJsonObject } });
+      await tx.adminEvent.create({
+        data: { id: randomUUID(), ...event, subjectId: grantId, details: event.details },
+      });
       return view(existing);
     });
   }

@@ -112,13 +112,24 @@ describe('GuardRepository (real PostgreSQL)', () => {
   });
 
   it('refuses a caller narrowed by grants to other service principals, and honours REQUIRE_GRANTS', async () => {
-    await prisma.grant.create({ data: { id: randomUUID(), principalId: 'user-g', servicePrincipalId: 'aaaaaaaa-0000-4000-8000-000000000000', createdBy: 'admin' } });
+    await prisma.grant.create({
+      data: {
+        id: randomUUID(),
+        principalId: 'user-g',
+        servicePrincipalId: 'aaaaaaaa-0000-4000-8000-000000000000',
+        createdBy: 'admin',
+      },
+    });
     const narrowed = await repo.claim(claimInput('job.grants', { grantPrincipalId: 'user-g' }));
     expect(narrowed.attempt.outcome).toBe('denied');
     expect(narrowed.attempt.message).toMatch(/narrowed by grants/);
-    const required = await repo.claim(claimInput('job.grants', { grantPrincipalId: 'user-none', requireGrants: true }));
+    const required = await repo.claim(
+      claimInput('job.grants', { grantPrincipalId: 'user-none', requireGrants: true }),
+    );
     expect(required.attempt.outcome).toBe('denied');
-    const scheduler = await repo.claim(claimInput('job.grants', { grantPrincipalId: null, requireGrants: true }));
+    const scheduler = await repo.claim(
+      claimInput('job.grants', { grantPrincipalId: null, requireGrants: true }),
+    );
     expect(scheduler.claimed).toBe(true);
   });
 
@@ -126,8 +137,12 @@ describe('GuardRepository (real PostgreSQL)', () => {
     const input = claimInput('job.immutable');
     await repo.claim(input);
     await finalise(input.attemptId, 'job.immutable', null);
-    await expect(prisma.$executeRawUnsafe(`UPDATE attempts SET message = 'x' WHERE id = $1::uuid`, input.attemptId)).rejects.toThrow(/append-only/);
-    await expect(prisma.$executeRawUnsafe(`DELETE FROM attempts WHERE id = $1::uuid`, input.attemptId)).rejects.toThrow(/append-only/);
+    await expect(
+      prisma.$executeRawUnsafe(`UPDATE attempts SET message = 'x' WHERE id = $1::uuid`, input.attemptId),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      prisma.$executeRawUnsafe(`DELETE FROM attempts WHERE id = $1::uuid`, input.attemptId),
+    ).rejects.toThrow(/append-only/);
     await expect(finalise(input.attemptId, 'job.immutable', null)).rejects.toThrow(/not pending/);
   });
 });

@@ -5,3 +5,4 @@ export * from './health.repository';
 export * from './migrator';
 export * from './attempt.mapper';
 export * from './grant.repository';
+export * from './embedded';

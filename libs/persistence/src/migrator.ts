@@ -59,12 +59,19 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const files: MigrationFile[] = [];
   for (const name of names) {
     const bytes = await readFile(join(dir, name, 'migration.sql'));
-    files.push({ name, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') });
+    files.push({
+      name,
+      sql: bytes.toString('utf8'),
+      checksum: createHash('sha256').update(bytes).digest('hex'),
+    });
   }
   return files;
 }
 
-export async function migrate(connectionString: string, dir: string = findMigrationsDir()): Promise<MigrateResult> {
+export async function migrate(
+  connectionString: string,
+  dir: string = findMigrationsDir(),
+): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
   const client = new Client({ connectionString });
   await client.connect();
@@ -72,9 +79,11 @@ export async function migrate(connectionString: string, dir: string = findMigrat
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
     await client.query(MIGRATIONS_TABLE_DDL);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
     const failed = rows.filter((r) => r.finished_at === null);
     if (failed.length > 0) {
       throw new Error(
@@ -108,7 +117,7 @@ export async function migrate(connectionString: string, dir: string = findMigrat
         await client.query('ROLLBACK');
         const message = error instanceof Error ? error.message : String(error);
         await client.query('UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1', [id, message]);
-        throw new Error(`migration ${m.name} failed: ${message}`);
+        throw new Error(`migration ${m.name} failed: ${message}`, { cause: error });
       }
       result.applied.push(m.name);
     }

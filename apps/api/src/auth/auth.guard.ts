@@ -60,7 +60,9 @@ export class AuthGuard implements CanActivate {
       request.caller = await this.verifier.verify(match[1]);
     } catch (error) {
       this.metrics.counter(AUTH_FAILURES).inc({ reason: 'invalid' });
-      throw new UnauthorizedException(error instanceof AuthenticationError ? error.message : 'token could not be verified');
+      throw new UnauthorizedException(
+        error instanceof AuthenticationError ? error.message : 'token could not be verified',
+      );
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.some((role) => hasRole(request.caller as Caller, role))) {

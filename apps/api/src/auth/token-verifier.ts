@@ -43,7 +43,11 @@ export class TokenVerifier {
       const pending = (async () => {
         const uri = this.options.jwksUri ?? (await this.discoverJwksUri());
         // Keys are cached; an unknown `kid` triggers a refetch (at most every 30 s).
-        return createRemoteJWKSet(new URL(uri), { cooldownDuration: 30_000, cacheMaxAge: 3_600_000, timeoutDuration: 5000 });
+        return createRemoteJWKSet(new URL(uri), {
+          cooldownDuration: 30_000,
+          cacheMaxAge: 3_600_000,
+          timeoutDuration: 5000,
+        });
       })();
       pending.catch(() => {
         this.keySet = null;
@@ -107,8 +111,13 @@ export function callerFromClaims(payload: JWTPayload): Caller {
   const actor: Actor = {
     type: payload.scp !== undefined ? 'user' : 'app',
     id: oid,
-    name: claimString(payload, 'name') ?? claimString(payload, 'preferred_username') ?? claimString(payload, 'azp'),
+    name:
+      claimString(payload, 'name') ??
+      claimString(payload, 'preferred_username') ??
+      claimString(payload, 'azp'),
   };
-  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  const roles = Array.isArray(payload.roles)
+    ? payload.roles.filter((r): r is string => typeof r === 'string')
+    : [];
   return { actor, roles: new Set(roles), tenantId: claimString(payload, 'tid') };
 }

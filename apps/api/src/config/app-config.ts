@@ -19,6 +19,8 @@ export interface AppConfig {
     federatedTokenFile: string | null;
     authorityHost: string | null;
     useManagedIdentity: boolean;
+    /** Extra CA (PEM) to trust for Graph and the token authority, e.g. the simulator's self-signed one. */
+    tlsCaCertificate: string | null;
     timeoutMs: number;
     /** Time budget of one guarded decision's Graph work, retries included. */
     budgetMs: number;
@@ -81,7 +83,13 @@ class Reader {
     return this.raw(key) ?? null;
   }
 
-  int(key: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER, what = 'a positive integer'): number {
+  int(
+    key: string,
+    def: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+    what = 'a positive integer',
+  ): number {
     const v = this.raw(key);
     if (v === undefined) {
       return def;
@@ -153,7 +161,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const r = new Reader(env);
   const production = env.NODE_ENV === 'production';
   const databaseUrl = r.url('DATABASE_URL', null, ['postgres:', 'postgresql:']);
-  const graphBaseUrl = r.url('GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0') ?? 'https://graph.microsoft.com/v1.0';
+  const graphBaseUrl =
+    r.url('GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0') ?? 'https://graph.microsoft.com/v1.0';
   const graphMode = r.oneOf('GRAPH_MODE', ['live', 'simulator'] as const, 'live');
   const timeoutMs = r.int('GRAPH_TIMEOUT_MS', 10_000, 100, 120_000, 'an integer between 100 and 120000');
   const budgetMs = r.int('GRAPH_BUDGET_MS', 15_000, 100, 300_000, 'an integer between 100 and 300000');
@@ -174,6 +183,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       federatedTokenFile: r.str('AZURE_FEDERATED_TOKEN_FILE'),
       authorityHost: r.url('AZURE_AUTHORITY_HOST', null),
       useManagedIdentity: r.bool('AZURE_USE_MANAGED_IDENTITY', false),
+      tlsCaCertificate: null,
       timeoutMs,
       budgetMs,
     },
@@ -181,12 +191,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
       issuer: r.str('AUTH_ISSUER'),
       audience: r.str('AUTH_AUDIENCE'),
       jwksUri: r.url('AUTH_JWKS_URI', null),
-      clockToleranceSeconds: r.int('AUTH_CLOCK_TOLERANCE_SECONDS', 60, 0, 600, 'an integer between 0 and 600'),
+      clockToleranceSeconds: r.int(
+        'AUTH_CLOCK_TOLERANCE_SECONDS',
+        60,
+        0,
+        600,
+        'an integer between 0 and 600',
+      ),
     },
     guard: {
       rateLimitPerJob: r.int('RATE_LIMIT_PER_JOB', 5, 1),
       rateLimitWindowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 300, 1),
-      startCooldownSeconds: r.int('START_COOLDOWN_SECONDS', 600, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer'),
+      startCooldownSeconds: r.int(
+        'START_COOLDOWN_SECONDS',
+        600,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        'a non-negative integer',
+      ),
       leaseSeconds: Math.ceil(budgetMs / 1000) * 2 + 5,
     },
     recovery: {
@@ -209,7 +231,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const g = config.graph;
   const hasGraphCredential =
     g.useManagedIdentity ||
-    (g.tenantId !== null && g.clientId !== null && (g.clientSecret ?? g.certificatePath ?? g.federatedTokenFile) !== null);
+    (g.tenantId !== null &&
+      g.clientId !== null &&
+      (g.clientSecret ?? g.certificatePath ?? g.federatedTokenFile) !== null);
   if (g.clientSecret !== null && g.certificatePath !== null) {
     p.push('AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are exclusive; set one');
   }

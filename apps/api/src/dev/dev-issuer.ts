@@ -60,7 +60,10 @@ export async function startDevIssuer(opts: { port?: number; audience?: string } 
       res.end(JSON.stringify(body));
     };
     if (path === `/${DEV_TENANT_ID}/v2.0/.well-known/openid-configuration`) {
-      send({ issuer: `${origin}/${DEV_TENANT_ID}/v2.0`, jwks_uri: `${origin}/${DEV_TENANT_ID}/discovery/v2.0/keys` });
+      send({
+        issuer: `${origin}/${DEV_TENANT_ID}/v2.0`,
+        jwks_uri: `${origin}/${DEV_TENANT_ID}/discovery/v2.0/keys`,
+      });
     } else if (path === `/${DEV_TENANT_ID}/discovery/v2.0/keys`) {
       send({ keys: keys.map((k) => k.jwk) });
     } else {

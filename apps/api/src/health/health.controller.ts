@@ -26,7 +26,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      async () => {
+      () => {
         const session = this.indicators.check('lifecycle');
         return this.lifecycle.shuttingDown ? session.down({ message: 'shutting down' }) : session.up();
       },
@@ -37,9 +37,13 @@ export class HealthController {
             this.repo.pendingMigrations(),
             new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000).unref()),
           ]);
-          return pending.length === 0 ? session.up() : session.down({ message: `migrations not applied: ${pending.join(', ')}` });
+          return pending.length === 0
+            ? session.up()
+            : session.down({ message: `migrations not applied: ${pending.join(', ')}` });
         } catch (error) {
-          return session.down({ message: `database unreachable: ${error instanceof Error ? error.message : String(error)}` });
+          return session.down({
+            message: `database unreachable: ${error instanceof Error ? error.message : String(error)}`,
+          });
         }
       },
     ]);

@@ -20,7 +20,7 @@ export class ErrorsFilter implements ExceptionFilter {
       const body = exception.getResponse();
       let message = exception.message;
       if (typeof body === 'object' && body !== null && 'message' in body) {
-        const m = (body as { message: unknown }).message;
+        const m = body.message;
         message = Array.isArray(m) ? m.map(String).join('; ') : String(m);
       }
       sendProblem(req, res, status, message);
@@ -31,7 +31,9 @@ export class ErrorsFilter implements ExceptionFilter {
       sendProblem(req, res, 503, exception.publicMessage);
       return;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     sendProblem(req, res, 500, 'internal error');
   }
 }

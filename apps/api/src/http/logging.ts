@@ -38,9 +38,14 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
         genReqId,
         redact: { paths: REDACT_PATHS, censor: '[redacted]' },
         base: { replica: config.replicaId },
-        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+        customLogLevel: (_req, res, err) =>
+          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
         serializers: {
-          req: (req: { id: unknown; method: unknown; url: unknown }) => ({ id: req.id, method: req.method, url: req.url }),
+          req: (req: { id: unknown; method: unknown; url: unknown }) => ({
+            id: req.id,
+            method: req.method,
+            url: req.url,
+          }),
         },
       },
       ...(destination ? [destination] : []),

@@ -8,7 +8,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Guarded job control for Microsoft Entra ID provisioning (synchronization) jobs: a start is sent to Microsoft Graph only when the job is paused or in quarantine, once per job across every replica, and every attempt is recorded.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Entra ID access token' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'Entra ID access token',
+    })
     .addSecurityRequirements('bearer')
     .build();
   return SwaggerModule.createDocument(app, config);
@@ -16,5 +21,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /** GET /docs (UI) and GET /docs-json (document). */
 export function setupOpenApi(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json', raw: ['json'] });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'docs-json',
+    raw: ['json'],
+  });
 }

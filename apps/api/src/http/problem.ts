@@ -15,7 +15,12 @@ export function requestIdOf(req: Request): string | null {
 }
 
 export function sendProblem(req: Request, res: Response, statusCode: number, message: string): void {
-  const body: Problem = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, requestId: requestIdOf(req) };
+  const body: Problem = {
+    statusCode,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message,
+    requestId: requestIdOf(req),
+  };
   if (statusCode === 401) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }

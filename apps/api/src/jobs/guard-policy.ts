@@ -57,7 +57,12 @@ export function graphFailure(error: GraphError, during: 'read' | 'start'): Graph
   const graphCode = error.details.code ? ` (${error.details.code})` : '';
   switch (error.kind) {
     case 'not_found':
-      return { outcome: 'not_found', message: `Graph has no such job or service principal${graphCode}`, retryAfterSeconds: null, upstreamStatus: null };
+      return {
+        outcome: 'not_found',
+        message: `Graph has no such job or service principal${graphCode}`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      };
     case 'forbidden':
       return {
         outcome: 'forbidden',
@@ -76,19 +81,45 @@ export function graphFailure(error: GraphError, during: 'read' | 'start'): Graph
       return {
         outcome: 'upstream_error',
         message: `Graph failed while ${what}${error.details.status ? ` with HTTP ${error.details.status}` : ''}${graphCode}`,
-        retryAfterSeconds: error.details.retryAfterSeconds !== undefined ? Math.ceil(error.details.retryAfterSeconds) : null,
+        retryAfterSeconds:
+          error.details.retryAfterSeconds !== undefined ? Math.ceil(error.details.retryAfterSeconds) : null,
         upstreamStatus: error.details.status === 503 ? 503 : null,
       };
     case 'timeout':
-      return { outcome: 'upstream_error', message: `Graph did not answer in time while ${what}`, retryAfterSeconds: null, upstreamStatus: 504 };
+      return {
+        outcome: 'upstream_error',
+        message: `Graph did not answer in time while ${what}`,
+        retryAfterSeconds: null,
+        upstreamStatus: 504,
+      };
     case 'lost':
-      return { outcome: 'unknown', message: `The answer from Graph was lost while ${what}`, retryAfterSeconds: null, upstreamStatus: null };
+      return {
+        outcome: 'unknown',
+        message: `The answer from Graph was lost while ${what}`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      };
     case 'bad_response':
-      return { outcome: 'upstream_error', message: `Graph answered something unreadable while ${what}`, retryAfterSeconds: null, upstreamStatus: null };
+      return {
+        outcome: 'upstream_error',
+        message: `Graph answered something unreadable while ${what}`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      };
     case 'rejected':
-      return { outcome: 'upstream_error', message: `Graph rejected the request while ${what}${error.details.status ? ` with HTTP ${error.details.status}` : ''}${graphCode}`, retryAfterSeconds: null, upstreamStatus: null };
+      return {
+        outcome: 'upstream_error',
+        message: `Graph rejected the request while ${what}${error.details.status ? ` with HTTP ${error.details.status}` : ''}${graphCode}`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      };
     case 'token':
-      return { outcome: 'upstream_error', message: `No Graph access token could be acquired: ${error.message}`, retryAfterSeconds: null, upstreamStatus: null };
+      return {
+        outcome: 'upstream_error',
+        message: `No Graph access token could be acquired: ${error.message}`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      };
     case 'invalid_id':
       return { outcome: 'rejected', message: error.message, retryAfterSeconds: null, upstreamStatus: null };
   }

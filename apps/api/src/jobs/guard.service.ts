@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Actor, type AttemptView, type ObservedStatus, type Outcome, type Trigger, jobKey } from '@app/common';
+import {
+  type Actor,
+  type AttemptView,
+  type ObservedStatus,
+  type Outcome,
+  type Trigger,
+  jobKey,
+} from '@app/common';
 import { GraphClient, GraphError, type GraphCallContext, type JobRef, type SyncJob } from '@app/graph';
 import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
@@ -91,7 +98,10 @@ export class GuardService {
         requireGrants: this.config.requireGrants,
       });
     } catch (error) {
-      throw new AuditUnavailableError('The audit store is unavailable, so nothing was sent to Graph; try again later', error);
+      throw new AuditUnavailableError(
+        'The audit store is unavailable, so nothing was sent to Graph; try again later',
+        error,
+      );
     }
     if (!claim.claimed) {
       this.count(claim.attempt.outcome, req.trigger, startedAt);
@@ -103,10 +113,13 @@ export class GuardService {
     try {
       result = await this.run(req, attemptId, requestIds);
     } catch (error) {
-      this.logger.error(`guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`);
+      this.logger.error(
+        `guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`,
+      );
       result = {
         outcome: 'unknown',
-        message: 'The guard failed unexpectedly; the job was not started by this attempt unless a start was sent',
+        message:
+          'The guard failed unexpectedly; the job was not started by this attempt unless a start was sent',
         retryAfterSeconds: null,
         upstreamStatus: null,
         observedStatus: null,
@@ -136,7 +149,9 @@ export class GuardService {
       } catch (error) {
         const delay = FINALISE_RETRY_DELAYS_MS[i];
         if (delay === undefined) {
-          this.logger.error(`attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`);
+          this.logger.error(
+            `attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`,
+          );
           throw new AuditUnavailableError(
             `The decision was made (${result.outcome}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
             error,
@@ -152,7 +167,11 @@ export class GuardService {
     this.metrics.histogram(GUARD_DURATION).observe({ outcome }, (performance.now() - startedAt) / 1000);
   }
 
-  private async read(ref: JobRef, ctx: GraphCallContext, requestIds: string[]): Promise<SyncJob | GraphError> {
+  private async read(
+    ref: JobRef,
+    ctx: GraphCallContext,
+    requestIds: string[],
+  ): Promise<SyncJob | GraphError> {
     try {
       const r = await this.graph.getJob(ref, ctx);
       requestIds.push(...r.requestIds);
@@ -177,7 +196,12 @@ export class GuardService {
       job,
       startSent,
     });
-    const plain = (outcome: Outcome, message: string): GraphFailure => ({ outcome, message, retryAfterSeconds: null, upstreamStatus: null });
+    const plain = (outcome: Outcome, message: string): GraphFailure => ({
+      outcome,
+      message,
+      retryAfterSeconds: null,
+      upstreamStatus: null,
+    });
 
     // Step 6: the fresh status.
     let job = await this.read(ref, ctx, requestIds);
@@ -219,7 +243,13 @@ export class GuardService {
             return seen(before, graphFailure(again, 'read'));
           }
           if (!isStartable(again.observedStatus)) {
-            return seen(again, plain('skipped', `Job became ${describeStatus(again)} while the start waited for Graph's Retry-After; not sent again`));
+            return seen(
+              again,
+              plain(
+                'skipped',
+                `Job became ${describeStatus(again)} while the start waited for Graph's Retry-After; not sent again`,
+              ),
+            );
           }
           job = again;
           continue;
@@ -228,15 +258,36 @@ export class GuardService {
           // The start may have been acted on: re-read the status instead of posting again.
           const after = await this.read(ref, ctx, requestIds);
           if (after instanceof GraphError) {
-            return seen(before, plain('unknown', `${graphFailure(error, 'start').message}, and the status could not be re-read; the start may or may not have taken effect`), true);
+            return seen(
+              before,
+              plain(
+                'unknown',
+                `${graphFailure(error, 'start').message}, and the status could not be re-read; the start may or may not have taken effect`,
+              ),
+              true,
+            );
           }
           if (!isStartable(after.observedStatus)) {
-            return seen(after, plain('started', `${graphFailure(error, 'start').message}, but the job now reads ${describeStatus(after)}: the start took effect`), true);
+            return seen(
+              after,
+              plain(
+                'started',
+                `${graphFailure(error, 'start').message}, but the job now reads ${describeStatus(after)}: the start took effect`,
+              ),
+              true,
+            );
           }
           if (error.kind === 'unavailable') {
             return seen(after, graphFailure(error, 'start'));
           }
-          return seen(after, plain('unknown', `${graphFailure(error, 'start').message} and the job still reads ${describeStatus(after)}; not sent again, to avoid starting a running job`), true);
+          return seen(
+            after,
+            plain(
+              'unknown',
+              `${graphFailure(error, 'start').message} and the job still reads ${describeStatus(after)}; not sent again, to avoid starting a running job`,
+            ),
+            true,
+          );
         }
         return seen(before, graphFailure(error, 'start'));
       }

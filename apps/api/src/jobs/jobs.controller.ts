@@ -26,7 +26,10 @@ function readError(error: unknown, res: Response): never {
   if (f.retryAfterSeconds !== null) {
     res.setHeader('Retry-After', String(f.retryAfterSeconds));
   }
-  const status = f.outcome === 'upstream_error' ? httpStatusForOutcome(f.outcome, f.upstreamStatus) : httpStatusForOutcome(f.outcome, null);
+  const status =
+    f.outcome === 'upstream_error'
+      ? httpStatusForOutcome(f.outcome, f.upstreamStatus)
+      : httpStatusForOutcome(f.outcome, null);
   throw new HttpException(f.message, status);
 }
 
@@ -39,7 +42,11 @@ export class JobsController {
 
   @Get()
   @Roles(Role.Read)
-  async list(@Param('spId') spId: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<{ items: JobView[] }> {
+  async list(
+    @Param('spId') spId: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<{ items: JobView[] }> {
     const problem = idProblem(spId, 'x');
     if (problem) {
       throw new HttpException(problem, 400);
@@ -65,7 +72,10 @@ export class JobsController {
       throw new HttpException(problem, 400);
     }
     try {
-      const r = await this.graph.getJob({ servicePrincipalId: spId, jobId }, { clientRequestId: requestIdOf(req) ?? undefined });
+      const r = await this.graph.getJob(
+        { servicePrincipalId: spId, jobId },
+        { clientRequestId: requestIdOf(req) ?? undefined },
+      );
       return toJobView(spId, r.value);
     } catch (error) {
       readError(error, res);
@@ -83,10 +93,19 @@ export class JobsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const decision = await this.jobs.start({ servicePrincipalId: spId, jobId, body, caller, requestId: requestIdOf(req) });
+    const decision = await this.jobs.start({
+      servicePrincipalId: spId,
+      jobId,
+      body,
+      caller,
+      requestId: requestIdOf(req),
+    });
     const { attempt } = decision;
     res.status(httpStatusForOutcome(attempt.outcome, decision.upstreamStatus));
-    if (attempt.retryAfterSeconds !== null && (attempt.outcome === 'rate_limited' || attempt.outcome === 'upstream_error')) {
+    if (
+      attempt.retryAfterSeconds !== null &&
+      (attempt.outcome === 'rate_limited' || attempt.outcome === 'upstream_error')
+    ) {
       res.setHeader('Retry-After', String(attempt.retryAfterSeconds));
     }
     return attempt;

@@ -53,7 +53,12 @@ export class JobsService {
     });
   }
 
-  private async refuse(call: StartCall, outcome: 'denied' | 'rejected', message: string, reason: string | null): Promise<GuardDecision> {
+  private async refuse(
+    call: StartCall,
+    outcome: 'denied' | 'rejected',
+    message: string,
+    reason: string | null,
+  ): Promise<GuardDecision> {
     try {
       const attempt = await this.repo.recordFinal({
         attemptId: randomUUID(),

@@ -8,7 +8,9 @@ export interface StartBody {
 export const MAX_REASON_LENGTH = 500;
 
 /** Strict validation of the start body: unknown properties and wrong types are refused, naming the field. */
-export function parseStartBody(body: unknown): { ok: true; value: StartBody } | { ok: false; message: string } {
+export function parseStartBody(
+  body: unknown,
+): { ok: true; value: StartBody } | { ok: false; message: string } {
   if (body === undefined || body === null) {
     return { ok: true, value: { reason: null, dryRun: false } };
   }
@@ -18,7 +20,10 @@ export function parseStartBody(body: unknown): { ok: true; value: StartBody } | 
   const record = body as Record<string, unknown>;
   const unknown = Object.keys(record).filter((k) => k !== 'reason' && k !== 'dryRun');
   if (unknown.length > 0) {
-    return { ok: false, message: `property ${unknown.map((k) => JSON.stringify(k.slice(0, 50))).join(', ')} is not allowed` };
+    return {
+      ok: false,
+      message: `property ${unknown.map((k) => JSON.stringify(k.slice(0, 50))).join(', ')} is not allowed`,
+    };
   }
   const { reason, dryRun } = record;
   if (reason !== undefined && reason !== null && typeof reason !== 'string') {

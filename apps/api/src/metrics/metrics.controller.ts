@@ -1,4 +1,12 @@
-import { Controller, ForbiddenException, Get, Headers, Header, Inject, UnauthorizedException } from '@nestjs/common';
+import {
+  Controller,
+  ForbiddenException,
+  Get,
+  Headers,
+  Header,
+  Inject,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.guard';
 import { APP_CONFIG } from '../config/config.module';

@@ -14,20 +14,71 @@ export class MetricsService {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'sjg_process_' });
     this.counters = {
-      [M.ATTEMPTS]: new Counter({ name: M.ATTEMPTS, help: 'Guarded decisions by outcome and trigger', labelNames: ['outcome', 'trigger'], registers }),
-      [M.GRAPH_REQUESTS]: new Counter({ name: M.GRAPH_REQUESTS, help: 'HTTP exchanges with Microsoft Graph by operation and status', labelNames: ['operation', 'status'], registers }),
-      [M.GRAPH_THROTTLED]: new Counter({ name: M.GRAPH_THROTTLED, help: 'Graph answers 429 by operation', labelNames: ['operation'], registers }),
-      [M.GRAPH_TOKENS]: new Counter({ name: M.GRAPH_TOKENS, help: 'Graph access token acquisitions by result', labelNames: ['result'], registers }),
-      [M.RECOVERY_SWEEPS]: new Counter({ name: M.RECOVERY_SWEEPS, help: 'Recovery sweeps by result', labelNames: ['result'], registers }),
-      [M.AUTH_FAILURES]: new Counter({ name: M.AUTH_FAILURES, help: 'Refused callers by reason', labelNames: ['reason'], registers }),
+      [M.ATTEMPTS]: new Counter({
+        name: M.ATTEMPTS,
+        help: 'Guarded decisions by outcome and trigger',
+        labelNames: ['outcome', 'trigger'],
+        registers,
+      }),
+      [M.GRAPH_REQUESTS]: new Counter({
+        name: M.GRAPH_REQUESTS,
+        help: 'HTTP exchanges with Microsoft Graph by operation and status',
+        labelNames: ['operation', 'status'],
+        registers,
+      }),
+      [M.GRAPH_THROTTLED]: new Counter({
+        name: M.GRAPH_THROTTLED,
+        help: 'Graph answers 429 by operation',
+        labelNames: ['operation'],
+        registers,
+      }),
+      [M.GRAPH_TOKENS]: new Counter({
+        name: M.GRAPH_TOKENS,
+        help: 'Graph access token acquisitions by result',
+        labelNames: ['result'],
+        registers,
+      }),
+      [M.RECOVERY_SWEEPS]: new Counter({
+        name: M.RECOVERY_SWEEPS,
+        help: 'Recovery sweeps by result',
+        labelNames: ['result'],
+        registers,
+      }),
+      [M.AUTH_FAILURES]: new Counter({
+        name: M.AUTH_FAILURES,
+        help: 'Refused callers by reason',
+        labelNames: ['reason'],
+        registers,
+      }),
     };
     this.histograms = {
-      [M.GUARD_DURATION]: new Histogram({ name: M.GUARD_DURATION, help: 'Duration of a guarded decision', labelNames: ['outcome'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers }),
-      [M.GRAPH_DURATION]: new Histogram({ name: M.GRAPH_DURATION, help: 'Duration of Graph exchanges', labelNames: ['operation'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers }),
+      [M.GUARD_DURATION]: new Histogram({
+        name: M.GUARD_DURATION,
+        help: 'Duration of a guarded decision',
+        labelNames: ['outcome'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+      [M.GRAPH_DURATION]: new Histogram({
+        name: M.GRAPH_DURATION,
+        help: 'Duration of Graph exchanges',
+        labelNames: ['operation'],
+        buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers,
+      }),
     };
     this.gauges = {
-      [M.RECOVERY_NEEDS_ATTENTION]: new Gauge({ name: M.RECOVERY_NEEDS_ATTENTION, help: 'Watched jobs that need a person', registers }),
-      [M.DB_POOL]: new Gauge({ name: M.DB_POOL, help: 'Database pool connections by state', labelNames: ['state'], registers }),
+      [M.RECOVERY_NEEDS_ATTENTION]: new Gauge({
+        name: M.RECOVERY_NEEDS_ATTENTION,
+        help: 'Watched jobs that need a person',
+        registers,
+      }),
+      [M.DB_POOL]: new Gauge({
+        name: M.DB_POOL,
+        help: 'Database pool connections by state',
+        labelNames: ['state'],
+        registers,
+      }),
     };
   }
 

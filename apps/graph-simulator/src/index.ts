@@ -1,0 +1,4 @@
+export * from './simulator';
+export * from './state';
+export * from './demo';
+export * from './tls';
