@@ -28,3 +28,8 @@ export function sanitizeForAudit(value: string, max = 200): string {
   );
   return escaped.length > max ? escaped.slice(0, max) : escaped;
 }
+
+/** Free text (a caller's reason) keeps its newlines; only NUL, which PostgreSQL text cannot hold, is escaped. */
+export function escapeNul(value: string): string {
+  return value.replace(/\0/g, '\\u0000');
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { sanitizeForAudit } from '@app/common';
+import { escapeNul, sanitizeForAudit } from '@app/common';
 import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
@@ -47,7 +47,7 @@ export class JobsService {
       jobId: call.jobId,
       trigger: 'api',
       actor: call.caller.actor,
-      reason: parsed.value.reason,
+      reason: parsed.value.reason === null ? null : escapeNul(parsed.value.reason),
       dryRun: parsed.value.dryRun,
       requestId: call.requestId,
     });
@@ -66,7 +66,7 @@ export class JobsService {
         jobId: sanitizeForAudit(call.jobId),
         trigger: 'api',
         actor: call.caller.actor,
-        reason: reason === null ? null : sanitizeForAudit(reason, 500),
+        reason: reason === null ? null : escapeNul(reason),
         dryRun: false,
         requestId: call.requestId,
         replicaId: this.config.replicaId,
