@@ -1,0 +1,98 @@
+import { ConfigError, loadConfig } from './app-config';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      return error.problems;
+    }
+    throw error;
+  }
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults of DESIGN section 4', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.graph.baseUrl).toBe('https://graph.microsoft.com/v1.0');
+    expect(c.graph.mode).toBe('live');
+    expect(c.guard).toMatchObject({
+      rateLimitPerJob: 5,
+      rateLimitWindowSeconds: 300,
+      startCooldownSeconds: 600,
+    });
+    expect(c.recovery).toMatchObject({ enabled: true, intervalSeconds: 300, maxAttempts: 6 });
+    expect(c.recovery.needsPersonReasons).toEqual(['TooManyDeletes', 'QuarantinedOnDemand']);
+    expect(c.requireGrants).toBe(false);
+    expect(c.logLevel).toBe('info');
+    expect(c.databaseUrl).toBeNull();
+  });
+
+  it('keeps the lease longer than the Graph time budget', () => {
+    const c = loadConfig({ GRAPH_BUDGET_MS: '20000' });
+    expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs);
+  });
+
+  it.each([
+    ['RATE_LIMIT_PER_JOB', 'abc', 'RATE_LIMIT_PER_JOB must be a positive integer, got "abc"'],
+    ['RATE_LIMIT_PER_JOB', '0', 'RATE_LIMIT_PER_JOB must be a positive integer, got "0"'],
+    ['RATE_LIMIT_WINDOW_SECONDS', '-5', 'RATE_LIMIT_WINDOW_SECONDS must be a positive integer, got "-5"'],
+    ['START_COOLDOWN_SECONDS', '1.5', 'START_COOLDOWN_SECONDS must be a non-negative integer, got "1.5"'],
+    ['PORT', '70000', 'PORT must be a port number (0-65535), got "70000"'],
+    ['RECOVERY_ENABLED', 'maybe', 'RECOVERY_ENABLED must be true or false, got "maybe"'],
+    ['REQUIRE_GRANTS', 'y', 'REQUIRE_GRANTS must be true or false, got "y"'],
+    [
+      'LOG_LEVEL',
+      'loud',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    ['GRAPH_MODE', 'mock', 'GRAPH_MODE must be one of live, simulator, got "mock"'],
+    ['GRAPH_BASE_URL', 'ftp://x', 'GRAPH_BASE_URL must be a URL (http: or https:), got "ftp://x"'],
+  ])('refuses %s=%s with one clear line', (key, value, message) => {
+    expect(problems({ [key]: value })).toEqual([message]);
+  });
+
+  it('reports every bad value at once, one line each', () => {
+    expect(problems({ RATE_LIMIT_PER_JOB: 'x', RECOVERY_INTERVAL_SECONDS: 'y', PORT: 'z' })).toHaveLength(3);
+  });
+
+  it('never prints a secret value in a message', () => {
+    const lines = problems({ DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    expect(lines).toEqual(['DATABASE_URL must be a URL (postgres: or postgresql:), got (hidden)']);
+  });
+
+  it('makes nothing implicit in production', () => {
+    const lines = problems({ NODE_ENV: 'production', GRAPH_MODE: 'simulator' });
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL is required in production (NODE_ENV=production)',
+        'GRAPH_MODE=simulator is not allowed in production (NODE_ENV=production)',
+        'AUTH_ISSUER is required in production (NODE_ENV=production)',
+        'AUTH_AUDIENCE is required in production (NODE_ENV=production)',
+      ]),
+    );
+    expect(lines.some((l) => l.startsWith('Graph credentials are required in production'))).toBe(true);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgresql://u:p@db:5432/sjg',
+      AZURE_TENANT_ID: 't',
+      AZURE_CLIENT_ID: 'c',
+      AZURE_CLIENT_SECRET: 's',
+      AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      AUTH_AUDIENCE: 'api://sjg',
+    });
+    expect(c.production).toBe(true);
+    expect(c.graph.clientSecret).toBe('s');
+  });
+
+  it('refuses a secret and a certificate together', () => {
+    expect(problems({ AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_CERTIFICATE_PATH: '/c.pem' })).toEqual([
+      'AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are exclusive; set one',
+    ]);
+  });
+});
