@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     out(`  Graph    built-in simulator at ${simulator.graphBaseUrl} (demo tenant)`);
   }
   if (issuer) {
-    const token = await issuer.sign({ name: 'Developer', expiresIn: 12 * 3600 });
+    const token = await issuer.sign({ name: 'Developer', scp: 'user_impersonation', expiresIn: 12 * 3600 });
     out();
     out('Development token (every role, 12 h):');
     out(`  Authorization: Bearer ${token}`);
