@@ -64,6 +64,8 @@ const MAX_START_RESENDS = 2;
 @Injectable()
 export class GuardService {
   private readonly logger = new Logger(GuardService.name);
+  /** Waits for Graph's Retry-After and between finalise retries; replaceable in unit tests. */
+  wait: (ms: number) => Promise<unknown> = sleep;
 
   constructor(
     private readonly repo: GuardRepository,
@@ -157,7 +159,7 @@ export class GuardService {
             error,
           );
         }
-        await sleep(delay);
+        await this.wait(delay);
       }
     }
   }
@@ -237,7 +239,7 @@ export class GuardService {
           if (resends >= MAX_START_RESENDS || Date.now() + waitMs >= deadline) {
             return seen(before, graphFailure(error, 'start'));
           }
-          await sleep(waitMs);
+          await this.wait(waitMs);
           const again = await this.read(ref, ctx, requestIds);
           if (again instanceof GraphError) {
             return seen(before, graphFailure(again, 'read'));
