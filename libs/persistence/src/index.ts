@@ -6,3 +6,4 @@ export * from './migrator';
 export * from './attempt.mapper';
 export * from './grant.repository';
 export * from './embedded';
+export * from './recovery.repository';

@@ -3,8 +3,9 @@ import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './p
 import { GuardRepository } from './guard.repository';
 import { HealthRepository } from './health.repository';
 import { GrantRepository } from './grant.repository';
+import { RecoveryRepository } from './recovery.repository';
 
-const REPOSITORIES = [PrismaService, GuardRepository, HealthRepository, GrantRepository];
+const REPOSITORIES = [PrismaService, GuardRepository, HealthRepository, GrantRepository, RecoveryRepository];
 
 @Global()
 @Module({})

@@ -1,0 +1,416 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { randomUUID } from 'node:crypto';
+import { type BatchItemResult, GraphClient, GraphError, type JobRef } from '@app/graph';
+import { RecoveryRepository, type RecoverySweepView, type WatchRecord } from '@app/persistence';
+import { APP_CONFIG } from '../config/config.module';
+import type { AppConfig } from '../config/app-config';
+import { GuardService } from '../jobs/guard.service';
+import { Lifecycle } from '../health/lifecycle';
+import { MetricsService } from '../metrics/metrics.service';
+import { RECOVERY_NEEDS_ATTENTION, RECOVERY_SWEEPS } from '../metrics/metric-names';
+import {
+  type RecoveryRules,
+  type Tally,
+  afterDecision,
+  afterRead,
+  afterReadError,
+  recoveryRefusal,
+} from './recovery-policy';
+
+/** Graph's `$batch` limit: statuses are read 20 at a time. */
+export const RECOVERY_BATCH_SIZE = 20;
+/** Due watches are paged from the database this many at a time (a multiple of the batch size). */
+const PAGE_SIZE = 500;
+/** Guarded decisions run at most this many at a time within one batch (gentle on Graph). */
+const DECISION_CONCURRENCY = 4;
+/** Time budget of one `$batch` read, its own retries included. */
+const BATCH_BUDGET_MS = 20_000;
+/** Name of the sweep's interval in the SchedulerRegistry. */
+export const RECOVERY_INTERVAL_NAME = 'recovery-sweep';
+
+export type SweepSummary = RecoverySweepView;
+
+interface Counts {
+  jobsRead: number;
+  started: number;
+  skipped: number;
+  needsAttention: number;
+  errors: number;
+  graphRequests: number;
+}
+
+/** Why a sweep stopped reading before the end of the due list (null: it read them all). */
+type StopReason = string | null;
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, () => worker()));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Scheduled recovery of quarantined jobs (DESIGN section 3a).
+ *
+ * Every RECOVERY_INTERVAL_SECONDS each replica ticks; the tick first claims the leader lease in PostgreSQL
+ * (RecoveryRepository.claimLeadership: one atomic statement, no transaction held while Graph answers), so
+ * exactly one replica sweeps at a time. The leader keeps its lease by renewing it at each tick and during a
+ * long sweep; the lease lasts one interval plus a margin, so a dead leader is replaced by the first replica
+ * that ticks after its lease ran out, and a leader that shuts down gives the lease up at once.
+ *
+ * A sweep reads the due watches' jobs in `$batch` requests of 20, and puts each quarantined job whose reason
+ * allows it through the same guard as an API call (limit, single flight, cool-down, record before acting),
+ * with trigger `recovery` and the scheduler as actor. Throttling stops the reading for this sweep.
+ */
+@Injectable()
+export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger = new Logger(RecoveryService.name);
+  private readonly rules: RecoveryRules;
+  private stopping = false;
+  private inFlight: Promise<SweepSummary | null> | null = null;
+  private timerRegistered = false;
+
+  constructor(
+    private readonly repo: RecoveryRepository,
+    private readonly graph: GraphClient,
+    private readonly guard: GuardService,
+    private readonly metrics: MetricsService,
+    private readonly scheduler: SchedulerRegistry,
+    private readonly lifecycle: Lifecycle,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.rules = {
+      maxAttempts: config.recovery.maxAttempts,
+      needsPersonReasons: config.recovery.needsPersonReasons,
+      backoffSeconds: config.recovery.backoffSeconds,
+    };
+  }
+
+  /** Lease length: one interval plus a margin (at least 5 s, or a tenth of the interval). */
+  get leaseSeconds(): number {
+    const interval = this.config.recovery.intervalSeconds;
+    return interval + Math.max(5, Math.ceil(interval / 10));
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.recovery.enabled) {
+      this.logger.log('scheduled recovery is disabled (RECOVERY_ENABLED=false)');
+      return;
+    }
+    const timer = setInterval(() => this.tick(), this.config.recovery.intervalSeconds * 1000);
+    timer.unref();
+    this.scheduler.addInterval(RECOVERY_INTERVAL_NAME, timer);
+    this.timerRegistered = true;
+    this.logger.log(
+      `scheduled recovery every ${this.config.recovery.intervalSeconds} s (replica ${this.config.replicaId})`,
+    );
+  }
+
+  /**
+   * Graceful stop, in onModuleDestroy rather than onApplicationShutdown: Nest destroys this module before the
+   * global PersistenceModule, whose PrismaService disconnects in its own onModuleDestroy, and the sweep in
+   * progress still needs the database to finish its current job and to give the lease up.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Safety net when the module-destroy hook was skipped; idempotent. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  private async stop(): Promise<void> {
+    if (this.stopping) {
+      await this.inFlight?.catch(() => null);
+      return;
+    }
+    this.stopping = true;
+    if (this.timerRegistered) {
+      this.timerRegistered = false;
+      try {
+        this.scheduler.deleteInterval(RECOVERY_INTERVAL_NAME);
+      } catch {
+        // already removed by the scheduler's own shutdown
+      }
+    }
+    await this.inFlight?.catch(() => null);
+    try {
+      await this.repo.releaseLeadership(this.config.replicaId);
+    } catch (error) {
+      this.logger.warn(`could not release the recovery lease: ${describe(error)}`);
+    }
+  }
+
+  /** Timer callback: one sweep at a time per replica; a tick during a sweep is skipped. Never throws. */
+  private tick(): void {
+    if (this.inFlight !== null || this.isStopping()) {
+      return;
+    }
+    this.sweep().catch((error: unknown) => {
+      this.logger.error(`recovery tick failed: ${describe(error)}`);
+    });
+  }
+
+  private isStopping(): boolean {
+    return this.stopping || this.lifecycle.shuttingDown;
+  }
+
+  /**
+   * One sweep, if this replica wins the lease: the sweep's row, or null when another replica leads (or this
+   * one is stopping, or the database is unreachable). `now` decides which watches are due and when the next
+   * try is (tests move it); the sweep row's times are the real ones. Never throws.
+   */
+  async sweep(now: Date = new Date()): Promise<SweepSummary | null> {
+    const previous = this.inFlight;
+    const run = (async () => {
+      await previous?.catch(() => null);
+      return this.run(now);
+    })();
+    this.inFlight = run;
+    try {
+      return await run;
+    } finally {
+      if (this.inFlight === run) {
+        this.inFlight = null;
+      }
+    }
+  }
+
+  private async run(now: Date): Promise<SweepSummary | null> {
+    if (this.isStopping()) {
+      return null;
+    }
+    let leading: boolean;
+    try {
+      leading = await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds);
+    } catch (error) {
+      this.logger.warn(`recovery could not claim the leader lease: ${describe(error)}`);
+      this.metrics.counter(RECOVERY_SWEEPS).inc({ result: 'error' });
+      return null;
+    }
+    if (!leading) {
+      this.metrics.counter(RECOVERY_SWEEPS).inc({ result: 'not_leader' });
+      await this.refreshGauge();
+      return null;
+    }
+
+    const sweepId = randomUUID();
+    const startedAt = new Date();
+    const counts: Counts = {
+      jobsRead: 0,
+      started: 0,
+      skipped: 0,
+      needsAttention: 0,
+      errors: 0,
+      graphRequests: 0,
+    };
+    const notes: string[] = [];
+    let result: 'ok' | 'error' = 'ok';
+    try {
+      await this.repo.startSweep(sweepId, this.config.replicaId, startedAt);
+      const stop = await this.work(now, counts);
+      if (stop !== null) {
+        notes.push(stop);
+      }
+    } catch (error) {
+      result = 'error';
+      counts.errors += 1;
+      notes.push(`The sweep failed: ${describe(error)}`);
+      this.logger.error(`recovery sweep ${sweepId} failed: ${describe(error)}`);
+    }
+    const message = notes.length > 0 ? notes.join('; ') : null;
+    const finishedAt = new Date();
+    let summary: SweepSummary;
+    try {
+      summary = await this.repo.finishSweep(sweepId, finishedAt, { ...counts, message });
+    } catch (error) {
+      result = 'error';
+      this.logger.error(`recovery sweep ${sweepId} could not be recorded: ${describe(error)}`);
+      summary = {
+        sweepId,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        leader: this.config.replicaId,
+        ...counts,
+        message,
+      };
+    }
+    this.metrics.counter(RECOVERY_SWEEPS).inc({ result });
+    await this.refreshGauge();
+    this.logger.log({
+      msg: 'recovery sweep finished',
+      sweepId,
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      ...counts,
+      message,
+    });
+    return summary;
+  }
+
+  private async refreshGauge(): Promise<void> {
+    try {
+      this.metrics.gauge(RECOVERY_NEEDS_ATTENTION).set(await this.repo.countNeedingAttention());
+    } catch (error) {
+      this.logger.debug(`recovery gauge not refreshed: ${describe(error)}`);
+    }
+  }
+
+  /** Pages through the due watches, 20 per `$batch`. Returns why it stopped early, or null. */
+  private async work(now: Date, counts: Counts): Promise<StopReason> {
+    const renewEveryMs = (this.leaseSeconds * 1000) / 3;
+    let renewedAt = Date.now();
+    let afterId: string | null = null;
+    for (;;) {
+      const page = await this.repo.dueWatches(now, afterId, PAGE_SIZE);
+      if (page.length === 0) {
+        return null;
+      }
+      afterId = page[page.length - 1]?.id ?? null;
+      for (let i = 0; i < page.length; i += RECOVERY_BATCH_SIZE) {
+        if (this.isStopping()) {
+          return 'Stopped early: the replica is shutting down; the rest is left for the next sweep';
+        }
+        if (Date.now() - renewedAt >= renewEveryMs) {
+          if (!(await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds))) {
+            return 'Stopped early: the leader lease was lost to another replica';
+          }
+          renewedAt = Date.now();
+        }
+        const stop = await this.sweepBatch(page.slice(i, i + RECOVERY_BATCH_SIZE), now, counts);
+        if (stop !== null) {
+          return stop;
+        }
+      }
+      if (page.length < PAGE_SIZE) {
+        return null;
+      }
+    }
+  }
+
+  private tally(counts: Counts, tally: Tally): void {
+    switch (tally) {
+      case 'started':
+        counts.started += 1;
+        break;
+      case 'skipped':
+        counts.skipped += 1;
+        break;
+      case 'needs_attention':
+        counts.needsAttention += 1;
+        break;
+      case 'failed':
+      case 'error':
+        counts.errors += 1;
+        break;
+      case 'none':
+        break;
+    }
+  }
+
+  /** Reads one batch, decides on its quarantined jobs and saves the watches. Returns a stop reason or null. */
+  private async sweepBatch(watches: WatchRecord[], now: Date, counts: Counts): Promise<StopReason> {
+    const refs: JobRef[] = watches.map((w) => ({ servicePrincipalId: w.servicePrincipalId, jobId: w.jobId }));
+    let items: BatchItemResult[];
+    try {
+      const res = await this.graph.batchGetJobs(refs, { deadline: Date.now() + BATCH_BUDGET_MS });
+      counts.graphRequests += res.requestIds.length;
+      items = res.value;
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      counts.graphRequests += error.requestIds.length;
+      counts.errors += 1;
+      if (error.kind === 'throttled') {
+        const after = error.details.retryAfterSeconds;
+        return `Graph throttled the $batch read${after !== undefined ? ` (Retry-After ${after} s)` : ''}; stopped reading, the remaining due watches are left for the next sweep`;
+      }
+      return `Graph failed the $batch read (${error.message}); stopped reading, the remaining due watches are left for the next sweep`;
+    }
+
+    const save: WatchRecord[] = [];
+    const toDecide: WatchRecord[] = [];
+    let throttled: GraphError | null = null;
+    watches.forEach((watch, index) => {
+      const item = items[index];
+      if (item === undefined) {
+        return;
+      }
+      if (!item.ok) {
+        if (item.error.kind === 'throttled') {
+          throttled ??= item.error;
+          return;
+        }
+        const v = afterReadError(watch, item.error);
+        this.tally(counts, v.tally);
+        save.push(v.record);
+        return;
+      }
+      counts.jobsRead += 1;
+      const v = afterRead(watch, item.job, now, this.rules);
+      this.tally(counts, v.tally);
+      (v.decide ? toDecide : save).push(v.record);
+    });
+
+    await eachLimited(toDecide, DECISION_CONCURRENCY, async (record) => {
+      if (this.isStopping()) {
+        save.push(record);
+        return;
+      }
+      save.push(await this.decide(record, now, counts));
+    });
+    await this.repo.saveWatches(save);
+
+    const t = throttled as GraphError | null;
+    if (t !== null) {
+      counts.errors += 1;
+      const after = t.details.retryAfterSeconds;
+      return `Graph throttled part of a $batch read${after !== undefined ? ` (Retry-After ${after} s)` : ''}; stopped reading, the remaining due watches are left for the next sweep`;
+    }
+    return null;
+  }
+
+  private async decide(record: WatchRecord, now: Date, counts: Counts): Promise<WatchRecord> {
+    try {
+      const decision = await this.guard.decide({
+        servicePrincipalId: record.servicePrincipalId,
+        jobId: record.jobId,
+        trigger: 'recovery',
+        actor: { type: 'scheduler', id: this.config.replicaId, name: 'recovery' },
+        reason: 'scheduled recovery of a quarantined job',
+        dryRun: false,
+        requestId: null,
+        policy: (job) => recoveryRefusal(job, this.rules),
+      });
+      counts.graphRequests += decision.attempt.graphRequestIds.length;
+      const v = afterDecision(record, decision, now, this.rules);
+      this.tally(counts, v.tally);
+      return v.record;
+    } catch (error) {
+      // The audit store could not record the attempt: nothing was sent to Graph; next sweep tries again.
+      counts.errors += 1;
+      this.logger.warn(
+        `recovery of ${record.servicePrincipalId}/${record.jobId} not decided: ${describe(error)}`,
+      );
+      return { ...record, lastMessage: `Recovery not attempted: ${describe(error)}` };
+    }
+  }
+}

@@ -1,0 +1,411 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { RECOVERY_STATES, type RecoveryState } from '@app/common';
+import { PrismaService } from './prisma.service';
+import type { AdminEventInput } from './grant.repository';
+
+/** A watched job as the API lists it. */
+export interface RecoveryWatchView {
+  watchId: string;
+  servicePrincipalId: string;
+  jobId: string;
+  createdAt: string;
+  createdBy: string;
+  state: RecoveryState;
+  lastSeenStatus: string | null;
+  lastQuarantineReason: string | null;
+  lastSeenAt: string | null;
+  failedAttempts: number;
+  nextTryAt: string | null;
+  lastAttemptId: string | null;
+  lastMessage: string | null;
+}
+
+/** A watch as the sweep reads and rewrites it (every mutable column, so one bulk statement writes it back). */
+export interface WatchRecord {
+  id: string;
+  servicePrincipalId: string;
+  jobId: string;
+  state: RecoveryState;
+  lastSeenStatus: string | null;
+  lastQuarantineReason: string | null;
+  lastSeenAt: Date | null;
+  failedAttempts: number;
+  nextTryAt: Date | null;
+  lastAttemptId: string | null;
+  lastMessage: string | null;
+}
+
+export interface RecoverySweepView {
+  sweepId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  leader: string;
+  jobsRead: number;
+  started: number;
+  skipped: number;
+  needsAttention: number;
+  errors: number;
+  graphRequests: number;
+  message: string | null;
+}
+
+export interface SweepCounts {
+  jobsRead: number;
+  started: number;
+  skipped: number;
+  needsAttention: number;
+  errors: number;
+  graphRequests: number;
+  message: string | null;
+}
+
+/** Keyset position: the (timestamp, id) of the last row of the previous page. */
+export interface KeysetPosition {
+  at: Date;
+  id: string;
+}
+
+interface WatchRow {
+  id: string;
+  service_principal_id: string;
+  job_id: string;
+  created_at: Date;
+  created_by: string;
+  state: string;
+  last_seen_status: string | null;
+  last_quarantine_reason: string | null;
+  last_seen_at: Date | null;
+  failed_attempts: number;
+  next_try_at: Date | null;
+  last_attempt_id: string | null;
+  last_message: string | null;
+}
+
+interface SweepRow {
+  id: string;
+  started_at: Date;
+  finished_at: Date | null;
+  leader: string;
+  jobs_read: number;
+  started: number;
+  skipped: number;
+  needs_attention: number;
+  errors: number;
+  graph_requests: number;
+  message: string | null;
+}
+
+const WATCH_COLUMNS = `id, service_principal_id, job_id, created_at, created_by, state::text AS state, last_seen_status,
+  last_quarantine_reason, last_seen_at, failed_attempts, next_try_at, last_attempt_id, last_message`;
+
+/** The single row of recovery_leader. */
+const LEADER_ROW_ID = 1;
+
+function asState(value: string): RecoveryState {
+  return (RECOVERY_STATES as readonly string[]).includes(value) ? (value as RecoveryState) : 'ok';
+}
+
+function iso(d: Date | null): string | null {
+  return d === null ? null : d.toISOString();
+}
+
+function watchView(r: WatchRow): RecoveryWatchView {
+  return {
+    watchId: r.id,
+    servicePrincipalId: r.service_principal_id,
+    jobId: r.job_id,
+    createdAt: r.created_at.toISOString(),
+    createdBy: r.created_by,
+    state: asState(r.state),
+    lastSeenStatus: r.last_seen_status,
+    lastQuarantineReason: r.last_quarantine_reason,
+    lastSeenAt: iso(r.last_seen_at),
+    failedAttempts: r.failed_attempts,
+    nextTryAt: iso(r.next_try_at),
+    lastAttemptId: r.last_attempt_id,
+    lastMessage: r.last_message,
+  };
+}
+
+function watchRecord(r: WatchRow): WatchRecord {
+  return {
+    id: r.id,
+    servicePrincipalId: r.service_principal_id,
+    jobId: r.job_id,
+    state: asState(r.state),
+    lastSeenStatus: r.last_seen_status,
+    lastQuarantineReason: r.last_quarantine_reason,
+    lastSeenAt: r.last_seen_at,
+    failedAttempts: r.failed_attempts,
+    nextTryAt: r.next_try_at,
+    lastAttemptId: r.last_attempt_id,
+    lastMessage: r.last_message,
+  };
+}
+
+function sweepView(r: SweepRow): RecoverySweepView {
+  return {
+    sweepId: r.id,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: iso(r.finished_at),
+    leader: r.leader,
+    jobsRead: r.jobs_read,
+    started: r.started,
+    skipped: r.skipped,
+    needsAttention: r.needs_attention,
+    errors: r.errors,
+    graphRequests: r.graph_requests,
+    message: r.message,
+  };
+}
+
+/**
+ * Scheduled recovery's storage (DESIGN section 3a): the watch list, the sweep history and the leader lease.
+ *
+ * Leadership is a lease row, not an advisory lock: the sweep talks to Graph for seconds or minutes, and a
+ * transaction-scoped lock would pin a pooled connection (and a transaction) for all that time. The lease is
+ * claimed with one atomic INSERT .. ON CONFLICT DO UPDATE .. WHERE (expired or already ours), so concurrent
+ * claims from any number of replicas are serialised by PostgreSQL on the row and exactly one wins.
+ */
+@Injectable()
+export class RecoveryRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  // ------------------------------------------------------------------ leader lease
+
+  /** Claims or renews the lease for `holder`; true when `holder` leads until now + leaseSeconds. */
+  async claimLeadership(holder: string, leaseSeconds: number): Promise<boolean> {
+    const rows = await this.prisma.$queryRawUnsafe<{ holder: string }[]>(
+      `INSERT INTO recovery_leader (id, holder, acquired_at, expires_at)
+       VALUES ($1::int, $2, now(), now() + make_interval(secs => $3::int))
+       ON CONFLICT (id) DO UPDATE SET
+         holder = EXCLUDED.holder,
+         expires_at = EXCLUDED.expires_at,
+         acquired_at = CASE WHEN recovery_leader.holder = EXCLUDED.holder
+                            THEN recovery_leader.acquired_at ELSE EXCLUDED.acquired_at END
+       WHERE recovery_leader.expires_at < now() OR recovery_leader.holder = EXCLUDED.holder
+       RETURNING holder`,
+      LEADER_ROW_ID,
+      holder,
+      leaseSeconds,
+    );
+    return rows.length === 1;
+  }
+
+  /** Gives the lease up (only if `holder` still has it), so another replica leads at its next tick. */
+  async releaseLeadership(holder: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      `DELETE FROM recovery_leader WHERE id = $1::int AND holder = $2`,
+      LEADER_ROW_ID,
+      holder,
+    );
+  }
+
+  async currentLeader(): Promise<{ holder: string; expiresAt: Date } | null> {
+    const row = await this.prisma.recoveryLeader.findUnique({ where: { id: LEADER_ROW_ID } });
+    return row ? { holder: row.holder, expiresAt: row.expiresAt } : null;
+  }
+
+  // ------------------------------------------------------------------ watches (API)
+
+  /**
+   * Watches the jobs (service principal ids are stored lower-case: GUIDs compare case-insensitively).
+   * Existing watches are left as they are. One admin event per created watch, in the same transaction.
+   */
+  async createWatches(
+    servicePrincipalId: string,
+    jobIds: string[],
+    event: Omit<AdminEventInput, 'subjectId' | 'details'>,
+  ): Promise<{ watches: RecoveryWatchView[]; created: Set<string> }> {
+    const sp = servicePrincipalId.toLowerCase();
+    const unique = [...new Set(jobIds)];
+    return this.prisma.$transaction(async (tx) => {
+      const ids = unique.map(() => randomUUID());
+      const inserted = await tx.$queryRawUnsafe<WatchRow[]>(
+        `INSERT INTO recovery_watches (id, service_principal_id, job_id, created_by)
+         SELECT u.id::uuid, $1, u.job_id, $4
+         FROM unnest($2::text[], $3::text[]) AS u(id, job_id)
+         ON CONFLICT (service_principal_id, job_id) DO NOTHING
+         RETURNING ${WATCH_COLUMNS}`,
+        sp,
+        ids,
+        unique,
+        event.actorId,
+      );
+      if (inserted.length > 0) {
+        await tx.adminEvent.createMany({
+          data: inserted.map((w) => ({
+            id: randomUUID(),
+            actorId: event.actorId,
+            actorName: event.actorName,
+            action: event.action,
+            subjectId: w.id,
+            details: { servicePrincipalId: w.service_principal_id, jobId: w.job_id },
+          })),
+        });
+      }
+      const all = await tx.$queryRawUnsafe<WatchRow[]>(
+        `SELECT ${WATCH_COLUMNS} FROM recovery_watches
+         WHERE service_principal_id = $1 AND job_id = ANY($2::text[])
+         ORDER BY created_at, id`,
+        sp,
+        unique,
+      );
+      return { watches: all.map(watchView), created: new Set(inserted.map((w) => w.id)) };
+    });
+  }
+
+  /** One page of the watch list, oldest first, keyset on (created_at, id). */
+  async listWatches(filter: {
+    servicePrincipalId?: string;
+    state?: RecoveryState;
+    after: KeysetPosition | null;
+    limit: number;
+  }): Promise<RecoveryWatchView[]> {
+    const rows = await this.prisma.$queryRawUnsafe<WatchRow[]>(
+      `SELECT ${WATCH_COLUMNS} FROM recovery_watches
+       WHERE ($1::text IS NULL OR service_principal_id = $1)
+         AND ($2::text IS NULL OR state = $2::"RecoveryState")
+         AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+       ORDER BY created_at, id
+       LIMIT $5::int`,
+      filter.servicePrincipalId?.toLowerCase() ?? null,
+      filter.state ?? null,
+      filter.after?.at.toISOString() ?? null,
+      filter.after?.id ?? null,
+      filter.limit,
+    );
+    return rows.map(watchView);
+  }
+
+  async getWatch(watchId: string): Promise<RecoveryWatchView | null> {
+    const rows = await this.prisma.$queryRawUnsafe<WatchRow[]>(
+      `SELECT ${WATCH_COLUMNS} FROM recovery_watches WHERE id = $1::uuid`,
+      watchId,
+    );
+    return rows[0] ? watchView(rows[0]) : null;
+  }
+
+  /** Deletes the watch and records the admin event; null when there was no such watch. */
+  async deleteWatch(
+    watchId: string,
+    event: Omit<AdminEventInput, 'subjectId' | 'details'>,
+  ): Promise<RecoveryWatchView | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<WatchRow[]>(
+        `DELETE FROM recovery_watches WHERE id = $1::uuid RETURNING ${WATCH_COLUMNS}`,
+        watchId,
+      );
+      const row = rows[0];
+      if (!row) {
+        return null;
+      }
+      await tx.adminEvent.create({
+        data: {
+          id: randomUUID(),
+          actorId: event.actorId,
+          actorName: event.actorName,
+          action: event.action,
+          subjectId: row.id,
+          details: { servicePrincipalId: row.service_principal_id, jobId: row.job_id },
+        },
+      });
+      return watchView(row);
+    });
+  }
+
+  async countNeedingAttention(): Promise<number> {
+    return this.prisma.recoveryWatch.count({ where: { state: 'needs_attention' } });
+  }
+
+  // ------------------------------------------------------------------ the sweep
+
+  /** Due watches (next_try_at null or reached), by id after `afterId`: the sweep pages through them. */
+  async dueWatches(now: Date, afterId: string | null, limit: number): Promise<WatchRecord[]> {
+    const rows = await this.prisma.$queryRawUnsafe<WatchRow[]>(
+      `SELECT ${WATCH_COLUMNS} FROM recovery_watches
+       WHERE (next_try_at IS NULL OR next_try_at <= $1::timestamptz)
+         AND ($2::uuid IS NULL OR id > $2::uuid)
+       ORDER BY id
+       LIMIT $3::int`,
+      now.toISOString(),
+      afterId,
+      limit,
+    );
+    return rows.map(watchRecord);
+  }
+
+  /** Writes the sweep's verdicts back in one statement (watches deleted meanwhile are simply skipped). */
+  async saveWatches(records: WatchRecord[]): Promise<void> {
+    if (records.length === 0) {
+      return;
+    }
+    const col = <T>(f: (r: WatchRecord) => T): T[] => records.map(f);
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE recovery_watches AS w SET
+         state = u.state::"RecoveryState",
+         last_seen_status = u.last_seen_status,
+         last_quarantine_reason = u.last_quarantine_reason,
+         last_seen_at = u.last_seen_at::timestamptz,
+         failed_attempts = u.failed_attempts::int,
+         next_try_at = u.next_try_at::timestamptz,
+         last_attempt_id = u.last_attempt_id::uuid,
+         last_message = u.last_message
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                   $9::text[])
+         AS u(id, state, last_seen_status, last_quarantine_reason, last_seen_at, failed_attempts, next_try_at,
+              last_attempt_id, last_message)
+       WHERE w.id = u.id::uuid`,
+      col((r) => r.id),
+      col((r) => r.state),
+      col((r) => r.lastSeenStatus),
+      col((r) => r.lastQuarantineReason),
+      col((r) => iso(r.lastSeenAt)),
+      col((r) => String(r.failedAttempts)),
+      col((r) => iso(r.nextTryAt)),
+      col((r) => r.lastAttemptId),
+      col((r) => r.lastMessage),
+    );
+  }
+
+  async startSweep(id: string, leader: string, startedAt: Date): Promise<void> {
+    await this.prisma.recoverySweep.create({ data: { id, leader, startedAt } });
+  }
+
+  async finishSweep(id: string, finishedAt: Date, counts: SweepCounts): Promise<RecoverySweepView> {
+    const row = await this.prisma.recoverySweep.update({
+      where: { id },
+      data: { finishedAt, ...counts },
+    });
+    return {
+      sweepId: row.id,
+      startedAt: row.startedAt.toISOString(),
+      finishedAt: iso(row.finishedAt),
+      leader: row.leader,
+      jobsRead: row.jobsRead,
+      started: row.started,
+      skipped: row.skipped,
+      needsAttention: row.needsAttention,
+      errors: row.errors,
+      graphRequests: row.graphRequests,
+      message: row.message,
+    };
+  }
+
+  /** One page of the sweep history, newest first, keyset on (started_at, id). */
+  async listSweeps(filter: { before: KeysetPosition | null; limit: number }): Promise<RecoverySweepView[]> {
+    const rows = await this.prisma.$queryRawUnsafe<SweepRow[]>(
+      `SELECT id, started_at, finished_at, leader, jobs_read, started, skipped, needs_attention, errors,
+              graph_requests, message
+       FROM recovery_sweeps
+       WHERE ($1::timestamptz IS NULL OR (started_at, id) < ($1::timestamptz, $2::uuid))
+       ORDER BY started_at DESC, id DESC
+       LIMIT $3::int`,
+      filter.before?.at.toISOString() ?? null,
+      filter.before?.id ?? null,
+      filter.limit,
+    );
+    return rows.map(sweepView);
+  }
+}
