@@ -53,6 +53,31 @@ export interface FinalRecordInput extends AttemptIdentity {
   retryAfterSeconds: number | null;
 }
 
+/** The attempt's identity as $1..$11 of every statement that writes a new row. */
+function identityParams(a: AttemptIdentity): unknown[] {
+  return [
+    a.attemptId,
+    a.servicePrincipalId,
+    a.jobId,
+    a.trigger,
+    a.actor.type,
+    a.actor.id,
+    a.actor.name,
+    a.reason,
+    a.dryRun,
+    a.requestId,
+    a.replicaId,
+  ];
+}
+
+function firstRow<T>(rows: T[], what: string): T {
+  const row = rows[0];
+  if (!row) {
+    throw new Error(`${what} returned no row`);
+  }
+  return row;
+}
+
 const ATTEMPT_COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
   outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
 
@@ -75,21 +100,21 @@ export class GuardRepository {
   async claim(input: ClaimInput): Promise<ClaimResult> {
     const rows = await this.prisma.$queryRawUnsafe<(AttemptRow & { claimed: boolean })[]>(
       `WITH prev AS (
-         SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $2
+         SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
        ),
        access AS (
          SELECT CASE
            WHEN $17::text IS NULL THEN NULL
-           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17 AND service_principal_id = lower($3)) THEN NULL
+           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17 AND service_principal_id = lower($2)) THEN NULL
            WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17) THEN
-             format('Caller %s is narrowed by grants to other service principals, not %s', $17::text, $3::text)
+             format('Caller %s is narrowed by grants to other service principals, not %s', $17::text, $2::text)
            WHEN $18::boolean THEN
-             format('Caller %s has no grant for service principal %s (REQUIRE_GRANTS is on)', $17::text, $3::text)
+             format('Caller %s has no grant for service principal %s (REQUIRE_GRANTS is on)', $17::text, $2::text)
          END AS denial
        ),
        claim AS (
          INSERT INTO job_guards AS g (job_key, window_hits, lease_attempt_id, lease_expires_at)
-         SELECT $2, ARRAY[now()]::timestamptz(3)[], $1::uuid, now() + make_interval(secs => $15::int)
+         SELECT $12, ARRAY[now()]::timestamptz(3)[], $1::uuid, now() + make_interval(secs => $15::int)
          WHERE (SELECT denial FROM access) IS NULL
          ON CONFLICT (job_key) DO UPDATE SET
            window_hits = array_append(
@@ -139,25 +164,15 @@ export class GuardRepository {
        )
        INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
                              reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms)
-       SELECT $1::uuid, $3, $4, $5::"AttemptTrigger", $6::"ActorType", $7, $8,
+       SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
               (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
-              $9, $10::boolean, $11, $12, r.message, r.retry_after,
+              $8, $9::boolean, $10, $11, r.message, r.retry_after,
               CASE WHEN r.claimed THEN NULL ELSE now() END,
               CASE WHEN r.claimed THEN NULL ELSE 0 END
        FROM refusal r
        RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed`,
-      input.attemptId,
+      ...identityParams(input),
       input.jobKey,
-      input.servicePrincipalId,
-      input.jobId,
-      input.trigger,
-      input.actor.type,
-      input.actor.id,
-      input.actor.name,
-      input.reason,
-      input.dryRun,
-      input.requestId,
-      input.replicaId,
       input.limit,
       input.windowSeconds,
       input.leaseSeconds,
@@ -165,10 +180,7 @@ export class GuardRepository {
       input.grantPrincipalId,
       input.requireGrants,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('claim returned no row');
-    }
+    const row = firstRow(rows, 'claim');
     return { claimed: row.claimed, attempt: toAttemptView(rowToModel(row)) };
   }
 
@@ -202,43 +214,25 @@ export class GuardRepository {
       input.jobKey,
       input.cooldownSeconds,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error(`attempt ${input.attemptId} was not pending`);
-    }
-    return toAttemptView(rowToModel(row));
+    return toAttemptView(rowToModel(firstRow(rows, `attempt ${input.attemptId} was not pending:`)));
   }
 
   /** A decision that never reaches the guard's claim (denied, rejected): one final row. */
   async recordFinal(input: FinalRecordInput): Promise<AttemptView> {
     const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
-      `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
-                             observed_status, reason, dry_run, request_id, replica_id, message, retry_after_seconds,
+      `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
+                             request_id, replica_id, outcome, observed_status, message, retry_after_seconds,
                              finished_at, duration_ms)
-       VALUES ($1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8::"AttemptOutcome", $9, $10,
-               $11::boolean, $12, $13, $14, $15, now(), 0)
+       VALUES ($1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
+               $12::"AttemptOutcome", $13, $14, $15, now(), 0)
        RETURNING ${ATTEMPT_COLUMNS}`,
-      input.attemptId,
-      input.servicePrincipalId,
-      input.jobId,
-      input.trigger,
-      input.actor.type,
-      input.actor.id,
-      input.actor.name,
+      ...identityParams(input),
       input.outcome,
       input.observedStatus,
-      input.reason,
-      input.dryRun,
-      input.requestId,
-      input.replicaId,
       input.message,
       input.retryAfterSeconds,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('insert returned no row');
-    }
-    return toAttemptView(rowToModel(row));
+    return toAttemptView(rowToModel(firstRow(rows, 'insert')));
   }
 
   /** Attempts still pending after `olderThanSeconds`: left by a crashed process. */
