@@ -7,3 +7,5 @@ export * from './attempt.mapper';
 export * from './grant.repository';
 export * from './embedded';
 export * from './recovery.repository';
+export * from './attempt.repository';
+export * from './retention.repository';

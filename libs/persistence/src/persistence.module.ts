@@ -4,8 +4,18 @@ import { GuardRepository } from './guard.repository';
 import { HealthRepository } from './health.repository';
 import { GrantRepository } from './grant.repository';
 import { RecoveryRepository } from './recovery.repository';
+import { AttemptRepository } from './attempt.repository';
+import { RetentionRepository } from './retention.repository';
 
-const REPOSITORIES = [PrismaService, GuardRepository, HealthRepository, GrantRepository, RecoveryRepository];
+const REPOSITORIES = [
+  PrismaService,
+  GuardRepository,
+  HealthRepository,
+  GrantRepository,
+  RecoveryRepository,
+  AttemptRepository,
+  RetentionRepository,
+];
 
 @Global()
 @Module({})

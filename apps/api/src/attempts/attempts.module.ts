@@ -1,4 +1,24 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module';
+import type { AppConfig } from '../config/app-config';
+import { AttemptsController } from './attempts.controller';
+import { AttemptsService, AUDIT_CURSOR_CODEC } from './attempts.service';
+import { CursorCodec } from './cursor';
+import { RetentionService } from './retention.service';
 
-@Module({ controllers: [], providers: [] })
+/** The audit API (GET /v1/attempts, /stats, /export, /:attemptId) and the retention job. */
+@Module({
+  controllers: [AttemptsController],
+  providers: [
+    AttemptsService,
+    RetentionService,
+    // Cursor MAC key: AUDIT_CURSOR_KEY when set (same value on every replica), else a fixed built-in key.
+    {
+      provide: AUDIT_CURSOR_CODEC,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new CursorCodec(config.auditCursorKey ?? undefined),
+    },
+  ],
+  exports: [RetentionService],
+})
 export class AttemptsModule {}

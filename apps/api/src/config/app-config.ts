@@ -49,6 +49,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken: string | null;
   auditRetentionDays: number | null;
+  /** Key of the audit cursors' MAC; the same on every replica. */
+  auditCursorKey: string | null;
   shutdownTimeoutSeconds: number;
   bodyLimitBytes: number;
   corsOrigins: string[];
@@ -63,7 +65,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'AUDIT_CURSOR_KEY']);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 class Reader {
@@ -222,6 +224,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     metricsToken: r.str('METRICS_TOKEN'),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS?.trim() ? r.int('AUDIT_RETENTION_DAYS', 0, 1) : null,
+    auditCursorKey: r.str('AUDIT_CURSOR_KEY'),
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600, 'an integer between 1 and 3600'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 16_384, 256, 10_485_760, 'an integer between 256 and 10485760'),
     corsOrigins: r.list('CORS_ORIGINS', []),

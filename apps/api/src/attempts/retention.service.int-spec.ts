@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { PrismaService, RetentionRepository } from '@app/persistence';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import type { AppConfig } from '../config/app-config';
+import { RetentionService } from './retention.service';
+
+const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
+const NOW = new Date('2026-11-28T12:00:00.000Z');
+const DAY = 86_400_000;
+
+describe('RetentionService (AUDIT_RETENTION_DAYS, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let prisma: PrismaService;
+  let client: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    prisma = new PrismaService({ connectionString: db.url });
+    client = new Client({ connectionString: db.url });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client.end();
+    await prisma.$disconnect();
+    await db.drop();
+  });
+
+  function service(days: number | null): { svc: RetentionService; scheduler: SchedulerRegistry } {
+    const scheduler = new SchedulerRegistry();
+    const config = { auditRetentionDays: days } as AppConfig;
+    return { svc: new RetentionService(new RetentionRepository(prisma), scheduler, config), scheduler };
+  }
+
+  async function insert(ageDays: number, outcome = 'started', job = 'job.r'): Promise<string> {
+    const id = randomUUID();
+    await client.query(
+      `INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id,
+         outcome, replica_id)
+       VALUES ($1, $2, CASE WHEN $3 = 'pending' THEN NULL ELSE $2::timestamptz END, $4, $5, 'api', 'user', 'u1',
+         $3::"AttemptOutcome", 'r1')`,
+      [id, new Date(NOW.getTime() - ageDays * DAY).toISOString(), outcome, SP, job],
+    );
+    return id;
+  }
+
+  async function remaining(job: string): Promise<string[]> {
+    const r = await client.query<{ id: string }>('SELECT id FROM attempts WHERE job_id = $1 ORDER BY id', [
+      job,
+    ]);
+    return r.rows.map((x) => x.id);
+  }
+
+  it('removes attempts older than N days, keeps newer ones and never removes pending ones', async () => {
+    const old = [await insert(31), await insert(45, 'denied'), await insert(400, 'skipped')];
+    const kept = [await insert(29), await insert(0.5), await insert(90, 'pending')];
+    const { svc } = service(30);
+    const run = await svc.run(NOW);
+    expect(run).toEqual({
+      cutoff: new Date(NOW.getTime() - 30 * DAY),
+      deleted: 3,
+      skipped: false,
+      incomplete: false,
+    });
+    expect(await remaining('job.r')).toEqual([...kept].sort());
+    for (const id of old) {
+      expect(await remaining('job.r')).not.toContain(id);
+    }
+    // Idempotent.
+    expect((await svc.run(NOW)).deleted).toBe(0);
+  });
+
+  it('works through a large backlog in bounded batches and stops at the per-run budget', async () => {
+    for (let i = 0; i < 7; i++) {
+      await insert(60 + i, 'started', 'job.backlog');
+    }
+    const { svc } = service(30);
+    svc.batchSize = 2;
+    svc.maxBatches = 2;
+    expect(await svc.run(NOW)).toMatchObject({ deleted: 4, incomplete: true });
+    expect(await remaining('job.backlog')).toHaveLength(3);
+    svc.maxBatches = 10;
+    expect(await svc.run(NOW)).toMatchObject({ deleted: 3, incomplete: false });
+    expect(await remaining('job.backlog')).toEqual([]);
+  });
+
+  it('keeps everything when AUDIT_RETENTION_DAYS is not set, and schedules nothing', async () => {
+    const id = await insert(10_000, 'started', 'job.forever');
+    const { svc, scheduler } = service(null);
+    svc.onApplicationBootstrap();
+    expect(scheduler.getIntervals()).toEqual([]);
+    expect(await svc.run(NOW)).toEqual({ cutoff: null, deleted: 0, skipped: false, incomplete: false });
+    expect(await remaining('job.forever')).toEqual([id]);
+  });
+
+  it('registers an hourly job when retention is configured, and removes it on shutdown', () => {
+    const { svc, scheduler } = service(30);
+    svc.onApplicationBootstrap();
+    expect(scheduler.getIntervals()).toEqual(['audit-retention']);
+    expect(scheduler.getTimeouts()).toEqual(['audit-retention-first']);
+    svc.onModuleDestroy();
+    expect(scheduler.getIntervals()).toEqual([]);
+    expect(scheduler.getTimeouts()).toEqual([]);
+  });
+});

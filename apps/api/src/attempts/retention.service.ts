@@ -1,0 +1,105 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { RetentionRepository } from '@app/persistence';
+import { APP_CONFIG } from '../config/config.module';
+import type { AppConfig } from '../config/app-config';
+
+const INTERVAL_NAME = 'audit-retention';
+const FIRST_RUN_NAME = 'audit-retention-first';
+const EVERY_MS = 60 * 60_000;
+const FIRST_RUN_DELAY_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+export interface RetentionRun {
+  cutoff: Date | null;
+  deleted: number;
+  /** Another replica held the retention lock (it is doing the work). */
+  skipped: boolean;
+  /** The per-run budget ran out; the rest waits for the next run. */
+  incomplete: boolean;
+}
+
+/**
+ * AUDIT_RETENTION_DAYS: attempts older than that many days are deleted hourly (never `pending` ones), in
+ * bounded batches, on one replica at a time (advisory lock). Unset: the audit trail is kept forever.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('retention');
+  private running: Promise<RetentionRun> | null = null;
+  /** Rows per delete transaction, and batches per run (tests lower them). */
+  batchSize = 5000;
+  maxBatches = 200;
+
+  constructor(
+    private readonly repository: RetentionRepository,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.auditRetentionDays === null) {
+      return;
+    }
+    const tick = (): void => {
+      void this.runSafely();
+    };
+    this.scheduler.addTimeout(FIRST_RUN_NAME, setTimeout(tick, FIRST_RUN_DELAY_MS).unref());
+    this.scheduler.addInterval(INTERVAL_NAME, setInterval(tick, EVERY_MS).unref());
+  }
+
+  onModuleDestroy(): void {
+    if (this.scheduler.doesExist('timeout', FIRST_RUN_NAME)) {
+      this.scheduler.deleteTimeout(FIRST_RUN_NAME);
+    }
+    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) {
+      this.scheduler.deleteInterval(INTERVAL_NAME);
+    }
+  }
+
+  /** One retention pass as of `now`; callable directly (tests, operators). */
+  async run(now: Date = new Date()): Promise<RetentionRun> {
+    const days = this.config.auditRetentionDays;
+    if (days === null) {
+      return { cutoff: null, deleted: 0, skipped: false, incomplete: false };
+    }
+    const cutoff = new Date(now.getTime() - days * DAY_MS);
+    let deleted = 0;
+    for (let i = 0; i < this.maxBatches; i++) {
+      const batch = await this.repository.deleteBatch(cutoff, this.batchSize);
+      if (!batch.locked) {
+        return { cutoff, deleted, skipped: deleted === 0, incomplete: false };
+      }
+      deleted += batch.deleted;
+      if (batch.deleted < this.batchSize) {
+        return { cutoff, deleted, skipped: false, incomplete: false };
+      }
+    }
+    return { cutoff, deleted, skipped: false, incomplete: true };
+  }
+
+  private async runSafely(): Promise<void> {
+    if (this.running) {
+      return;
+    }
+    this.running = this.run();
+    try {
+      const r = await this.running;
+      if (r.deleted > 0 || r.incomplete) {
+        this.logger.log(
+          `audit retention removed ${r.deleted} attempts older than ${r.cutoff?.toISOString() ?? '-'}${r.incomplete ? ' (more remain for the next run)' : ''}`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn(`audit retention failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.running = null;
+    }
+  }
+}

@@ -1,0 +1,379 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Pool } from 'pg';
+import { Readable } from 'node:stream';
+import { OUTCOMES, type AttemptView, type Trigger } from '@app/common';
+import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
+import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+
+/** Outcomes as stored: the final ones plus `pending` (a decision in flight, or one a crash left open). */
+export const STORED_OUTCOMES = ['pending', ...OUTCOMES] as const;
+export type StoredOutcome = (typeof STORED_OUTCOMES)[number];
+
+/** Filters of the audit query (all optional, combined with AND). `from` is inclusive, `to` exclusive. */
+export interface AttemptFilter {
+  servicePrincipalId?: string;
+  jobId?: string;
+  outcomes?: StoredOutcome[];
+  actorId?: string;
+  trigger?: Trigger;
+  from?: Date;
+  to?: Date;
+}
+
+/** Position in the newest-first order: (created_at, id) descending. */
+export interface AttemptKey {
+  createdAt: Date;
+  id: string;
+}
+
+export interface AttemptPage {
+  items: AttemptView[];
+  /** Key of the last item when more rows follow, else null. */
+  next: AttemptKey | null;
+}
+
+export type OutcomeCounts = Record<StoredOutcome, number>;
+
+export interface JobGroup {
+  servicePrincipalId: string;
+  jobId: string;
+  total: number;
+  byOutcome: OutcomeCounts;
+}
+
+export interface ActorGroup {
+  actorId: string;
+  actorName: string | null;
+  total: number;
+  byOutcome: OutcomeCounts;
+}
+
+export interface AttemptStats {
+  total: number;
+  byOutcome: OutcomeCounts;
+}
+
+/** A running export: `rows` emits AttemptView objects (object mode); `close` ends it early. */
+export interface AttemptExport {
+  rows: Readable;
+  close(): void;
+}
+
+const COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
+  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
+
+const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** Rows per keyset batch while exporting. */
+export const EXPORT_BATCH_ROWS = 1000;
+
+export function emptyOutcomeCounts(): OutcomeCounts {
+  const counts = {} as OutcomeCounts;
+  for (const o of STORED_OUTCOMES) {
+    counts[o] = 0;
+  }
+  return counts;
+}
+
+function isStoredOutcome(value: string): value is StoredOutcome {
+  return (STORED_OUTCOMES as readonly string[]).includes(value);
+}
+
+/**
+ * WHERE clause and parameters of a filter. Every combination is served by an index whose tail is
+ * (created_at DESC, id DESC): equality columns first, then the time range and the keyset position, so a page
+ * is an ordered index range scan that stops after `limit` rows.
+ */
+export function whereClause(
+  filter: AttemptFilter,
+  after: AttemptKey | null = null,
+  firstParam = 1,
+): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const p = (value: unknown): string => {
+    params.push(value);
+    return `$${firstParam + params.length - 1}`;
+  };
+  if (filter.servicePrincipalId !== undefined) {
+    parts.push(`service_principal_id = ${p(filter.servicePrincipalId)}`);
+  }
+  if (filter.jobId !== undefined) {
+    parts.push(`job_id = ${p(filter.jobId)}`);
+  }
+  if (filter.actorId !== undefined) {
+    parts.push(`actor_id = ${p(filter.actorId)}`);
+  }
+  if (filter.trigger !== undefined) {
+    parts.push(`trigger = ${p(filter.trigger)}::"AttemptTrigger"`);
+  }
+  const outcomes = filter.outcomes ?? [];
+  if (outcomes.length === 1) {
+    parts.push(`outcome = ${p(outcomes[0])}::"AttemptOutcome"`);
+  } else if (outcomes.length > 1) {
+    parts.push(`outcome IN (${outcomes.map((o) => `${p(o)}::"AttemptOutcome"`).join(', ')})`);
+  }
+  if (filter.from !== undefined) {
+    parts.push(`created_at >= ${p(filter.from.toISOString())}::timestamptz`);
+  }
+  if (filter.to !== undefined) {
+    parts.push(`created_at < ${p(filter.to.toISOString())}::timestamptz`);
+  }
+  if (after !== null) {
+    parts.push(`(created_at, id) < (${p(after.createdAt.toISOString())}::timestamptz, ${p(after.id)}::uuid)`);
+  }
+  return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** SQL text and parameters; exported so tests can EXPLAIN exactly what the repository runs. */
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+export function listQuery(filter: AttemptFilter, limit: number, after: AttemptKey | null): SqlQuery {
+  const where = whereClause(filter, after);
+  return {
+    text: `SELECT ${COLUMNS} FROM attempts ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ${Math.floor(Number(limit)) + 1}`,
+    values: where.params,
+  };
+}
+
+export function getQuery(attemptId: string): SqlQuery {
+  return { text: `SELECT ${COLUMNS} FROM attempts WHERE id = $1::uuid`, values: [attemptId] };
+}
+
+export function statsQuery(filter: AttemptFilter): SqlQuery {
+  const where = whereClause(filter);
+  return {
+    text: `SELECT outcome::text AS outcome, count(*)::int AS n FROM attempts ${where.sql} GROUP BY outcome`,
+    values: where.params,
+  };
+}
+
+export function statsByJobQuery(filter: AttemptFilter, top: number): SqlQuery {
+  const where = whereClause(filter);
+  return {
+    text: `WITH g AS (
+         SELECT service_principal_id, job_id, outcome::text AS outcome, count(*)::int AS n
+         FROM attempts ${where.sql}
+         GROUP BY service_principal_id, job_id, outcome
+       )
+       SELECT service_principal_id, job_id, sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
+       FROM g GROUP BY service_principal_id, job_id
+       ORDER BY total DESC, service_principal_id, job_id
+       LIMIT ${Math.floor(Number(top))}`,
+    values: where.params,
+  };
+}
+
+export function statsByActorQuery(filter: AttemptFilter, top: number): SqlQuery {
+  const where = whereClause(filter);
+  return {
+    text: `WITH g AS (
+         SELECT actor_id, max(actor_name) AS actor_name, outcome::text AS outcome, count(*)::int AS n
+         FROM attempts ${where.sql}
+         GROUP BY actor_id, outcome
+       )
+       SELECT actor_id, max(actor_name) AS actor_name, sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
+       FROM g GROUP BY actor_id
+       ORDER BY total DESC, actor_id
+       LIMIT ${Math.floor(Number(top))}`,
+    values: where.params,
+  };
+}
+
+/**
+ * Every row matching a filter, newest first, read in keyset batches of `batchSize` rows (each one an ordered
+ * index range scan, like a page). Backpressure: the next batch is read only when the consumer has drained the
+ * previous one, and no connection is held between batches, so a slow client costs no database resources.
+ * Each matching row is emitted exactly once; rows created after the export began are newer than its first
+ * row and are not included.
+ */
+class KeysetExport extends Readable {
+  private after: AttemptKey | null = null;
+  private reading = false;
+  private done = false;
+  /** The next batch, read while the consumer works through the current one (at most one ahead). */
+  private next: Promise<AttemptRow[]> | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly where: AttemptFilter,
+    private readonly batchSize: number,
+  ) {
+    super({ objectMode: true, highWaterMark: batchSize });
+  }
+
+  /** Reads one batch after the current position. */
+  async fetch(): Promise<AttemptRow[]> {
+    const q = listQuery(this.where, this.batchSize, this.after);
+    const { rows } = await this.pool.query<AttemptRow>(q.text, q.values);
+    return rows;
+  }
+
+  /** Moves past `rows`, starts reading the batch after them, and hands them to the consumer. */
+  pushBatch(rows: AttemptRow[]): void {
+    const more = rows.length > this.batchSize;
+    const batch = more ? rows.slice(0, this.batchSize) : rows;
+    const last = batch[batch.length - 1];
+    if (last) {
+      this.after = { createdAt: last.created_at, id: last.id };
+    }
+    this.done = !more;
+    if (!this.done) {
+      const next = this.fetch();
+      // Awaited by _read; a failure after the consumer went away must not be an unhandled rejection.
+      next.catch(() => undefined);
+      this.next = next;
+    }
+    for (const row of batch) {
+      this.push(toAttemptView(rowToModel(row)));
+    }
+    if (this.done) {
+      this.push(null);
+    }
+  }
+
+  override _read(): void {
+    if (this.reading || this.done || this.destroyed) {
+      return;
+    }
+    const next = this.next ?? this.fetch();
+    this.next = null;
+    this.reading = true;
+    next.then(
+      (rows) => {
+        this.reading = false;
+        if (!this.destroyed) {
+          this.pushBatch(rows);
+        }
+      },
+      (error: unknown) => {
+        this.reading = false;
+        this.destroy(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+}
+
+/**
+ * Read side of the audit trail (DESIGN section 2). Pages and statistics go through Prisma; the export reads
+ * keyset batches through its own small node-postgres pool (no Prisma row conversion on the hot path, and
+ * exports cannot starve the guard's pool), holding a bounded number of rows in memory whatever its size.
+ */
+@Injectable()
+export class AttemptRepository implements OnModuleDestroy {
+  private exportPool: Pool | null = null;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(PERSISTENCE_OPTIONS) private readonly options: PersistenceOptions,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    const pool = this.exportPool;
+    this.exportPool = null;
+    if (pool) {
+      await pool.end();
+    }
+  }
+
+  /** One page, newest first, strictly after `after`. */
+  async list(filter: AttemptFilter, limit: number, after: AttemptKey | null): Promise<AttemptPage> {
+    const q = listQuery(filter, limit, after);
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(q.text, ...q.values);
+    const more = rows.length > limit;
+    const items = (more ? rows.slice(0, limit) : rows).map((r) => toAttemptView(rowToModel(r)));
+    const last = more ? rows[limit - 1] : undefined;
+    return { items, next: last ? { createdAt: last.created_at, id: last.id } : null };
+  }
+
+  async get(attemptId: string): Promise<AttemptView | null> {
+    if (!UUID_PATTERN.test(attemptId)) {
+      return null;
+    }
+    const q = getQuery(attemptId);
+    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(q.text, ...q.values);
+    const row = rows[0];
+    return row ? toAttemptView(rowToModel(row)) : null;
+  }
+
+  /** Counts by outcome over the filter. */
+  async stats(filter: AttemptFilter): Promise<AttemptStats> {
+    const q = statsQuery(filter);
+    const rows = await this.prisma.$queryRawUnsafe<{ outcome: string; n: number }[]>(q.text, ...q.values);
+    const byOutcome = emptyOutcomeCounts();
+    let total = 0;
+    for (const r of rows) {
+      if (isStoredOutcome(r.outcome)) {
+        byOutcome[r.outcome] = Number(r.n);
+        total += Number(r.n);
+      }
+    }
+    return { total, byOutcome };
+  }
+
+  /** The `top` jobs with the most attempts over the filter, with their counts by outcome. */
+  async statsByJob(filter: AttemptFilter, top: number): Promise<JobGroup[]> {
+    const q = statsByJobQuery(filter, top);
+    const rows = await this.prisma.$queryRawUnsafe<
+      { service_principal_id: string; job_id: string; total: number; by_outcome: Record<string, number> }[]
+    >(q.text, ...q.values);
+    return rows.map((r) => ({
+      servicePrincipalId: r.service_principal_id,
+      jobId: r.job_id,
+      total: Number(r.total),
+      byOutcome: toCounts(r.by_outcome),
+    }));
+  }
+
+  /** The `top` actors with the most attempts over the filter, with their counts by outcome. */
+  async statsByActor(filter: AttemptFilter, top: number): Promise<ActorGroup[]> {
+    const q = statsByActorQuery(filter, top);
+    const rows = await this.prisma.$queryRawUnsafe<
+      { actor_id: string; actor_name: string | null; total: number; by_outcome: Record<string, number> }[]
+    >(q.text, ...q.values);
+    return rows.map((r) => ({
+      actorId: r.actor_id,
+      actorName: r.actor_name,
+      total: Number(r.total),
+      byOutcome: toCounts(r.by_outcome),
+    }));
+  }
+
+  /**
+   * Every attempt matching the filter, newest first, streamed in keyset batches. The first batch is read
+   * here: when the database cannot be reached this throws before anything was sent (the caller answers 503).
+   */
+  async openExport(filter: AttemptFilter, batchSize = EXPORT_BATCH_ROWS): Promise<AttemptExport> {
+    const rows = new KeysetExport(this.pool(), filter, batchSize);
+    rows.pushBatch(await rows.fetch());
+    return { rows, close: () => rows.destroy() };
+  }
+
+  private pool(): Pool {
+    if (this.exportPool === null) {
+      this.exportPool = new Pool({
+        connectionString: this.options.connectionString,
+        max: 4,
+        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 3000,
+        statement_timeout: Math.max(this.options.statementTimeoutMs ?? 5000, 30_000),
+        idleTimeoutMillis: 30_000,
+      });
+      // An idle connection that dies must not crash the process; the next batch reconnects.
+      this.exportPool.on('error', () => undefined);
+    }
+    return this.exportPool;
+  }
+}
+
+function toCounts(value: Record<string, number> | null): OutcomeCounts {
+  const counts = emptyOutcomeCounts();
+  for (const [k, v] of Object.entries(value ?? {})) {
+    if (isStoredOutcome(k)) {
+      counts[k] = Number(v);
+    }
+  }
+  return counts;
+}
