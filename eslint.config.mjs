@@ -10,6 +10,7 @@ export default tseslint.config(
       '.data/**',
       'coverage/**',
       'libs/persistence/src/generated/**',
+      'tools/prisma-wasm/node_modules/**',
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',
