@@ -98,7 +98,8 @@ export class GuardRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const rows = await this.prisma.$queryRawUnsafe<(AttemptRow & { claimed: boolean })[]>(
+    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean }>(
+      'sjg_guard_claim',
       `WITH prev AS (
          SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
        ),
@@ -185,7 +186,8 @@ export class GuardRepository {
   }
 
   async finalise(input: FinaliseInput): Promise<AttemptView> {
-    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+    const rows = await this.prisma.prepared<AttemptRow>(
+      'sjg_guard_finalise',
       `WITH fin AS (
          UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
                 quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
@@ -219,7 +221,8 @@ export class GuardRepository {
 
   /** A decision that never reaches the guard's claim (denied, rejected): one final row. */
   async recordFinal(input: FinalRecordInput): Promise<AttemptView> {
-    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
+    const rows = await this.prisma.prepared<AttemptRow>(
+      'sjg_guard_record_final',
       `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
                              request_id, replica_id, outcome, observed_status, message, retry_after_seconds,
                              finished_at, duration_ms)
