@@ -46,6 +46,8 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
             method: req.method,
             url: req.url,
           }),
+          // Headers are never logged: not the request's (credentials), nor the response's (noise on every line).
+          res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
         },
       },
       ...(destination ? [destination] : []),
