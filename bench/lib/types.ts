@@ -1,0 +1,109 @@
+import type { LoadResult } from './load';
+import type { PgCounts } from './pg-proxy';
+import type { ProfileSummary } from './cpu-profile';
+
+export type Variant = 'guard' | 'passthrough';
+
+/** CPU seconds used during one run, per process (postgres = the bench database's backends). */
+export type CpuUse = Record<'api' | 'passthrough' | 'simulator' | 'postgres' | 'load', number>;
+
+export interface Run {
+  variant: Variant;
+  round: number;
+  load: LoadResult;
+  cpu: CpuUse;
+  /** Graph operations the simulator counted during the run. */
+  graph: { reads: number; starts: number; harmfulStarts: number };
+}
+
+export interface Scenario {
+  key: string;
+  title: string;
+  path: 'skip' | 'start';
+  latencyMs: number;
+  jobs: number;
+  connections: number;
+  durationSeconds: number;
+  runs: Run[];
+}
+
+export interface RoundRatio {
+  round: number;
+  throughputRatio: number;
+  addedP50Ms: number;
+  addedP99Ms: number;
+  cpuPerRequestRatio: number;
+}
+
+export interface DbWork {
+  batches: {
+    label: string;
+    requests: number;
+    statusCodes: Record<string, number>;
+    counts: PgCounts;
+    perRequest: number;
+  }[];
+  xactDelta: number | null;
+  xactRequests: number;
+}
+
+export interface HotJob {
+  replicas: number;
+  latencyMs: number;
+  oneJob: {
+    requests: number;
+    statusCodes: Record<string, number>;
+    outcomes: Record<string, number>;
+    rows: number;
+    starts: number;
+    reads: number;
+    harmfulStarts: number;
+    p50: number | null;
+    p99: number | null;
+    max: number | null;
+  };
+  distinct: {
+    jobs: number;
+    statusCodes: Record<string, number>;
+    starts: number;
+    rows: number;
+    harmfulStarts: number;
+    p50: number | null;
+    p99: number | null;
+  };
+}
+
+export interface Footprint {
+  readyMs: number;
+  rssIdleMb: number | null;
+  rssPeakUnderLoadMb: number | null;
+  passthroughRssIdleMb: number | null;
+  passthroughRssPeakMb: number | null;
+  replicaReadyMs: number[];
+}
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  postgres: string;
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+  date: string;
+  clkTck: number;
+}
+
+export interface BenchReport {
+  smoke: boolean;
+  machine: Machine;
+  settings: Record<string, string>;
+  scenarios: Scenario[];
+  dbWork: DbWork | null;
+  hotJob: HotJob | null;
+  footprint: Footprint | null;
+  profile: { summary: ProfileSummary; file: string; requests: number; rps: number } | null;
+  audit: { markdown: string } | { error: string } | { missing: string } | null;
+  recovery: { result: Record<string, unknown> } | { error: string } | { missing: string } | null;
+  checks: { ok: boolean; what: string }[];
+  wallSeconds: number;
+}
