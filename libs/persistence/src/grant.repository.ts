@@ -10,6 +10,15 @@ export interface GrantView {
   createdBy: string;
 }
 
+export interface GrantEventView {
+  eventId: string;
+  at: string;
+  action: string;
+  grantId: string;
+  actor: { id: string; name: string | null };
+  details: unknown;
+}
+
 export interface AdminEventInput {
   actorId: string;
   actorName: string | null;
@@ -86,10 +95,31 @@ export class GrantRepository {
         return null;
       }
       await tx.grant.delete({ where: { id: grantId } });
-      await tx.adminEvent.create({
-        data: { id: randomUUID(), ...event, subjectId: grantId, details: event.details },
-      });
+      // The event names what was removed, so the audit reads without the (now deleted) grant row.
+      const details = {
+        ...event.details,
+        principalId: existing.principalId,
+        servicePrincipalId: existing.servicePrincipalId,
+      };
+      await tx.adminEvent.create({ data: { id: randomUUID(), ...event, subjectId: grantId, details } });
       return view(existing);
     });
+  }
+
+  /** Grant changes (admin events `grant.*`), newest first. */
+  async events(limit: number): Promise<GrantEventView[]> {
+    const rows = await this.prisma.adminEvent.findMany({
+      where: { action: { startsWith: 'grant.' } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+    return rows.map((e) => ({
+      eventId: e.id,
+      at: e.createdAt.toISOString(),
+      action: e.action,
+      grantId: e.subjectId,
+      actor: { id: e.actorId, name: e.actorName },
+      details: e.details,
+    }));
   }
 }

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { GrantsController } from './grants.controller';
 
-@Module({ controllers: [], providers: [] })
+/** The grants API (DESIGN section 2). GrantRepository comes from the global PersistenceModule. */
+@Module({ controllers: [GrantsController] })
 export class GrantsModule {}

@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthRepository } from '@app/persistence';
 import { Public } from '../auth/auth.guard';
 import { Lifecycle } from './lifecycle';
 
+@ApiTags('health')
 @Controller('health')
 @Public()
 export class HealthController {
@@ -17,6 +19,7 @@ export class HealthController {
   /** The process answers. */
   @Get('live')
   @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {
     return this.health.check([]);
   }
@@ -24,6 +27,9 @@ export class HealthController {
   /** Ready to take traffic: not shutting down, database reachable, every committed migration applied. */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({
+    summary: 'Readiness: not shutting down, database reachable, every migration applied (503 otherwise)',
+  })
   ready() {
     return this.health.check([
       () => {

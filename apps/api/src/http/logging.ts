@@ -12,16 +12,48 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  // axios errors carry the request config (with the Graph token) when logged whole.
+  '*.config.headers.Authorization',
+  '*.config.headers.authorization',
+  'authorization',
+  'Authorization',
   '*.authorization',
+  '*.Authorization',
+  'accessToken',
+  'access_token',
+  'token',
+  'clientSecret',
+  'client_secret',
   '*.accessToken',
   '*.access_token',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.id_token',
+  '*.idToken',
   '*.token',
   '*.clientSecret',
   '*.client_secret',
+  '*.clientAssertion',
+  '*.client_assertion',
+  '*.secret',
   '*.password',
   '*.certificate',
   '*.privateKey',
+  '*.private_key',
 ];
+
+/** `Bearer <anything>` and JWT-shaped strings inside free text (messages, stacks) are masked as well. */
+const SECRET_TEXT = /\b(Bearer\s+)[^\s"',;]+|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/gi;
+
+export function scrubText(text: string): string {
+  return text.replace(SECRET_TEXT, (_match, bearer: string | undefined) =>
+    bearer ? `${bearer}[redacted]` : '[redacted]',
+  );
+}
 
 export function genReqId(req: IncomingMessage, res: ServerResponse): string {
   const inbound = req.headers['x-request-id'];
@@ -37,6 +69,18 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
         level: config.logLevel,
         genReqId,
         redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+        hooks: {
+          // Free-text arguments (messages, error stacks) may quote a header; mask tokens in them.
+          logMethod(args: unknown[], method: (...a: unknown[]) => void) {
+            for (let i = 0; i < args.length; i++) {
+              const a = args[i];
+              if (typeof a === 'string' && (a.includes('earer') || a.includes('eyJ'))) {
+                args[i] = scrubText(a);
+              }
+            }
+            method.apply(this, args);
+          },
+        },
         base: { replica: config.replicaId },
         customLogLevel: (_req, res, err) =>
           err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',

@@ -9,6 +9,8 @@ export class MetricsService {
   private readonly counters: Record<M.CounterName, Counter>;
   private readonly histograms: Record<M.HistogramName, Histogram>;
   private readonly gauges: Record<M.GaugeName, Gauge>;
+  /** Read just before each scrape (e.g. the database pool's counts). */
+  private readonly collectors: Array<() => void> = [];
 
   constructor() {
     const registers = [this.registry];
@@ -94,7 +96,15 @@ export class MetricsService {
     return this.gauges[name];
   }
 
+  /** Registers a function that refreshes gauges just before each scrape. */
+  addCollector(collect: () => void): void {
+    this.collectors.push(collect);
+  }
+
   async render(): Promise<string> {
+    for (const collect of this.collectors) {
+      collect();
+    }
     return this.registry.metrics();
   }
 }

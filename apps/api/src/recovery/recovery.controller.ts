@@ -33,9 +33,9 @@ import { type Caller, Role } from '../auth/roles';
 import { graphFailure } from '../jobs/guard-policy';
 import { httpStatusForOutcome } from '../http/outcome-status';
 import { requestIdOf } from '../http/problem';
+import { ProblemDto } from '../http/problem.dto';
 import {
   CreateWatchDto,
-  ProblemDto,
   RecoverySweepPageDto,
   RecoveryWatchBulkDto,
   RecoveryWatchDto,

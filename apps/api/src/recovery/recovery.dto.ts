@@ -92,10 +92,3 @@ export class RecoverySweepPageDto {
   @ApiProperty({ type: [RecoverySweepDto] }) items!: RecoverySweepDto[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
-
-export class ProblemDto {
-  @ApiProperty() statusCode!: number;
-  @ApiProperty() error!: string;
-  @ApiProperty() message!: string;
-  @ApiProperty({ type: String, nullable: true }) requestId!: string | null;
-}

@@ -1,0 +1,107 @@
+import { isServicePrincipalId } from '@app/common';
+
+/** Strict parsing of the grants API's input: unknown fields, wrong types and malformed GUIDs are refused. */
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export interface GrantInput {
+  principalId: string;
+  servicePrincipalId: string;
+}
+
+export interface GrantFilter {
+  principalId?: string;
+  servicePrincipalId?: string;
+}
+
+function unknownKeys(
+  record: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+): string | null {
+  const extra = Object.keys(record).filter((k) => !allowed.includes(k));
+  if (extra.length === 0) {
+    return null;
+  }
+  const names = extra.map((k) => JSON.stringify(k.slice(0, 50))).join(', ');
+  return `${what} ${names} ${extra.length === 1 ? 'is' : 'are'} not allowed`;
+}
+
+/** A principal id is an Entra object id: a GUID. Stored lower-case, as the guard compares it. */
+function guidField(value: unknown, field: string): Parsed<string> {
+  if (typeof value !== 'string' || !GUID.test(value)) {
+    return { ok: false, message: `${field} must be a GUID` };
+  }
+  return { ok: true, value: value.toLowerCase() };
+}
+
+export function parseGrantBody(body: unknown): Parsed<GrantInput> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, message: 'body must be a JSON object with principalId and servicePrincipalId' };
+  }
+  const record = body as Record<string, unknown>;
+  const extra = unknownKeys(record, ['principalId', 'servicePrincipalId'], 'property');
+  if (extra) {
+    return { ok: false, message: extra };
+  }
+  const principalId = guidField(record.principalId, 'principalId');
+  if (!principalId.ok) {
+    return principalId;
+  }
+  if (!isServicePrincipalId(record.servicePrincipalId)) {
+    return { ok: false, message: 'servicePrincipalId must be a GUID' };
+  }
+  return {
+    ok: true,
+    value: { principalId: principalId.value, servicePrincipalId: record.servicePrincipalId.toLowerCase() },
+  };
+}
+
+export function parseGrantQuery(query: Record<string, unknown>): Parsed<GrantFilter> {
+  const extra = unknownKeys(query, ['principalId', 'servicePrincipalId'], 'query parameter');
+  if (extra) {
+    return { ok: false, message: extra };
+  }
+  const filter: GrantFilter = {};
+  for (const key of ['principalId', 'servicePrincipalId'] as const) {
+    const v = query[key];
+    if (v === undefined) {
+      continue;
+    }
+    if (typeof v !== 'string') {
+      return { ok: false, message: `${key} must be given once, as a single value` };
+    }
+    const parsed = guidField(v, key);
+    if (!parsed.ok) {
+      return parsed;
+    }
+    filter[key] = parsed.value;
+  }
+  return { ok: true, value: filter };
+}
+
+export function parseGrantId(value: string): Parsed<string> {
+  return GUID.test(value)
+    ? { ok: true, value: value.toLowerCase() }
+    : { ok: false, message: 'grantId must be a UUID' };
+}
+
+export const DEFAULT_EVENTS_LIMIT = 100;
+export const MAX_EVENTS_LIMIT = 500;
+
+export function parseEventsQuery(query: Record<string, unknown>): Parsed<{ limit: number }> {
+  const extra = unknownKeys(query, ['limit'], 'query parameter');
+  if (extra) {
+    return { ok: false, message: extra };
+  }
+  const v = query.limit;
+  if (v === undefined) {
+    return { ok: true, value: { limit: DEFAULT_EVENTS_LIMIT } };
+  }
+  if (typeof v !== 'string' || !/^\d{1,4}$/.test(v) || Number(v) < 1 || Number(v) > MAX_EVENTS_LIMIT) {
+    return { ok: false, message: `limit must be an integer from 1 to ${MAX_EVENTS_LIMIT}` };
+  }
+  return { ok: true, value: { limit: Number(v) } };
+}

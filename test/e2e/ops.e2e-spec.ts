@@ -1,0 +1,296 @@
+import request from 'supertest';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
+import { Lifecycle } from '../../apps/api/src/health/lifecycle';
+import * as M from '../../apps/api/src/metrics/metric-names';
+import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
+import { eventually, sql } from '../support/sql';
+
+const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
+const startPath = (jobId: string, sp = SP) =>
+  `/v1/servicePrincipals/${sp}/synchronization/jobs/${jobId}/start`;
+const newJobId = () => `scim.${randomUUID().replace(/-/g, '')}`;
+
+interface LogLine {
+  level: number;
+  msg?: string;
+  context?: string;
+  req?: { id?: string };
+  requestId?: string;
+  clientRequestId?: string;
+  [key: string]: unknown;
+}
+
+describe('operability: metrics, logs, input hardening, graceful shutdown', () => {
+  let env: TestEnv;
+  let sim: RunningSimulator;
+  let app: TestApp;
+  let starter: string;
+
+  beforeAll(async () => {
+    env = await startTestEnv();
+    sim = await startGraphSimulator({ port: 0, seed: 'empty' });
+    app = await startApp({
+      databaseUrl: env.db.url,
+      issuer: env.issuer,
+      graph: sim,
+      env: {
+        LOG_LEVEL: 'debug',
+        RATE_LIMIT_PER_JOB: '50',
+        START_COOLDOWN_SECONDS: '0',
+        BODY_LIMIT_BYTES: '1024',
+      },
+    });
+    starter = await env.issuer.sign({ roles: ['JobControl.Start', 'JobControl.Read'], name: 'Ops' });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await sim.close();
+    await env.close();
+  });
+
+  const pausedJob = () => {
+    const id = newJobId();
+    sim.state.putJob({ servicePrincipalId: SP, id, status: 'Paused' });
+    return id;
+  };
+  const start = (jobId: string, token = starter) =>
+    request(app.url).post(startPath(jobId)).set('Authorization', `Bearer ${token}`);
+  const parsedLogs = (): LogLine[] => app.logs.map((l) => JSON.parse(l) as LogLine);
+
+  describe('logs', () => {
+    it('carry the request id on every line of a request, with Graph request-ids beside ours, and leak no credential', async () => {
+      const jobId = pausedJob();
+      const traceId = `ops-trace-${randomUUID()}`;
+      const expired = await env.issuer.sign({ roles: ['JobControl.Start'], expiresIn: -600 });
+      const readOnly = await env.issuer.sign({ roles: ['JobControl.Read'] });
+      const startOnly = await env.issuer.sign({ roles: ['JobControl.Start'] });
+      sim.state.addFault({ operation: 'get', jobId, status: 429, retryAfter: 0, times: 1 });
+
+      const res = await start(jobId).set('x-request-id', traceId).send({ reason: 'ops drill' }).expect(200);
+      expect(res.headers['x-request-id']).toBe(traceId);
+      expect(res.body.outcome).toBe('started');
+      expect(res.body.graphRequestIds.length).toBeGreaterThanOrEqual(2);
+      // Failures of every kind, each with a bearer token that must not appear in the logs.
+      await start(pausedJob(), expired).expect(401);
+      await start(pausedJob(), readOnly).expect(403);
+      await start('..%2Fetc', starter).expect(400);
+      await request(app.url)
+        .get(`/v1/servicePrincipals/${SP}/synchronization/jobs`)
+        .set('Authorization', `Bearer ${readOnly}`)
+        .expect(200);
+      await request(app.url).get('/v1/attempts').set('Authorization', `Bearer ${startOnly}`).expect(403);
+      await start(pausedJob(), `${starter.slice(0, -4)}AAAA`).expect(401);
+
+      const logs = await eventually(() => {
+        const lines = parsedLogs();
+        return Promise.resolve(
+          lines.some((l) => l.req?.id === traceId && l.msg === 'request completed') ? lines : undefined,
+        );
+      });
+      const ofRequest = logs.filter((l) => l.req?.id === traceId);
+      const exchanges = ofRequest.filter((l) => l.context === 'graph' && l.msg === 'graph exchange');
+      // Our id (sent to Graph as client-request-id) and Graph's request-id, on the same line.
+      expect(exchanges.length).toBeGreaterThanOrEqual(1);
+      for (const line of exchanges) {
+        expect(line.clientRequestId).toBe(traceId);
+        expect(res.body.graphRequestIds).toContain(line.requestId);
+      }
+      expect(ofRequest.some((l) => l.msg === 'graph exchange failed' && l.status === 429)).toBe(true);
+      // Every line written by the Graph client (only ever inside a request here) carries a request id.
+      const graphLines = logs.filter((l) => l.context === 'graph');
+      expect(graphLines.length).toBeGreaterThanOrEqual(3);
+      expect(graphLines.every((l) => typeof l.req?.id === 'string')).toBe(true);
+      // Access log lines of failures carry their id too.
+      const completed = logs.filter((l) => l.msg === 'request completed' || l.msg === 'request errored');
+      expect(completed.length).toBeGreaterThanOrEqual(7);
+      expect(completed.every((l) => typeof l.req?.id === 'string')).toBe(true);
+
+      // The app acquired a Graph token with the client secret: neither appears anywhere.
+      expect(sim.state.counters().tokensIssued).toBeGreaterThanOrEqual(1);
+      const text = app.logs.join('\n');
+      for (const secret of [
+        starter,
+        expired,
+        readOnly,
+        startOnly,
+        sim.clientSecret,
+        starter.split('.')[2] ?? 'x',
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(text).not.toContain('simtok.');
+      expect(text).not.toMatch(/Bearer (?!\[redacted\])/i);
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
+    });
+  });
+
+  describe('metrics', () => {
+    it('exposes every family after some traffic', async () => {
+      await start(pausedJob()).send({ dryRun: true }).expect(200);
+      await start(pausedJob()).expect(200);
+      await request(app.url).get(startPath(newJobId())).expect(404); // GET on a POST route: not found
+      await start(pausedJob(), 'not-a-jwt').expect(401);
+      const text = (await request(app.url).get('/metrics').expect(200)).text;
+      for (const family of [
+        M.ATTEMPTS,
+        M.GUARD_DURATION,
+        M.GRAPH_REQUESTS,
+        M.GRAPH_DURATION,
+        M.GRAPH_THROTTLED,
+        M.GRAPH_TOKENS,
+        M.RECOVERY_SWEEPS,
+        M.RECOVERY_NEEDS_ATTENTION,
+        M.AUTH_FAILURES,
+        M.DB_POOL,
+      ]) {
+        expect(text).toContain(`# TYPE ${family} `);
+      }
+      expect(text).toMatch(/sjg_attempts_total\{outcome="started",trigger="api"\} \d+/);
+      expect(text).toMatch(/sjg_attempts_total\{outcome="dry_run",trigger="api"\} \d+/);
+      expect(text).toMatch(/sjg_guard_duration_seconds_bucket\{le="[^"]+",outcome="started"\} \d+/);
+      expect(text).toMatch(/sjg_graph_requests_total\{operation="getJob",status="200"\} \d+/);
+      expect(text).toMatch(/sjg_graph_requests_total\{operation="startJob",status="204"\} \d+/);
+      expect(text).toMatch(/sjg_graph_request_duration_seconds_count\{operation="getJob"\} \d+/);
+      expect(text).toMatch(/sjg_graph_throttled_total\{operation="getJob"\} [1-9]/);
+      expect(text).toMatch(/sjg_graph_token_acquisitions_total\{result="ok"\} [1-9]/);
+      expect(text).toMatch(/sjg_auth_failures_total\{reason="invalid"\} [1-9]/);
+      expect(text).toMatch(/sjg_db_pool_connections\{state="total"\} [1-9]/);
+      expect(text).toMatch(/sjg_db_pool_connections\{state="idle"\} \d+/);
+      expect(text).toMatch(/sjg_db_pool_connections\{state="waiting"\} \d+/);
+      expect(text).toMatch(/^sjg_recovery_jobs_needing_attention \d+/m);
+    });
+  });
+
+  describe('input hardening', () => {
+    it('answers 413 in the problem shape for a body over BODY_LIMIT_BYTES, without a Graph call', async () => {
+      const before = sim.state.counters().requests;
+      const res = await start(pausedJob())
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ reason: 'x'.repeat(2000) }))
+        .expect(413);
+      expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(res.body.requestId).toBe(res.headers['x-request-id']);
+      expect(sim.state.counters().requests).toBe(before);
+    });
+
+    it.each([
+      ['text/plain', 'dryRun=false'],
+      ['application/x-www-form-urlencoded', 'dryRun=false'],
+      ['multipart/form-data; boundary=x', '--x\r\n\r\n--x--'],
+    ])('refuses a %s body with 415 and starts nothing', async (type, body) => {
+      const jobId = pausedJob();
+      const res = await start(jobId).set('Content-Type', type).send(body).expect(415);
+      expect(res.body.message).toMatch(/JSON/);
+      expect(sim.state.requests({ jobId })).toHaveLength(0);
+    });
+
+    it('answers 400 for malformed JSON and for a JSON scalar, and records a rejected attempt for a JSON array', async () => {
+      const jobId = pausedJob();
+      const bad = await start(jobId)
+        .set('Content-Type', 'application/json')
+        .send('{"dryRun": tru')
+        .expect(400);
+      expect(bad.body).toMatchObject({ statusCode: 400, message: expect.stringMatching(/not valid JSON/) });
+      await start(jobId).set('Content-Type', 'application/json').send('"start"').expect(400);
+      const arr = await start(jobId).set('Content-Type', 'application/json').send('[true]').expect(400);
+      expect(arr.body).toMatchObject({ outcome: 'rejected', message: 'body must be a JSON object' });
+      const rows = await sql(env.db.url, 'SELECT outcome FROM attempts WHERE job_id = $1', [jobId]);
+      expect(rows).toEqual([{ outcome: 'rejected' }]);
+      expect(sim.state.requests({ jobId })).toHaveLength(0);
+    });
+
+    it('sends helmet headers, no X-Powered-By, and no CORS headers unless CORS_ORIGINS is set', async () => {
+      const res = await request(app.url)
+        .get('/health/live')
+        .set('Origin', 'https://evil.example')
+        .expect(200);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBeDefined();
+      expect(res.headers['strict-transport-security']).toBeDefined();
+      const preflight = await request(app.url)
+        .options(startPath(newJobId()))
+        .set('Origin', 'https://evil.example')
+        .set('Access-Control-Request-Method', 'POST');
+      expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+    });
+
+    it('sets request and header timeouts on the HTTP server', () => {
+      const server = app.app.getHttpServer() as Server;
+      expect(server.requestTimeout).toBeGreaterThan(0);
+      expect(server.headersTimeout).toBeGreaterThan(0);
+    });
+  });
+
+  describe('with METRICS_TOKEN and CORS_ORIGINS', () => {
+    let guarded: TestApp;
+    beforeAll(async () => {
+      guarded = await startApp({
+        databaseUrl: env.db.url,
+        issuer: env.issuer,
+        graph: sim,
+        env: {
+          METRICS_TOKEN: 'scrape-secret-123',
+          CORS_ORIGINS: 'https://portal.example',
+          REPLICA_ID: 'guarded',
+        },
+      });
+    });
+    afterAll(() => guarded.close());
+
+    it('protects /metrics with its own token and allows only the configured origin', async () => {
+      const none = await request(guarded.url).get('/metrics').expect(401);
+      expect(none.headers['www-authenticate']).toBe('Bearer');
+      await request(guarded.url).get('/metrics').set('Authorization', 'Bearer wrong').expect(403);
+      await request(guarded.url).get('/metrics').set('Authorization', 'Bearer scrape-secret-123').expect(200);
+      const allowed = await request(guarded.url).get('/health/live').set('Origin', 'https://portal.example');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://portal.example');
+      const other = await request(guarded.url).get('/health/live').set('Origin', 'https://evil.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      expect(guarded.logs.join('\n')).not.toContain('scrape-secret-123');
+    });
+  });
+
+  describe('graceful shutdown', () => {
+    it('turns readiness 503 at once, lets an in-flight start finish and finalise its row, then stops', async () => {
+      const closing = await startApp({
+        databaseUrl: env.db.url,
+        issuer: env.issuer,
+        graph: sim,
+        env: { REPLICA_ID: 'closing', START_COOLDOWN_SECONDS: '0' },
+      });
+      const jobId = pausedJob();
+      sim.state.addFault({ operation: 'start', jobId, action: 'delay', latencyMs: 800 });
+      const inFlight = request(closing.url)
+        .post(startPath(jobId))
+        .set('Authorization', `Bearer ${starter}`)
+        .send({ reason: 'shutdown drill' })
+        .then((r) => r);
+      // Wait until the start is on its way to Graph.
+      await eventually(() =>
+        Promise.resolve(sim.state.requests({ operation: 'start', jobId }).length > 0 ? true : undefined),
+      );
+      const lifecycle = closing.app.get(Lifecycle);
+      const closed = closing.close();
+      await eventually(() => Promise.resolve(lifecycle.shuttingDown ? true : undefined));
+      const res = await inFlight;
+      await closed;
+      expect(res.status).toBe(200);
+      expect(res.body.outcome).toBe('started');
+      const rows = await sql<{ outcome: string; finished_at: Date | null }>(
+        env.db.url,
+        'SELECT outcome, finished_at FROM attempts WHERE job_id = $1',
+        [jobId],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.outcome).toBe('started');
+      expect(rows[0]?.finished_at).not.toBeNull();
+      // The listener is gone: new connections are refused.
+      await expect(request(closing.url).get('/health/live')).rejects.toThrow();
+    });
+  });
+});
