@@ -1,6 +1,7 @@
 /** Identifier rules of DESIGN section 3, step 1. Ids never reach a URL without passing these. */
-export const SERVICE_PRINCIPAL_ID_PATTERN =
-  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** A GUID in its usual 8-4-4-4-12 form, any case: service principal, principal and attempt ids. */
+export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const SERVICE_PRINCIPAL_ID_PATTERN = GUID_PATTERN;
 export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export function isServicePrincipalId(value: unknown): value is string {
@@ -32,4 +33,22 @@ export function sanitizeForAudit(value: string, max = 200): string {
 /** Free text (a caller's reason) keeps its newlines; only NUL, which PostgreSQL text cannot hold, is escaped. */
 export function escapeNul(value: string): string {
   return value.replace(/\0/g, '\\u0000');
+}
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && GUID_PATTERN.test(value);
+}
+
+/** Strict input: names the keys of `record` that are not in `allowed` (`property "x" is not allowed`), or null. */
+export function unknownKeys(
+  record: Record<string, unknown>,
+  allowed: readonly string[],
+  what: string,
+): string | null {
+  const extra = Object.keys(record).filter((k) => !allowed.includes(k));
+  if (extra.length === 0) {
+    return null;
+  }
+  const names = extra.map((k) => JSON.stringify(k.slice(0, 50))).join(', ');
+  return `${what} ${names} ${extra.length === 1 ? 'is' : 'are'} not allowed`;
 }

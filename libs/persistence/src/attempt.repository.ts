@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Readable } from 'node:stream';
-import { OUTCOMES, type AttemptView, type Trigger } from '@app/common';
+import { OUTCOMES, type AttemptView, type Trigger, GUID_PATTERN } from '@app/common';
 import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
 import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
@@ -61,8 +61,6 @@ export interface AttemptExport {
 
 const COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
   outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
-
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** Rows per keyset batch while exporting. */
 export const EXPORT_BATCH_ROWS = 1000;
@@ -290,7 +288,7 @@ export class AttemptRepository implements OnModuleDestroy {
   }
 
   async get(attemptId: string): Promise<AttemptView | null> {
-    if (!UUID_PATTERN.test(attemptId)) {
+    if (!GUID_PATTERN.test(attemptId)) {
       return null;
     }
     const q = getQuery(attemptId);

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { TRIGGERS, type Trigger, isJobId, isServicePrincipalId } from '@app/common';
+import { TRIGGERS, type Trigger, isJobId, isServicePrincipalId, GUID_PATTERN } from '@app/common';
 import { type AttemptFilter, STORED_OUTCOMES, type StoredOutcome } from '@app/persistence';
 
 /** Query parameters of the audit endpoints, strictly validated: every problem is a 400 naming the parameter. */
@@ -230,10 +230,8 @@ export function parseExportQuery(query: RawQuery): ExportQuery {
   return { filter, format: format as ExportFormat };
 }
 
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 export function parseAttemptId(value: string): string {
-  if (!UUID_PATTERN.test(value)) {
+  if (!GUID_PATTERN.test(value)) {
     bad('attemptId must be a UUID');
   }
   return value.toLowerCase();

@@ -1,8 +1,8 @@
+import { GUID_PATTERN } from '@app/common';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AttemptFilter, AttemptKey } from '@app/persistence';
 
 const VERSION = 'v1';
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_CURSOR_LENGTH = 512;
 
@@ -78,7 +78,7 @@ export class CursorCodec {
       throw new InvalidCursorError();
     }
     const { t, i } = (parsed ?? {}) as { t?: unknown; i?: unknown };
-    if (typeof t !== 'string' || typeof i !== 'string' || !UUID_PATTERN.test(i)) {
+    if (typeof t !== 'string' || typeof i !== 'string' || !GUID_PATTERN.test(i)) {
       throw new InvalidCursorError();
     }
     const createdAt = new Date(t);

@@ -1,10 +1,8 @@
-import { isServicePrincipalId } from '@app/common';
+import { GUID_PATTERN, isServicePrincipalId, unknownKeys } from '@app/common';
 
 /** Strict parsing of the grants API's input: unknown fields, wrong types and malformed GUIDs are refused. */
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
-
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export interface GrantInput {
   principalId: string;
@@ -16,22 +14,9 @@ export interface GrantFilter {
   servicePrincipalId?: string;
 }
 
-function unknownKeys(
-  record: Record<string, unknown>,
-  allowed: readonly string[],
-  what: string,
-): string | null {
-  const extra = Object.keys(record).filter((k) => !allowed.includes(k));
-  if (extra.length === 0) {
-    return null;
-  }
-  const names = extra.map((k) => JSON.stringify(k.slice(0, 50))).join(', ');
-  return `${what} ${names} ${extra.length === 1 ? 'is' : 'are'} not allowed`;
-}
-
 /** A principal id is an Entra object id: a GUID. Stored lower-case, as the guard compares it. */
 function guidField(value: unknown, field: string): Parsed<string> {
-  if (typeof value !== 'string' || !GUID.test(value)) {
+  if (typeof value !== 'string' || !GUID_PATTERN.test(value)) {
     return { ok: false, message: `${field} must be a GUID` };
   }
   return { ok: true, value: value.toLowerCase() };
@@ -83,7 +68,7 @@ export function parseGrantQuery(query: Record<string, unknown>): Parsed<GrantFil
 }
 
 export function parseGrantId(value: string): Parsed<string> {
-  return GUID.test(value)
+  return GUID_PATTERN.test(value)
     ? { ok: true, value: value.toLowerCase() }
     : { ok: false, message: 'grantId must be a UUID' };
 }

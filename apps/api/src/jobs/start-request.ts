@@ -1,4 +1,4 @@
-import { isJobId, isServicePrincipalId } from '@app/common';
+import { isJobId, isServicePrincipalId, unknownKeys } from '@app/common';
 
 export interface StartBody {
   reason: string | null;
@@ -18,12 +18,9 @@ export function parseStartBody(
     return { ok: false, message: 'body must be a JSON object' };
   }
   const record = body as Record<string, unknown>;
-  const unknown = Object.keys(record).filter((k) => k !== 'reason' && k !== 'dryRun');
-  if (unknown.length > 0) {
-    return {
-      ok: false,
-      message: `property ${unknown.map((k) => JSON.stringify(k.slice(0, 50))).join(', ')} is not allowed`,
-    };
+  const extra = unknownKeys(record, ['reason', 'dryRun'], 'property');
+  if (extra) {
+    return { ok: false, message: extra };
   }
   const { reason, dryRun } = record;
   if (reason !== undefined && reason !== null && typeof reason !== 'string') {

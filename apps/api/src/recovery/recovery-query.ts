@@ -1,4 +1,13 @@
-import { RECOVERY_STATES, type RecoveryState, isJobId, isServicePrincipalId } from '@app/common';
+import {
+  RECOVERY_STATES,
+  type RecoveryState,
+  isJobId,
+  isServicePrincipalId,
+  isUuid,
+  unknownKeys,
+} from '@app/common';
+
+export { isUuid };
 import type { KeysetPosition } from '@app/persistence';
 
 /** Strict parsing of the recovery API's bodies and query strings: unknown fields and wrong types are refused. */
@@ -7,24 +16,6 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
-
-const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID_PATTERN.test(value);
-}
-
-function unknownKeys(
-  record: Record<string, unknown>,
-  allowed: readonly string[],
-  what: string,
-): string | null {
-  const extra = Object.keys(record).filter((k) => !allowed.includes(k));
-  if (extra.length === 0) {
-    return null;
-  }
-  return `${what} ${extra.map((k) => JSON.stringify(k.slice(0, 50))).join(', ')} ${extra.length === 1 ? 'is' : 'are'} not allowed`;
-}
 
 /** A keyset cursor: base64url of `{"t": ISO time, "i": uuid}` of the last row of the previous page. */
 export function encodeCursor(at: string, id: string): string {
