@@ -163,6 +163,17 @@ describe('guarded start over HTTP (real PostgreSQL, Graph simulator)', () => {
     expect(stored).toHaveLength(1);
   });
 
+  it('refuses query parameters on the start: a stray ?dryRun=true never starts a job', async () => {
+    sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Paused' });
+    const res = await request(app.url)
+      .post(`${startPath(jobId)}?dryRun=true`)
+      .set('Authorization', `Bearer ${token}`)
+      .expect(400);
+    expect(res.body.outcome).toBe('rejected');
+    expect(res.body.message).toMatch(/query parameter "dryRun" is not allowed/);
+    expect(sim.state.requests({ jobId })).toHaveLength(0);
+  });
+
   it('stores a rejected id escaped (no NUL) and cut to 200 characters', async () => {
     const nasty = `a\u0000${'b'.repeat(300)}`;
     await post(encodeURIComponent(nasty)).expect(400);

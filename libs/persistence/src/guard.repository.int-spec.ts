@@ -77,6 +77,20 @@ describe('GuardRepository (real PostgreSQL)', () => {
     expect((await repo.claim(claimInput('job.lease'))).claimed).toBe(true);
   });
 
+  it('keeps an expired lease while its attempt is still pending (finalise lost): no claim until it is settled', async () => {
+    const first = claimInput('job.orphan', { leaseSeconds: 1 });
+    expect((await repo.claim(first)).claimed).toBe(true);
+    await prisma.$executeRawUnsafe(
+      `UPDATE job_guards SET lease_expires_at = now() - interval '1 minute' WHERE job_key = $1`,
+      jobKey(SP, 'job.orphan'),
+    );
+    const blocked = await repo.claim(claimInput('job.orphan'));
+    expect(blocked.claimed).toBe(false);
+    expect(blocked.attempt.outcome).toBe('rate_limited');
+    await finalise(first.attemptId, 'job.orphan', null);
+    expect((await repo.claim(claimInput('job.orphan'))).claimed).toBe(true);
+  });
+
   it('lets exactly `limit` requests through a window; refusals do not use the allowance', async () => {
     const results = [];
     for (let i = 0; i < 5; i++) {

@@ -106,8 +106,8 @@ export class GuardRepository {
        access AS (
          SELECT CASE
            WHEN $17::text IS NULL THEN NULL
-           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17 AND service_principal_id = lower($2)) THEN NULL
-           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = $17) THEN
+           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = lower($17) AND service_principal_id = lower($2)) THEN NULL
+           WHEN EXISTS (SELECT 1 FROM grants WHERE principal_id = lower($17)) THEN
              format('Caller %s is narrowed by grants to other service principals, not %s', $17::text, $2::text)
            WHEN $18::boolean THEN
              format('Caller %s has no grant for service principal %s (REQUIRE_GRANTS is on)', $17::text, $2::text)
@@ -124,6 +124,8 @@ export class GuardRepository {
            lease_attempt_id = EXCLUDED.lease_attempt_id,
            lease_expires_at = EXCLUDED.lease_expires_at
          WHERE (g.lease_expires_at IS NULL OR g.lease_expires_at <= now())
+           AND (g.lease_attempt_id IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM attempts a WHERE a.id = g.lease_attempt_id AND a.outcome = 'pending'))
            AND (g.cooldown_until IS NULL OR g.cooldown_until <= now())
            AND cardinality(ARRAY(SELECT h FROM unnest(g.window_hits) AS h
                                  WHERE h > now() - make_interval(secs => $14::int))) < $13::int

@@ -18,9 +18,11 @@ describe('callerFromClaims (DESIGN section 2: the actor comes from the token)', 
     expect(c.actor).toEqual({ type: 'app', id: 'sp-1', name: 'scheduler-app' });
   });
 
-  it('falls back to preferred_username, and refuses a token without oid or sub', () => {
+  it('falls back to preferred_username, and refuses a token without oid', () => {
     expect(callerFromClaims({ oid: 'u', scp: 'x', preferred_username: 'p@x' }).actor.name).toBe('p@x');
     expect(() => callerFromClaims({ roles: [] })).toThrow(AuthenticationError);
+    // Grants and the audit key on the object id: a subject alone is not enough.
+    expect(() => callerFromClaims({ sub: 'abc', roles: ['JobControl.Admin'] })).toThrow(AuthenticationError);
   });
 
   it('keeps only string roles', () => {

@@ -104,7 +104,8 @@ function claimString(payload: JWTPayload, key: string): string | null {
 
 /** DESIGN section 2: actor id from `oid`, type `user` when delegated (`scp`), name from name/preferred_username/azp. */
 export function callerFromClaims(payload: JWTPayload): Caller {
-  const oid = claimString(payload, 'oid') ?? claimString(payload, 'sub');
+  // Grants and the audit key on the object id; a token without one cannot be attributed.
+  const oid = claimString(payload, 'oid');
   if (!oid) {
     throw new AuthenticationError('token has no oid claim');
   }

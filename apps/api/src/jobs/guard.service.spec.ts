@@ -240,6 +240,15 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     expect(graph.calls).toEqual(['get', 'start', 'get']);
   });
 
+  it('a 500 on the start with the job still paused: upstream_error, not re-sent, cool-down all the same', async () => {
+    graph.reads = [job('paused'), job('paused')];
+    graph.startsScript = [new GraphError('unavailable', '500', { status: 500 })];
+    const d = await decide();
+    expect(d.attempt.outcome).toBe('upstream_error');
+    expect(graph.calls).toEqual(['get', 'start', 'get']);
+    expect(last()?.cooldownSeconds).toBe(600);
+  });
+
   it('a 504 on the start is treated like a lost answer: re-read, never re-sent', async () => {
     graph.reads = [job('quarantine', 'EncounteredQuarantineException'), job('active')];
     graph.startsScript = [new GraphError('timeout', '504', { status: 504 })];

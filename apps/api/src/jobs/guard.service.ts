@@ -280,7 +280,9 @@ export class GuardService {
             );
           }
           if (error.kind === 'unavailable') {
-            return seen(after, graphFailure(error, 'start'));
+            // Graph answered (500/502/503): it may still have acted while reporting the old status, so the
+            // cool-down applies all the same.
+            return seen(after, graphFailure(error, 'start'), error.details.status !== undefined);
           }
           return seen(
             after,

@@ -208,6 +208,7 @@ export class JobsController {
       servicePrincipalId: spId,
       jobId,
       body,
+      query: req.query,
       caller,
       requestId: requestIdOf(req),
     });

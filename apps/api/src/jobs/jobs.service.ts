@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { escapeNul, sanitizeForAudit } from '@app/common';
+import { escapeNul, sanitizeForAudit, unknownKeys } from '@app/common';
 import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
@@ -15,6 +15,8 @@ export interface StartCall {
   servicePrincipalId: string;
   jobId: string;
   body: unknown;
+  /** The query string: the start takes none, so any parameter is refused (a stray ?dryRun=true must not start). */
+  query?: Record<string, unknown>;
   caller: Caller;
   requestId: string | null;
 }
@@ -41,6 +43,10 @@ export class JobsService {
     }
     if (!parsed.ok) {
       return this.refuse(call, 'rejected', parsed.message, null);
+    }
+    const stray = unknownKeys(call.query ?? {}, [], 'query parameter');
+    if (stray) {
+      return this.refuse(call, 'rejected', `${stray}; send reason and dryRun in the JSON body`, reason);
     }
     return this.guard.decide({
       servicePrincipalId: call.servicePrincipalId.toLowerCase(),

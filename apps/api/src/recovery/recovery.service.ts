@@ -1,3 +1,4 @@
+import { AuditUnavailableError } from '../jobs/guard.errors';
 import {
   Inject,
   Injectable,
@@ -410,7 +411,9 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       this.logger.warn(
         `recovery of ${record.servicePrincipalId}/${record.jobId} not decided: ${describe(error)}`,
       );
-      return { ...record, lastMessage: `Recovery not attempted: ${describe(error)}` };
+      const shown =
+        error instanceof AuditUnavailableError ? error.publicMessage : 'the recovery could not be decided';
+      return { ...record, lastMessage: `Recovery not recorded: ${shown}` };
     }
   }
 }
