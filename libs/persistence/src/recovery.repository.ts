@@ -36,11 +36,7 @@ export interface WatchRecord {
   lastMessage: string | null;
 }
 
-export interface RecoverySweepView {
-  sweepId: string;
-  startedAt: string;
-  finishedAt: string | null;
-  leader: string;
+export interface SweepCounts {
   jobsRead: number;
   started: number;
   skipped: number;
@@ -50,14 +46,11 @@ export interface RecoverySweepView {
   message: string | null;
 }
 
-export interface SweepCounts {
-  jobsRead: number;
-  started: number;
-  skipped: number;
-  needsAttention: number;
-  errors: number;
-  graphRequests: number;
-  message: string | null;
+export interface RecoverySweepView extends SweepCounts {
+  sweepId: string;
+  startedAt: string;
+  finishedAt: string | null;
+  leader: string;
 }
 
 /** Keyset position: the (timestamp, id) of the last row of the previous page. */

@@ -10,7 +10,12 @@ import {
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { type BatchItemResult, GraphClient, GraphError, type JobRef } from '@app/graph';
-import { RecoveryRepository, type RecoverySweepView, type WatchRecord } from '@app/persistence';
+import {
+  RecoveryRepository,
+  type RecoverySweepView,
+  type SweepCounts,
+  type WatchRecord,
+} from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { GuardService } from '../jobs/guard.service';
@@ -39,14 +44,7 @@ export const RECOVERY_INTERVAL_NAME = 'recovery-sweep';
 
 export type SweepSummary = RecoverySweepView;
 
-interface Counts {
-  jobsRead: number;
-  started: number;
-  skipped: number;
-  needsAttention: number;
-  errors: number;
-  graphRequests: number;
-}
+type Counts = Omit<SweepCounts, 'message'>;
 
 /** Why a sweep stopped reading before the end of the due list (null: it read them all). */
 type StopReason = string | null;
