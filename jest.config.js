@@ -14,6 +14,8 @@ const swc = [
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  // Hooks start databases, simulators and apps; on a shared 2-core machine 5 s is not always enough.
+  testTimeout: 20_000,
   transform: { '^.+\\.(t|m?j)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose)/)'],
   moduleNameMapper: {
