@@ -1,12 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import {
-  DEMO_JOBS,
-  DEMO_SERVICE_PRINCIPAL_ID,
-  type RunningSimulator,
-  startGraphSimulator,
-} from '../../apps/graph-simulator/src';
-import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
+import { DEMO_JOBS, DEMO_SERVICE_PRINCIPAL_ID, type RunningSimulator } from '../../apps/graph-simulator/src';
+import { type TestApp, type TestEnv, type TestStack, startStack } from '../support/harness';
 import { sql } from '../support/sql';
 
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
@@ -16,23 +11,18 @@ const startPath = (jobId: string, sp = SP) =>
 describe('guarded start over HTTP (real PostgreSQL, Graph simulator)', () => {
   let env: TestEnv;
   let sim: RunningSimulator;
+  let stack: TestStack;
   let app: TestApp;
   let token: string;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    sim = await startGraphSimulator({ port: 0, seed: 'empty' });
-    app = await startApp({
-      databaseUrl: env.db.url,
-      issuer: env.issuer,
-      graph: sim,
-      env: {
-        RATE_LIMIT_PER_JOB: '50',
-        START_COOLDOWN_SECONDS: '600',
-        GRAPH_BUDGET_MS: '6000',
-        GRAPH_TIMEOUT_MS: '1500',
-      },
+    stack = await startStack({
+      RATE_LIMIT_PER_JOB: '50',
+      START_COOLDOWN_SECONDS: '600',
+      GRAPH_BUDGET_MS: '6000',
+      GRAPH_TIMEOUT_MS: '1500',
     });
+    ({ env, sim, app } = stack);
     token = await env.issuer.sign({
       roles: ['JobControl.Start'],
       name: 'Ada Admin',
@@ -42,9 +32,7 @@ describe('guarded start over HTTP (real PostgreSQL, Graph simulator)', () => {
   });
 
   afterAll(async () => {
-    await app.close();
-    await sim.close();
-    await env.close();
+    await stack.close();
   });
 
   let jobId: string;

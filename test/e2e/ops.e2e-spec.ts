@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
+import { type RunningSimulator } from '../../apps/graph-simulator/src';
 import { Lifecycle } from '../../apps/api/src/health/lifecycle';
 import * as M from '../../apps/api/src/metrics/metric-names';
-import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
+import { type TestApp, type TestEnv, type TestStack, startApp, startStack } from '../support/harness';
 import { eventually, sql } from '../support/sql';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
@@ -25,30 +25,23 @@ interface LogLine {
 describe('operability: metrics, logs, input hardening, graceful shutdown', () => {
   let env: TestEnv;
   let sim: RunningSimulator;
+  let stack: TestStack;
   let app: TestApp;
   let starter: string;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    sim = await startGraphSimulator({ port: 0, seed: 'empty' });
-    app = await startApp({
-      databaseUrl: env.db.url,
-      issuer: env.issuer,
-      graph: sim,
-      env: {
-        LOG_LEVEL: 'debug',
-        RATE_LIMIT_PER_JOB: '50',
-        START_COOLDOWN_SECONDS: '0',
-        BODY_LIMIT_BYTES: '1024',
-      },
+    stack = await startStack({
+      LOG_LEVEL: 'debug',
+      RATE_LIMIT_PER_JOB: '50',
+      START_COOLDOWN_SECONDS: '0',
+      BODY_LIMIT_BYTES: '1024',
     });
+    ({ env, sim, app } = stack);
     starter = await env.issuer.sign({ roles: ['JobControl.Start', 'JobControl.Read'], name: 'Ops' });
   });
 
   afterAll(async () => {
-    await app.close();
-    await sim.close();
-    await env.close();
+    await stack.close();
   });
 
   const pausedJob = () => {

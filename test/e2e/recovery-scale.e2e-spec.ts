@@ -1,8 +1,8 @@
-import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
+import { type RunningSimulator } from '../../apps/graph-simulator/src';
 import { RecoveryService } from '../../apps/api/src/recovery/recovery.service';
 import { runRecoveryBench } from '../../bench/recovery.bench';
 import { createTestDatabase } from '../support/database';
-import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
+import { type TestApp, type TestEnv, type TestStack, startStack } from '../support/harness';
 import { sql } from '../support/sql';
 
 const SP = '7a1e4c55-0d3b-4f2a-8c6e-5b4a3c2d1e0f';
@@ -12,23 +12,16 @@ const QUARANTINED = 100;
 describe('scheduled recovery at scale: 10,000 watched jobs', () => {
   let env: TestEnv;
   let sim: RunningSimulator;
+  let stack: TestStack;
   let app: TestApp;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    sim = await startGraphSimulator({ port: 0, seed: 'empty' });
-    app = await startApp({
-      databaseUrl: env.db.url,
-      issuer: env.issuer,
-      graph: sim,
-      env: { REPLICA_ID: 'scale', RECOVERY_ENABLED: 'false', LOG_LEVEL: 'warn' },
-    });
+    stack = await startStack({ REPLICA_ID: 'scale', RECOVERY_ENABLED: 'false', LOG_LEVEL: 'warn' });
+    ({ env, sim, app } = stack);
   });
 
   afterAll(async () => {
-    await app.close();
-    await sim.close();
-    await env.close();
+    await stack.close();
   });
 
   it('reads every job in at most ceil(10,000 / 20) = 500 $batch requests and starts the quarantined ones', async () => {

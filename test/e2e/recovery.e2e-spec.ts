@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
+import { type RunningSimulator } from '../../apps/graph-simulator/src';
 import { RecoveryService } from '../../apps/api/src/recovery/recovery.service';
-import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
+import { type TestApp, type TestEnv, type TestStack, startStack } from '../support/harness';
 import { sql } from '../support/sql';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
@@ -25,35 +25,28 @@ const addSeconds = (d: Date, s: number): Date => new Date(d.getTime() + s * 1000
 describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () => {
   let env: TestEnv;
   let sim: RunningSimulator;
+  let stack: TestStack;
   let app: TestApp;
   let recovery: RecoveryService;
   let admin: string;
   let reader: string;
 
   beforeAll(async () => {
-    env = await startTestEnv();
-    sim = await startGraphSimulator({ port: 0, seed: 'empty' });
-    app = await startApp({
-      databaseUrl: env.db.url,
-      issuer: env.issuer,
-      graph: sim,
-      env: {
-        REPLICA_ID: 'replica-a',
-        RECOVERY_ENABLED: 'false',
-        RECOVERY_MAX_ATTEMPTS: '3',
-        RATE_LIMIT_PER_JOB: '1000',
-        START_COOLDOWN_SECONDS: '0',
-      },
+    stack = await startStack({
+      REPLICA_ID: 'replica-a',
+      RECOVERY_ENABLED: 'false',
+      RECOVERY_MAX_ATTEMPTS: '3',
+      RATE_LIMIT_PER_JOB: '1000',
+      START_COOLDOWN_SECONDS: '0',
     });
+    ({ env, sim, app } = stack);
     recovery = app.app.get(RecoveryService);
     admin = await env.issuer.sign({ roles: ['JobControl.Admin'], oid: ADMIN_OID, name: 'Ada Admin' });
     reader = await env.issuer.sign({ roles: ['JobControl.Read'], oid: randomUUID(), name: 'Rita Reader' });
   });
 
   afterAll(async () => {
-    await app.close();
-    await sim.close();
-    await env.close();
+    await stack.close();
   });
 
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { createApp } from '../../apps/api/src/bootstrap';
 import { type AppConfig, loadConfig } from '../../apps/api/src/config/app-config';
 import { type DevIssuer, startDevIssuer } from '../../apps/api/src/dev/dev-issuer';
+import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
 import { createTestDatabase, type TestDatabase } from './database';
 
 /** What the harness needs to know of a Graph endpoint (the simulator, in-process). */
@@ -88,6 +89,30 @@ export async function startTestEnv(): Promise<TestEnv> {
     close: async () => {
       await issuer.close();
       await db.drop();
+    },
+  };
+}
+
+/** A test file's whole stack: its own database and token issuer, an in-process Graph simulator, one app on them. */
+export interface TestStack {
+  env: TestEnv;
+  sim: RunningSimulator;
+  app: TestApp;
+  close(): Promise<void>;
+}
+
+export async function startStack(appEnv: Record<string, string> = {}): Promise<TestStack> {
+  const env = await startTestEnv();
+  const sim = await startGraphSimulator({ port: 0, seed: 'empty' });
+  const app = await startApp({ databaseUrl: env.db.url, issuer: env.issuer, graph: sim, env: appEnv });
+  return {
+    env,
+    sim,
+    app,
+    close: async () => {
+      await app.close();
+      await sim.close();
+      await env.close();
     },
   };
 }
