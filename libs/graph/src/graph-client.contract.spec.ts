@@ -242,6 +242,13 @@ describe('AxiosGraphClient against the Graph simulator', () => {
       expect(posts('start', DEMO_JOBS.paused)).toHaveLength(1);
     });
 
+    it('never sends a start with less than the least write budget left: timeout, notSent, no POST', async () => {
+      const e = await caught(client.startJob(ref(DEMO_JOBS.paused), { deadline: Date.now() + 5 }));
+      expect(e.kind).toBe('timeout');
+      expect(e.details.notSent).toBe(true);
+      expect(posts('start', DEMO_JOBS.paused)).toHaveLength(0);
+    });
+
     it('a refused connection on start is unavailable (never sent), not lost', async () => {
       const other = await startGraphSimulator({ seed: 'empty' });
       const baseUrl = other.graphBaseUrl;

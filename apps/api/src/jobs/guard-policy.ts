@@ -31,6 +31,30 @@ export function skipMessage(job: SyncJob): string {
   return `Job is ${describeStatus(job)}; start is only allowed when paused or in quarantine`;
 }
 
+/**
+ * The caller's own rule, applied on top of the status rule to every read of a decision (recovery: quarantine
+ * only, never a reason that needs a person). Returns why a start is refused, or null.
+ */
+export type StartPolicy = (job: SyncJob) => string | null;
+
+export type StartVerdict = { allowed: true } | { allowed: false; message: string };
+
+/**
+ * The one complete decision of DESIGN section 3, step 7, on a fresh read of the job: a start may be sent only
+ * when the status is paused or quarantine AND the requesting policy allows it. The guard applies it to the first
+ * read and to every re-read before a re-send; there is no other copy of these rules.
+ */
+export function startVerdict(job: SyncJob, policy: StartPolicy | undefined): StartVerdict {
+  if (!isStartable(job.observedStatus)) {
+    return { allowed: false, message: skipMessage(job) };
+  }
+  const refusal = policy?.(job) ?? null;
+  if (refusal !== null && refusal !== '') {
+    return { allowed: false, message: refusal };
+  }
+  return { allowed: true };
+}
+
 export function dryRunMessage(job: SyncJob): string {
   return isStartable(job.observedStatus)
     ? `Dry run: job is ${describeStatus(job)}, so a start would be sent`

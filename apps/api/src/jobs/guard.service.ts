@@ -9,7 +9,14 @@ import {
   type Trigger,
   jobKey,
 } from '@app/common';
-import { GraphClient, GraphError, type GraphCallContext, type JobRef, type SyncJob } from '@app/graph';
+import {
+  GraphClient,
+  GraphError,
+  minWriteBudgetMs,
+  type GraphCallContext,
+  type JobRef,
+  type SyncJob,
+} from '@app/graph';
 import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
@@ -18,10 +25,11 @@ import { ATTEMPTS, GUARD_DURATION } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import {
   type GraphFailure,
+  type StartPolicy,
   dryRunMessage,
   graphFailure,
   isStartable,
-  skipMessage,
+  startVerdict,
   startedMessage,
   describeStatus,
 } from './guard-policy';
@@ -32,8 +40,11 @@ export interface GuardRequest extends JobRef {
   reason: string | null;
   dryRun: boolean;
   requestId: string | null;
-  /** Extra rule applied to the fresh status (recovery: quarantine only, reasons that need a person). */
-  policy?: (job: SyncJob) => string | null;
+  /**
+   * The caller's own rule (recovery: quarantine only, never a reason that needs a person), applied with the status
+   * rule to the first read and to every re-read of the decision (guard-policy `startVerdict`).
+   */
+  policy?: StartPolicy;
 }
 
 export interface GuardDecision {
@@ -52,6 +63,12 @@ interface RunResult extends GraphFailure {
   startSent: boolean;
 }
 
+/** What a decision has done so far, kept outside `run` so an unexpected exception still knows it. */
+interface Progress {
+  /** A start was handed to the Graph client and not proven unsent or refused: it may have taken effect. */
+  startSent: boolean;
+}
+
 /** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
 const FINALISE_RETRY_DELAYS_MS = [100, 400, 1000];
 /** A POST is re-sent at most this many times, only when Graph proved it was not acted on. */
@@ -66,6 +83,8 @@ export class GuardService {
   private readonly logger = new Logger(GuardService.name);
   /** Waits for Graph's Retry-After and between finalise retries; replaceable in unit tests. */
   wait: (ms: number) => Promise<unknown> = sleep;
+  /** The clock of the Graph time budget; replaceable in unit tests. */
+  now: () => number = Date.now;
 
   constructor(
     private readonly repo: GuardRepository,
@@ -111,23 +130,26 @@ export class GuardService {
     }
 
     const requestIds: string[] = [];
+    const progress: Progress = { startSent: false };
     let result: RunResult;
     try {
-      result = await this.run(req, attemptId, requestIds);
+      result = await this.run(req, attemptId, requestIds, progress);
     } catch (error) {
       this.logger.error(
         `guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`,
       );
       result = {
         outcome: 'unknown',
-        message:
-          'The guard failed unexpectedly; the job was not started by this attempt unless a start was sent',
+        message: progress.startSent
+          ? 'The guard failed unexpectedly after a start was sent to Graph; the start may have taken effect, so the cool-down applies'
+          : 'The guard failed unexpectedly before any start was sent to Graph; the job was not started by this attempt',
         retryAfterSeconds: null,
         upstreamStatus: null,
         observedStatus: null,
         quarantineReason: null,
         job: null,
-        startSent: false,
+        // An unexpected failure after the start went out counts as "the start may have been sent".
+        startSent: progress.startSent,
       };
     }
     const durationMs = Math.round(performance.now() - startedAt);
@@ -154,8 +176,11 @@ export class GuardService {
           this.logger.error(
             `attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`,
           );
+          const sent = result.startSent
+            ? 'a start was sent to Graph (it may have taken effect, so the cool-down applies)'
+            : 'no start was sent to Graph';
           throw new AuditUnavailableError(
-            `The decision was made (${result.outcome}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
+            `The decision was made (${result.outcome}; ${sent}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
             error,
           );
         }
@@ -187,9 +212,15 @@ export class GuardService {
     }
   }
 
-  private async run(req: GuardRequest, attemptId: string, requestIds: string[]): Promise<RunResult> {
+  private async run(
+    req: GuardRequest,
+    attemptId: string,
+    requestIds: string[],
+    progress: Progress,
+  ): Promise<RunResult> {
     const ref: JobRef = { servicePrincipalId: req.servicePrincipalId, jobId: req.jobId };
-    const deadline = Date.now() + this.config.graph.budgetMs;
+    const deadline = this.now() + this.config.graph.budgetMs;
+    const leastToSend = minWriteBudgetMs(this.config.graph.timeoutMs);
     const ctx: GraphCallContext = { clientRequestId: req.requestId ?? attemptId, deadline };
     const seen = (job: SyncJob | null, failure: GraphFailure, startSent = false): RunResult => ({
       ...failure,
@@ -204,19 +235,23 @@ export class GuardService {
       retryAfterSeconds: null,
       upstreamStatus: null,
     });
+    const notSent = (job: SyncJob, why: string): RunResult =>
+      seen(job, {
+        outcome: 'upstream_error',
+        message: `${why}; the start was not sent to Graph`,
+        retryAfterSeconds: null,
+        upstreamStatus: 504,
+      });
 
     // Step 6: the fresh status.
     let job = await this.read(ref, ctx, requestIds);
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
-    // Step 7: only paused or quarantined jobs may be started.
-    if (!isStartable(job.observedStatus)) {
-      return seen(job, plain('skipped', skipMessage(job)));
-    }
-    const refusal = req.policy?.(job);
-    if (refusal) {
-      return seen(job, plain('skipped', refusal));
+    // Step 7: the one complete decision (status and the caller's policy), on this read and on every re-read.
+    const verdict = startVerdict(job, req.policy);
+    if (!verdict.allowed) {
+      return seen(job, plain('skipped', verdict.message));
     }
     if (req.dryRun) {
       return seen(job, plain('dry_run', dryRunMessage(job)));
@@ -225,7 +260,11 @@ export class GuardService {
     // (429, or 503 with Retry-After), and only after re-reading the status.
     for (let resends = 0; ; resends++) {
       const before: SyncJob = job;
+      if (deadline - this.now() < leastToSend) {
+        return notSent(before, "The guard's Graph time budget was used up before the start could be sent");
+      }
       try {
+        progress.startSent = true;
         const r = await this.graph.startJob(ref, ctx);
         requestIds.push(...r.requestIds);
         return seen(before, plain('started', startedMessage(before)), true);
@@ -234,9 +273,15 @@ export class GuardService {
           throw error;
         }
         requestIds.push(...error.requestIds);
+        if (error.details.notSent) {
+          progress.startSent = false;
+          const failure = graphFailure(error, 'start');
+          return seen(before, { ...failure, message: `${failure.message}; the start was not sent to Graph` });
+        }
         if (error.details.notActedOn) {
+          progress.startSent = false;
           const waitMs = Math.max(1, error.details.retryAfterSeconds ?? 1) * 1000;
-          if (resends >= MAX_START_RESENDS || Date.now() + waitMs >= deadline) {
+          if (resends >= MAX_START_RESENDS || this.now() + waitMs + leastToSend > deadline) {
             return seen(before, graphFailure(error, 'start'));
           }
           await this.wait(waitMs);
@@ -244,12 +289,13 @@ export class GuardService {
           if (again instanceof GraphError) {
             return seen(before, graphFailure(again, 'read'));
           }
-          if (!isStartable(again.observedStatus)) {
+          const reread = startVerdict(again, req.policy);
+          if (!reread.allowed) {
             return seen(
               again,
               plain(
                 'skipped',
-                `Job became ${describeStatus(again)} while the start waited for Graph's Retry-After; not sent again`,
+                `While the start waited for Graph's Retry-After the job changed: ${reread.message}; not sent again`,
               ),
             );
           }
@@ -293,6 +339,8 @@ export class GuardService {
             true,
           );
         }
+        // Graph answered and refused (403, 404, 400...): nothing was acted on.
+        progress.startSent = false;
         return seen(before, graphFailure(error, 'start'));
       }
     }
