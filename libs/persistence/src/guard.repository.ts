@@ -46,6 +46,12 @@ export interface FinaliseInput {
   cooldownSeconds: number | null;
 }
 
+/** Keyset position in the pending rows: (created_at, id). */
+export interface PendingPosition {
+  createdAt: string;
+  id: string;
+}
+
 export interface FinalRecordInput extends AttemptIdentity {
   outcome: Outcome;
   observedStatus: ObservedStatus | null;
@@ -193,7 +199,7 @@ export class GuardRepository {
       `WITH fin AS (
          UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
                 quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
-                duration_ms = $8
+                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int
          WHERE id = $1::uuid AND outcome = 'pending'
          RETURNING ${ATTEMPT_COLUMNS}
        ),
@@ -240,25 +246,56 @@ export class GuardRepository {
     return toAttemptView(rowToModel(firstRow(rows, 'insert')));
   }
 
-  /** Attempts still pending after `olderThanSeconds`: left by a crashed process. */
-  async findStalePending(olderThanSeconds: number, limit = 500): Promise<AttemptView[]> {
+  /**
+   * One page of attempts still pending after `olderThanSeconds` (left by a crashed process), oldest first, after
+   * `after` (keyset: a row that cannot be settled does not hide the ones behind it).
+   */
+  async findStalePending(
+    olderThanSeconds: number,
+    after: PendingPosition | null = null,
+    limit = 500,
+  ): Promise<AttemptView[]> {
     const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
       `SELECT ${ATTEMPT_COLUMNS} FROM attempts
        WHERE outcome = 'pending' AND created_at < now() - make_interval(secs => $1::int)
-       ORDER BY created_at LIMIT $2`,
+         AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+       ORDER BY created_at, id LIMIT $4`,
       olderThanSeconds,
+      after?.createdAt ?? null,
+      after?.id ?? null,
       limit,
     );
     return rows.map((r) => toAttemptView(rowToModel(r)));
   }
 
-  /** Attempts still pending that this replica wrote (a previous run of the same replica id crashed). */
-  async findPendingOfReplica(replicaId: string, limit = 500): Promise<AttemptView[]> {
+  /**
+   * One page of attempts still pending that this replica id wrote before `createdBefore` (the database's time when
+   * this process started): a previous run of the same replica id crashed. Rows of this process's live requests are
+   * newer and never returned.
+   */
+  async findPendingOfReplica(
+    replicaId: string,
+    createdBefore: Date,
+    after: PendingPosition | null = null,
+    limit = 500,
+  ): Promise<AttemptView[]> {
     const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE outcome = 'pending' AND replica_id = $1 ORDER BY created_at LIMIT $2`,
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts
+       WHERE outcome = 'pending' AND replica_id = $1 AND created_at < $2::timestamptz
+         AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+       ORDER BY created_at, id LIMIT $5`,
       replicaId,
+      createdBefore,
+      after?.createdAt ?? null,
+      after?.id ?? null,
       limit,
     );
     return rows.map((r) => toAttemptView(rowToModel(r)));
+  }
+
+  /** The database's clock: start-up instants are compared with `created_at`, which the database writes. */
+  async databaseNow(): Promise<Date> {
+    const rows = await this.prisma.$queryRawUnsafe<{ now: Date }[]>(`SELECT now() AS now`);
+    return firstRow(rows, 'now').now;
   }
 }

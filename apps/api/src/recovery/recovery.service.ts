@@ -404,7 +404,8 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       this.tally(counts, v.tally);
       return v.record;
     } catch (error) {
-      // The audit store could not record the attempt: nothing was sent to Graph; next sweep tries again.
+      // The audit store failed: before the claim nothing was sent to Graph; after it, the error's message says
+      // whether a start went out (the reconciler settles that row, with its cool-down). Next sweep tries again.
       counts.errors += 1;
       this.logger.warn(
         `recovery of ${record.servicePrincipalId}/${record.jobId} not decided: ${describe(error)}`,
