@@ -159,4 +159,45 @@ describe('GuardRepository (real PostgreSQL)', () => {
     ).rejects.toThrow(/append-only/);
     await expect(finalise(input.attemptId, 'job.immutable', null)).rejects.toThrow(/not pending/);
   });
+  it('stores every GUID in one canonical form (lower-case), in every row-writing path; an invalid id as sent', async () => {
+    const upper = SP.toUpperCase();
+    const actor = { type: 'app' as const, id: '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D', name: null };
+    const refused = await repo.recordFinal({
+      ...claimInput('job.case'),
+      servicePrincipalId: upper,
+      actor,
+      outcome: 'denied',
+      observedStatus: null,
+      message: 'no role',
+      retryAfterSeconds: null,
+    });
+    expect(refused.servicePrincipalId).toBe(SP);
+    expect(refused.actor.id).toBe(actor.id.toLowerCase());
+    const claimed = await repo.claim(claimInput('job.case', { servicePrincipalId: upper, actor }));
+    expect(claimed.attempt.servicePrincipalId).toBe(SP);
+    const denied = await repo.claim(
+      claimInput('job.case2', {
+        servicePrincipalId: upper,
+        actor,
+        grantPrincipalId: 'x',
+        requireGrants: true,
+      }),
+    );
+    expect(denied.attempt.outcome).toBe('denied');
+    expect(denied.attempt.servicePrincipalId).toBe(SP);
+    const rejected = await repo.recordFinal({
+      ...claimInput('job.case'),
+      servicePrincipalId: 'NOT-A-GUID',
+      outcome: 'rejected',
+      observedStatus: null,
+      message: 'bad id',
+      retryAfterSeconds: null,
+    });
+    expect(rejected.servicePrincipalId).toBe('NOT-A-GUID');
+    const found = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM attempts WHERE service_principal_id = $1 AND job_id IN ('job.case', 'job.case2')`,
+      SP,
+    );
+    expect(Number(found[0]?.n)).toBe(3);
+  });
 });

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor, AttemptView, ObservedStatus, Outcome, Trigger } from '@app/common';
+import {
+  type Actor,
+  type AttemptView,
+  type ObservedStatus,
+  type Outcome,
+  type Trigger,
+  canonicalId,
+} from '@app/common';
 import { PrismaService } from './prisma.service';
 import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
@@ -59,15 +66,18 @@ export interface FinalRecordInput extends AttemptIdentity {
   retryAfterSeconds: number | null;
 }
 
-/** The attempt's identity as $1..$11 of every statement that writes a new row. */
+/**
+ * The attempt's identity as $1..$11 of every statement that writes a new row. GUIDs (the service principal, an
+ * actor's object id) are stored in one canonical form, lower-case, whatever casing the caller used.
+ */
 function identityParams(a: AttemptIdentity): unknown[] {
   return [
     a.attemptId,
-    a.servicePrincipalId,
+    canonicalId(a.servicePrincipalId),
     a.jobId,
     a.trigger,
     a.actor.type,
-    a.actor.id,
+    canonicalId(a.actor.id),
     a.actor.name,
     a.reason,
     a.dryRun,

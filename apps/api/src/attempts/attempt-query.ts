@@ -1,5 +1,12 @@
 import { BadRequestException } from '@nestjs/common';
-import { TRIGGERS, type Trigger, isJobId, isServicePrincipalId, GUID_PATTERN } from '@app/common';
+import {
+  TRIGGERS,
+  type Trigger,
+  canonicalId,
+  isJobId,
+  isServicePrincipalId,
+  GUID_PATTERN,
+} from '@app/common';
 import { type AttemptFilter, STORED_OUTCOMES, type StoredOutcome } from '@app/persistence';
 
 /** Query parameters of the audit endpoints, strictly validated: every problem is a 400 naming the parameter. */
@@ -169,7 +176,8 @@ export function parseFilter(query: RawQuery): AttemptFilter {
     if (actor.length === 0 || actor.length > ACTOR_MAX || /[\u0000-\u001f\u007f]/.test(actor)) {
       bad(`actor must be an actor id of 1 to ${ACTOR_MAX} printable characters`);
     }
-    filter.actorId = actor;
+    // Actor ids that are GUIDs are stored lower-case by the guard.
+    filter.actorId = canonicalId(actor);
   }
   const trigger = single(query, 'trigger');
   if (trigger !== undefined) {
