@@ -30,6 +30,18 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeNull();
   });
 
+  it('adds RECOVERY_NEEDS_PERSON_REASONS to the built-in reasons, once each, case-insensitively', () => {
+    const c = loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'IngestionInterrupted, toomanydeletes' });
+    expect(c.recovery.needsPersonReasons).toEqual([
+      'TooManyDeletes',
+      'QuarantinedOnDemand',
+      'IngestionInterrupted',
+    ]);
+    expect(
+      loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'QuarantineOnDemand' }).recovery.needsPersonReasons,
+    ).toEqual(['TooManyDeletes', 'QuarantinedOnDemand']);
+  });
+
   it('keeps the lease longer than the Graph time budget', () => {
     const c = loadConfig({ GRAPH_BUDGET_MS: '20000' });
     expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs);

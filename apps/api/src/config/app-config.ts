@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { needsPersonReasons } from '@app/common';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
 export interface AppConfig {
@@ -42,6 +43,7 @@ export interface AppConfig {
     enabled: boolean;
     intervalSeconds: number;
     maxAttempts: number;
+    /** The built-in reasons that need a person, plus RECOVERY_NEEDS_PERSON_REASONS (added, never removing one). */
     needsPersonReasons: string[];
     backoffSeconds: number[];
   };
@@ -217,7 +219,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       enabled: r.bool('RECOVERY_ENABLED', true),
       intervalSeconds: r.int('RECOVERY_INTERVAL_SECONDS', 300, 1),
       maxAttempts: r.int('RECOVERY_MAX_ATTEMPTS', 6, 1),
-      needsPersonReasons: r.list('RECOVERY_NEEDS_PERSON_REASONS', ['TooManyDeletes', 'QuarantinedOnDemand']),
+      needsPersonReasons: needsPersonReasons(r.list('RECOVERY_NEEDS_PERSON_REASONS', [])),
       backoffSeconds: [300, 900, 3600, 14400],
     },
     requireGrants: r.bool('REQUIRE_GRANTS', false),
