@@ -68,6 +68,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'AUDIT_CURSOR_KEY']);
+/** A production cursor key at least this long (e.g. `openssl rand -base64 32`). */
+const MIN_CURSOR_KEY_LENGTH = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 class Reader {
@@ -258,6 +260,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       if (r.str(key) === null) {
         p.push(`${key} is required in production (NODE_ENV=production)`);
       }
+    }
+    if (config.auditCursorKey === null) {
+      p.push('AUDIT_CURSOR_KEY is required in production (NODE_ENV=production): the built-in key is public');
+    } else if (config.auditCursorKey.length < MIN_CURSOR_KEY_LENGTH) {
+      p.push(
+        `AUDIT_CURSOR_KEY must be at least ${MIN_CURSOR_KEY_LENGTH} characters in production, got (hidden)`,
+      );
     }
   } else if (config.auth.issuer === null || config.auth.audience === null) {
     if (config.auth.issuer !== null || config.auth.audience !== null || config.auth.jwksUri !== null) {
