@@ -31,10 +31,11 @@ export function skipMessage(job: SyncJob): string {
   return `Job is ${describeStatus(job)}; start is only allowed when paused or in quarantine`;
 }
 
-export function dryRunMessage(job: SyncJob): string {
-  return isStartable(job.observedStatus)
+/** `refusal`: why the start would not be sent (status or the caller's policy), or null when it would be. */
+export function dryRunMessage(job: SyncJob, refusal: string | null): string {
+  return refusal === null
     ? `Dry run: job is ${describeStatus(job)}, so a start would be sent`
-    : `Dry run: job is ${describeStatus(job)}, so no start would be sent`;
+    : `Dry run: job is ${describeStatus(job)}, so no start would be sent: ${refusal}`;
 }
 
 export function startedMessage(job: SyncJob): string {

@@ -50,6 +50,8 @@ interface RunResult extends GraphFailure {
   job: SyncJob | null;
   /** A start was sent (its answer may have been lost): the cool-down applies. */
   startSent: boolean;
+  /** Dry runs: whether the start would have been sent. */
+  wouldStart?: boolean;
 }
 
 /** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
@@ -142,6 +144,7 @@ export class GuardService {
       graphRequestIds: requestIds,
       durationMs,
       cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
+      wouldStart: result.wouldStart ?? null,
     };
     for (let i = 0; ; i++) {
       try {
@@ -210,16 +213,14 @@ export class GuardService {
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
-    // Step 7: only paused or quarantined jobs may be started.
-    if (!isStartable(job.observedStatus)) {
-      return seen(job, plain('skipped', skipMessage(job)));
+    // Step 7: only paused or quarantined jobs may be started (and only under the caller's policy).
+    const refusal = isStartable(job.observedStatus) ? (req.policy?.(job) ?? null) : skipMessage(job);
+    if (req.dryRun) {
+      // A dry run is always answered as such, with whether the start would be sent and why.
+      return { ...seen(job, plain('dry_run', dryRunMessage(job, refusal))), wouldStart: refusal === null };
     }
-    const refusal = req.policy?.(job);
     if (refusal) {
       return seen(job, plain('skipped', refusal));
-    }
-    if (req.dryRun) {
-      return seen(job, plain('dry_run', dryRunMessage(job)));
     }
     // Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on
     // (429, or 503 with Retry-After), and only after re-reading the status.

@@ -70,6 +70,7 @@ function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptVie
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: 1,
+    wouldStart: null,
     ...patch,
   };
 }
