@@ -58,6 +58,7 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
       'AZURE_CLIENT_ID',
       'AUTH_ISSUER',
       'AUTH_AUDIENCE',
+      'AUDIT_CURSOR_KEY',
       'RATE_LIMIT_PER_JOB',
       'RECOVERY_ENABLED',
       'REQUIRE_GRANTS',
@@ -73,6 +74,7 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
       AZURE_CLIENT_SECRET: 's',
       AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       AUTH_AUDIENCE: 'api://x',
+      AUDIT_CURSOR_KEY: 'c'.repeat(43),
     };
     const resolved = Object.fromEntries(
       Object.entries(api).map(([k, v]) => [

@@ -54,6 +54,8 @@ export interface AttemptView {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  /** Dry runs: whether the start would have been sent (the message says why); null otherwise. */
+  wouldStart: boolean | null;
 }
 
 export const RECOVERY_STATES = ['ok', 'recovering', 'backing_off', 'needs_attention'] as const;

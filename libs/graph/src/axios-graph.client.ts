@@ -647,9 +647,16 @@ export class AxiosGraphClient extends GraphClient {
       const name = error instanceof Error ? error.name : 'Error';
       const reason =
         (error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 300) ?? '';
+      // The authority's text (AADSTS codes, trace ids, app ids) is for operators: the log gets it, while the
+      // error, which reaches attempt messages and API answers, names only the credential type.
+      this.options.logger?.warn('could not acquire a Graph access token', {
+        credential: this.credentialType,
+        error: name,
+        reason,
+      });
       throw new GraphError(
         'token',
-        `Could not get an access token for Graph from ${this.credentialType} (${name}): ${reason}`,
+        `Could not get an access token for Graph from ${this.credentialType} (${name}); the reason is in the service log`,
         { requestIds, code: name, cause: error, notSent: true },
       );
     }

@@ -21,6 +21,7 @@ export interface AttemptRow {
   retry_after_seconds: number | null;
   graph_request_ids: string[] | null;
   duration_ms: number | null;
+  would_start: boolean | null;
 }
 
 /** The same row through Prisma's model API (camelCase). */
@@ -43,6 +44,7 @@ export interface AttemptModelLike {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  wouldStart: boolean | null;
 }
 
 function asObserved(value: string | null): ObservedStatus | null {
@@ -72,6 +74,7 @@ export function rowToModel(row: AttemptRow): AttemptModelLike {
     retryAfterSeconds: row.retry_after_seconds,
     graphRequestIds: row.graph_request_ids ?? [],
     durationMs: row.duration_ms,
+    wouldStart: row.would_start,
   };
 }
 
@@ -93,5 +96,6 @@ export function toAttemptView(m: AttemptModelLike): AttemptView {
     retryAfterSeconds: m.retryAfterSeconds,
     graphRequestIds: m.graphRequestIds,
     durationMs: m.durationMs,
+    wouldStart: m.wouldStart,
   };
 }

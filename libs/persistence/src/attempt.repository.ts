@@ -60,7 +60,7 @@ export interface AttemptExport {
 }
 
 const COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
-  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
+  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms, would_start`;
 
 /** Rows per keyset batch while exporting. */
 export const EXPORT_BATCH_ROWS = 1000;

@@ -51,6 +51,8 @@ export interface FinaliseInput {
   durationMs: number;
   /** Start the cool-down (a start happened, or may have). */
   cooldownSeconds: number | null;
+  /** Dry runs: whether the start would have been sent. */
+  wouldStart?: boolean | null;
 }
 
 /** Keyset position in the pending rows: (created_at, id). */
@@ -95,7 +97,7 @@ function firstRow<T>(rows: T[], what: string): T {
 }
 
 const ATTEMPT_COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
-  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
+  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms, would_start`;
 
 /**
  * The guard's two database round trips (DESIGN section 3, cost budget).
@@ -209,7 +211,7 @@ export class GuardRepository {
       `WITH fin AS (
          UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
                 quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
-                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int
+                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int, would_start = $11
          WHERE id = $1::uuid AND outcome = 'pending'
          RETURNING ${ATTEMPT_COLUMNS}
        ),
@@ -233,6 +235,7 @@ export class GuardRepository {
       input.durationMs,
       input.jobKey,
       input.cooldownSeconds,
+      input.wouldStart ?? null,
     );
     return toAttemptView(rowToModel(firstRow(rows, `attempt ${input.attemptId} was not pending:`)));
   }

@@ -23,6 +23,7 @@ export const CSV_COLUMNS = [
   'retryAfterSeconds',
   'graphRequestIds',
   'durationMs',
+  'wouldStart',
 ] as const;
 
 /**
@@ -61,6 +62,7 @@ export function csvRow(a: AttemptView): string {
     a.retryAfterSeconds,
     a.graphRequestIds.join(' '),
     a.durationMs,
+    a.wouldStart,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

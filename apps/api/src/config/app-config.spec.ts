@@ -30,6 +30,18 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeNull();
   });
 
+  it('adds RECOVERY_NEEDS_PERSON_REASONS to the built-in reasons, once each, case-insensitively', () => {
+    const c = loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'IngestionInterrupted, toomanydeletes' });
+    expect(c.recovery.needsPersonReasons).toEqual([
+      'TooManyDeletes',
+      'QuarantinedOnDemand',
+      'IngestionInterrupted',
+    ]);
+    expect(
+      loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'QuarantineOnDemand' }).recovery.needsPersonReasons,
+    ).toEqual(['TooManyDeletes', 'QuarantinedOnDemand']);
+  });
+
   it('keeps the lease longer than the Graph time budget', () => {
     const c = loadConfig({ GRAPH_BUDGET_MS: '20000' });
     expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs);
@@ -71,6 +83,7 @@ describe('loadConfig', () => {
         'GRAPH_MODE=simulator is not allowed in production (NODE_ENV=production)',
         'AUTH_ISSUER is required in production (NODE_ENV=production)',
         'AUTH_AUDIENCE is required in production (NODE_ENV=production)',
+        'AUDIT_CURSOR_KEY is required in production (NODE_ENV=production): the built-in key is public',
       ]),
     );
     expect(lines.some((l) => l.startsWith('Graph credentials are required in production'))).toBe(true);
@@ -85,9 +98,17 @@ describe('loadConfig', () => {
       AZURE_CLIENT_SECRET: 's',
       AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       AUTH_AUDIENCE: 'api://sjg',
+      AUDIT_CURSOR_KEY: 'k'.repeat(32),
     });
     expect(c.production).toBe(true);
     expect(c.graph.clientSecret).toBe('s');
+  });
+
+  it('refuses a short AUDIT_CURSOR_KEY in production without showing it', () => {
+    const lines = problems({ NODE_ENV: 'production', AUDIT_CURSOR_KEY: 'hunter2' });
+    expect(lines).toContain('AUDIT_CURSOR_KEY must be at least 32 characters in production, got (hidden)');
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(problems({ AUDIT_CURSOR_KEY: 'short' })).toEqual([]);
   });
 
   it('refuses a secret and a certificate together', () => {

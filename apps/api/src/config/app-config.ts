@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { needsPersonReasons } from '@app/common';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
 export interface AppConfig {
@@ -42,6 +43,7 @@ export interface AppConfig {
     enabled: boolean;
     intervalSeconds: number;
     maxAttempts: number;
+    /** The built-in reasons that need a person, plus RECOVERY_NEEDS_PERSON_REASONS (added, never removing one). */
     needsPersonReasons: string[];
     backoffSeconds: number[];
   };
@@ -66,6 +68,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'AUDIT_CURSOR_KEY']);
+/** A production cursor key at least this long (e.g. `openssl rand -base64 32`). */
+const MIN_CURSOR_KEY_LENGTH = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 class Reader {
@@ -217,7 +221,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       enabled: r.bool('RECOVERY_ENABLED', true),
       intervalSeconds: r.int('RECOVERY_INTERVAL_SECONDS', 300, 1),
       maxAttempts: r.int('RECOVERY_MAX_ATTEMPTS', 6, 1),
-      needsPersonReasons: r.list('RECOVERY_NEEDS_PERSON_REASONS', ['TooManyDeletes', 'QuarantinedOnDemand']),
+      needsPersonReasons: needsPersonReasons(r.list('RECOVERY_NEEDS_PERSON_REASONS', [])),
       backoffSeconds: [300, 900, 3600, 14400],
     },
     requireGrants: r.bool('REQUIRE_GRANTS', false),
@@ -256,6 +260,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       if (r.str(key) === null) {
         p.push(`${key} is required in production (NODE_ENV=production)`);
       }
+    }
+    if (config.auditCursorKey === null) {
+      p.push('AUDIT_CURSOR_KEY is required in production (NODE_ENV=production): the built-in key is public');
+    } else if (config.auditCursorKey.length < MIN_CURSOR_KEY_LENGTH) {
+      p.push(
+        `AUDIT_CURSOR_KEY must be at least ${MIN_CURSOR_KEY_LENGTH} characters in production, got (hidden)`,
+      );
     }
   } else if (config.auth.issuer === null || config.auth.audience === null) {
     if (config.auth.issuer !== null || config.auth.audience !== null || config.auth.jwksUri !== null) {

@@ -55,10 +55,11 @@ export function startVerdict(job: SyncJob, policy: StartPolicy | undefined): Sta
   return { allowed: true };
 }
 
-export function dryRunMessage(job: SyncJob): string {
-  return isStartable(job.observedStatus)
+/** `refusal`: why the start would not be sent (status or the caller's policy), or null when it would be. */
+export function dryRunMessage(job: SyncJob, refusal: string | null): string {
+  return refusal === null
     ? `Dry run: job is ${describeStatus(job)}, so a start would be sent`
-    : `Dry run: job is ${describeStatus(job)}, so no start would be sent`;
+    : `Dry run: job is ${describeStatus(job)}, so no start would be sent: ${refusal}`;
 }
 
 export function startedMessage(job: SyncJob): string {

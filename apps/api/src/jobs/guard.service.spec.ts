@@ -117,6 +117,7 @@ function view(id: string, outcome: AttemptView['outcome'], message: string | nul
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: null,
+    wouldStart: null,
   };
 }
 
@@ -159,6 +160,37 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     repo.claimError = new Error('ECONNREFUSED');
     await expect(decide()).rejects.toBeInstanceOf(AuditUnavailableError);
     expect(graph.calls).toEqual([]);
+  });
+
+  it.each(OBSERVED_STATUSES)(
+    'answers a dry run of a job that reads %s with dry_run, whether a start would be sent, and why',
+    async (status) => {
+      graph.reads = [job(status, status === 'quarantine' ? 'EncounteredQuarantineException' : null)];
+      await decide({ dryRun: true });
+      const would = status === 'paused' || status === 'quarantine';
+      expect(last()).toMatchObject({ outcome: 'dry_run', wouldStart: would, cooldownSeconds: null });
+      expect(last()?.message).toMatch(would ? /a start would be sent/ : /no start would be sent/);
+      if (!would) {
+        expect(last()?.message).toMatch(/only allowed when paused or in quarantine/);
+      }
+      expect(graph.calls).toEqual(['get']);
+    },
+  );
+
+  it('answers a dry run the caller policy refuses with dry_run, wouldStart false and the refusal', async () => {
+    graph.reads = [job('quarantine', 'TooManyDeletes')];
+    await decide({ dryRun: true, policy: () => 'Quarantine reason TooManyDeletes needs a person' });
+    expect(last()).toMatchObject({ outcome: 'dry_run', wouldStart: false });
+    expect(last()?.message).toMatch(
+      /no start would be sent: Quarantine reason TooManyDeletes needs a person/,
+    );
+    expect(graph.calls).toEqual(['get']);
+  });
+
+  it('records no wouldStart for a decision that is not a dry run', async () => {
+    graph.reads = [job('active')];
+    await decide();
+    expect(last()?.wouldStart ?? null).toBeNull();
   });
 
   it('starts a paused job with one read and one start, and asks for the cool-down', async () => {

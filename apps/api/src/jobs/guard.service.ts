@@ -61,6 +61,8 @@ interface RunResult extends GraphFailure {
   job: SyncJob | null;
   /** A start was sent (its answer may have been lost): the cool-down applies. */
   startSent: boolean;
+  /** Dry runs: whether the start would have been sent. */
+  wouldStart?: boolean;
 }
 
 /** What a decision has done so far, kept outside `run` so an unexpected exception still knows it. */
@@ -164,6 +166,7 @@ export class GuardService {
       graphRequestIds: requestIds,
       durationMs,
       cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
+      wouldStart: result.wouldStart ?? null,
     };
     for (let i = 0; ; i++) {
       try {
@@ -250,11 +253,13 @@ export class GuardService {
     }
     // Step 7: the one complete decision (status and the caller's policy), on this read and on every re-read.
     const verdict = startVerdict(job, req.policy);
+    if (req.dryRun) {
+      // A dry run is always answered as such, with whether the start would be sent and why.
+      const refusal = verdict.allowed ? null : verdict.message;
+      return { ...seen(job, plain('dry_run', dryRunMessage(job, refusal))), wouldStart: verdict.allowed };
+    }
     if (!verdict.allowed) {
       return seen(job, plain('skipped', verdict.message));
-    }
-    if (req.dryRun) {
-      return seen(job, plain('dry_run', dryRunMessage(job)));
     }
     // Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on
     // (429, or 503 with Retry-After), and only after re-reading the status.

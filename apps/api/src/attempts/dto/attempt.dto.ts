@@ -82,6 +82,13 @@ export class AttemptDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'Time the decision took' })
   durationMs!: number | null;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Dry runs: whether the start would have been sent (the message says why); null otherwise',
+  })
+  wouldStart!: boolean | null;
 }
 
 export class AttemptPageDto {
