@@ -117,3 +117,29 @@ describe('loadConfig', () => {
     ]);
   });
 });
+
+describe('AUTH_AUDIENCE and AUTH_ISSUER for a real Entra ID tenant', () => {
+  const base = {
+    AUTH_ISSUER: 'https://login.microsoftonline.com/00000000-0000-4000-8000-000000000001/v2.0',
+  };
+  it('accepts a comma-separated audience list', () => {
+    const c = loadConfig({
+      ...base,
+      AUTH_AUDIENCE: '6e3c1b0a-1f5d-4c8e-9a7b-2d4f6a8c0e12,api://sync-job-guard',
+    });
+    expect(c.auth.audience).toBe('6e3c1b0a-1f5d-4c8e-9a7b-2d4f6a8c0e12,api://sync-job-guard');
+  });
+  it('refuses a list with no audience in it', () => {
+    expect(() => loadConfig({ ...base, AUTH_AUDIENCE: ' , ,' })).toThrow(
+      /AUTH_AUDIENCE must list at least one/,
+    );
+  });
+  it('refuses the v1 issuer and names the v2 one', () => {
+    expect(() =>
+      loadConfig({
+        AUTH_ISSUER: 'https://sts.windows.net/00000000-0000-4000-8000-000000000001/',
+        AUTH_AUDIENCE: 'api://x',
+      }),
+    ).toThrow(/AUTH_ISSUER must be the Entra ID v2.0 issuer/);
+  });
+});

@@ -28,6 +28,7 @@ export interface AppConfig {
   };
   auth: {
     issuer: string | null;
+    /** AUTH_AUDIENCE as given: one or more comma-separated accepted `aud` values. */
     audience: string | null;
     jwksUri: string | null;
     clockToleranceSeconds: number;
@@ -272,6 +273,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (config.auth.issuer !== null || config.auth.audience !== null || config.auth.jwksUri !== null) {
       p.push('AUTH_ISSUER and AUTH_AUDIENCE must be set together');
     }
+  }
+  if (config.auth.audience !== null && r.list('AUTH_AUDIENCE', []).length === 0) {
+    p.push(
+      "AUTH_AUDIENCE must list at least one audience (the API's client id and/or App ID URI, comma-separated)",
+    );
+  }
+  if (config.auth.issuer?.startsWith('https://sts.windows.net/')) {
+    p.push(
+      'AUTH_ISSUER must be the Entra ID v2.0 issuer https://login.microsoftonline.com/<tenant id>/v2.0 (and the API app registration must set "requestedAccessTokenVersion": 2)',
+    );
   }
   if (p.length > 0) {
     throw new ConfigError(p);

@@ -35,6 +35,8 @@ export interface DevIssuer {
 
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-00000000d0e0';
 export const DEV_AUDIENCE = 'api://sync-job-guard';
+/** The development client (the `azp` of development tokens). */
+export const DEV_CLIENT_ID = '00000000-0000-4000-8000-00000000c11e';
 export const ALL_ROLES = ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'];
 
 interface Key {
@@ -85,12 +87,17 @@ export async function startDevIssuer(opts: { port?: number; audience?: string } 
         throw new Error('no signing key');
       }
       const now = Math.floor(Date.now() / 1000);
+      // Shaped like an Entra ID v2 access token: `azp`/`azpacr` (the client), `ver`, and `idtyp: app` for an
+      // app-only token (the optional claim Entra adds when the API asks for it).
       const payload: Record<string, unknown> = {
         oid: claims.oid ?? '11111111-1111-4111-8111-111111111111',
         tid: DEV_TENANT_ID,
         roles: claims.roles ?? ALL_ROLES,
-        ...(claims.name !== undefined ? { name: claims.name } : { azp: 'sync-job-guard-dev' }),
-        ...(claims.scp !== undefined ? { scp: claims.scp } : {}),
+        azp: DEV_CLIENT_ID,
+        azpacr: '1',
+        ver: '2.0',
+        ...(claims.name !== undefined ? { name: claims.name } : {}),
+        ...(claims.scp !== undefined ? { scp: claims.scp } : { idtyp: 'app' }),
         ...claims.extra,
       };
       const jwt = new SignJWT(payload)

@@ -14,7 +14,7 @@ export class MetricsService {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'sjg_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'sjg_' });
     this.counters = {
       [M.ATTEMPTS]: new Counter({
         name: M.ATTEMPTS,

@@ -42,6 +42,10 @@ const BATCH_BUDGET_MS = 20_000;
 /** Name of the sweep's interval in the SchedulerRegistry. */
 export const RECOVERY_INTERVAL_NAME = 'recovery-sweep';
 
+/** What `sweepNow()` did: swept (here, or joined the sweep already running here), or why not. */
+export type SweepNowResult =
+  { status: 'swept'; sweep: SweepSummary } | { status: 'not_leader' | 'disabled' | 'unavailable' };
+
 export type SweepSummary = RecoverySweepView;
 
 type Counts = Omit<SweepCounts, 'message'>;
@@ -166,6 +170,37 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     this.sweep().catch((error: unknown) => {
       this.logger.error(`recovery tick failed: ${describe(error)}`);
     });
+  }
+
+  /**
+   * `POST /v1/recovery/sweeps`: a sweep now, on this replica if it holds (or wins) the leader lease. Never two at
+   * once: a sweep already running here is joined rather than repeated, and another replica's lease means that
+   * replica leads (`not_leader`). Uses the same lease and the same sweep as the timer.
+   */
+  async sweepNow(): Promise<SweepNowResult> {
+    if (!this.config.recovery.enabled) {
+      return { status: 'disabled' };
+    }
+    if (this.isStopping()) {
+      return { status: 'unavailable' };
+    }
+    const running = this.inFlight;
+    if (running !== null) {
+      const joined = await running.catch(() => null);
+      return joined ? { status: 'swept', sweep: joined } : { status: 'unavailable' };
+    }
+    let leading: boolean;
+    try {
+      leading = await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds);
+    } catch (error) {
+      this.logger.warn(`recovery could not claim the leader lease: ${describe(error)}`);
+      return { status: 'unavailable' };
+    }
+    if (!leading) {
+      return { status: 'not_leader' };
+    }
+    const sweep = await this.sweep();
+    return sweep ? { status: 'swept', sweep } : { status: 'unavailable' };
   }
 
   private isStopping(): boolean {
