@@ -49,6 +49,8 @@ export type Answer =
 export interface ReceivedStart {
   servicePrincipalId: string;
   jobId: string;
+  /** The caller's client-request-id (the guard sends its attempt id when the request has none). */
+  clientRequestId: string | null;
   /** The job as Graph held it when the start arrived. */
   before: ScriptedJob;
   at: number;
@@ -62,13 +64,18 @@ export interface ReceivedStart {
 export class ScriptedGraph extends GraphClient {
   readonly jobs = new Map<string, ScriptedJob>();
   readonly starts: ReceivedStart[] = [];
+  /** Every answered read: who read (client-request-id), which job, and what it read. */
+  readonly readLog: { clientRequestId: string | null; key: string; job: ScriptedJob }[] = [];
   reads = 0;
   /** Decides how the next call is answered; default: normally. */
-  nextAnswer: (call: 'get' | 'start', ref: JobRef) => Answer = () => ({ kind: 'ok' });
+  nextAnswer: (call: 'get' | 'start', ref: JobRef, ctx: GraphCallContext) => Answer = () => ({ kind: 'ok' });
   /** Runs before every call answers (e.g. a person changes the job, or a test moves time). */
-  beforeAnswer: (call: 'get' | 'start', ref: JobRef) => Promise<void> | void = () => undefined;
+  beforeAnswer: (call: 'get' | 'start', ref: JobRef, ctx: GraphCallContext) => Promise<void> | void = () =>
+    undefined;
+  /** Runs after a call was answered or failed (e.g. the calling process dies now). */
+  afterAnswer: (call: 'get' | 'start', ref: JobRef, ctx: GraphCallContext) => void = () => undefined;
 
-  private key(ref: JobRef): string {
+  key(ref: JobRef): string {
     return `${ref.servicePrincipalId.toLowerCase()}/${ref.jobId}`;
   }
 
@@ -80,49 +87,64 @@ export class ScriptedGraph extends GraphClient {
     return this.jobs.get(this.key(ref));
   }
 
-  async getJob(ref: JobRef, _ctx?: GraphCallContext): Promise<GraphResult<SyncJob>> {
-    await this.beforeAnswer('get', ref);
+  async getJob(ref: JobRef, ctx: GraphCallContext = {}): Promise<GraphResult<SyncJob>> {
+    await this.beforeAnswer('get', ref, ctx);
     this.reads += 1;
-    const answer = this.nextAnswer('get', ref);
-    if (answer.kind === 'error') {
-      throw answer.error;
-    }
-    const job = this.get(ref);
-    if (!job) {
-      throw new GraphError('not_found', 'no such job', { status: 404 });
-    }
-    return { value: syncJob(ref.jobId, job), requestIds: [`get-${this.reads}`] };
-  }
-
-  async startJob(ref: JobRef, _ctx?: GraphCallContext): Promise<GraphResult<void>> {
-    await this.beforeAnswer('start', ref);
-    const answer = this.nextAnswer('start', ref);
-    if (answer.kind === 'error') {
-      if (!answer.error.details.notSent && !answer.error.details.notActedOn) {
-        // A failure that may come after Graph received it (500, lost): Graph saw the start but did not act.
-        this.received(ref);
+    const answer = this.nextAnswer('get', ref, ctx);
+    try {
+      if (answer.kind === 'error') {
+        throw answer.error;
       }
-      throw answer.error;
+      const job = this.get(ref);
+      if (!job) {
+        throw new GraphError('not_found', 'no such job', { status: 404 });
+      }
+      this.readLog.push({
+        clientRequestId: ctx.clientRequestId ?? null,
+        key: this.key(ref),
+        job: { ...job },
+      });
+      return { value: syncJob(ref.jobId, job), requestIds: [`get-${this.reads}`] };
+    } finally {
+      this.afterAnswer('get', ref, ctx);
     }
-    this.received(ref);
-    const job = this.get(ref);
-    if (!job) {
-      throw new GraphError('not_found', 'no such job', { status: 404 });
-    }
-    if (job.status === 'paused' || job.status === 'quarantine') {
-      this.set(ref, { status: 'active', reason: null });
-    }
-    if (answer.kind === 'actedThenLost') {
-      throw new GraphError('lost', 'The answer from Graph was lost while sending the start');
-    }
-    return { value: undefined, requestIds: [`start-${this.starts.length}`] };
   }
 
-  private received(ref: JobRef): void {
+  async startJob(ref: JobRef, ctx: GraphCallContext = {}): Promise<GraphResult<void>> {
+    await this.beforeAnswer('start', ref, ctx);
+    const answer = this.nextAnswer('start', ref, ctx);
+    try {
+      if (answer.kind === 'error') {
+        const { notSent, notActedOn, status } = answer.error.details;
+        if (!notSent && !notActedOn && status !== 404 && status !== 403) {
+          // A failure that may come after Graph received it (500, lost): Graph saw the start but did not act.
+          this.received(ref, ctx);
+        }
+        throw answer.error;
+      }
+      this.received(ref, ctx);
+      const job = this.get(ref);
+      if (!job) {
+        throw new GraphError('not_found', 'no such job', { status: 404 });
+      }
+      if (job.status === 'paused' || job.status === 'quarantine') {
+        this.set(ref, { status: 'active', reason: null });
+      }
+      if (answer.kind === 'actedThenLost') {
+        throw new GraphError('lost', 'The answer from Graph was lost while sending the start');
+      }
+      return { value: undefined, requestIds: [`start-${this.starts.length}`] };
+    } finally {
+      this.afterAnswer('start', ref, ctx);
+    }
+  }
+
+  private received(ref: JobRef, ctx: GraphCallContext): void {
     const before = this.get(ref) ?? { status: 'unknown' as const, reason: null };
     this.starts.push({
       servicePrincipalId: ref.servicePrincipalId,
       jobId: ref.jobId,
+      clientRequestId: ctx.clientRequestId ?? null,
       before: { ...before },
       at: Date.now(),
     });

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './app-config';
+import { FINALISE_RETRY_DELAYS_MS } from '../jobs/guard-policy';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -42,9 +43,17 @@ describe('loadConfig', () => {
     ).toEqual(['TooManyDeletes', 'QuarantinedOnDemand']);
   });
 
-  it('keeps the lease longer than the Graph time budget', () => {
+  it('keeps the lease longer than the longest decision: the Graph budget, then the finalise and its retries', () => {
     const c = loadConfig({ GRAPH_BUDGET_MS: '20000' });
-    expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs);
+    const finaliseRetries = FINALISE_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
+    expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs + finaliseRetries);
+    expect(loadConfig({ GRAPH_BUDGET_MS: '300000' }).guard.leaseSeconds * 1000).toBeGreaterThan(300_000);
+  });
+
+  it('refuses a Graph budget that cannot hold one whole exchange', () => {
+    expect(problems({ GRAPH_BUDGET_MS: '5000', GRAPH_TIMEOUT_MS: '8000' })).toEqual([
+      "GRAPH_BUDGET_MS (5000) must be at least GRAPH_TIMEOUT_MS (8000): a decision's budget must hold one whole Graph exchange",
+    ]);
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { needsPersonReasons } from '@app/common';
+import { decisionLeaseSeconds } from '../jobs/guard-policy';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
 export interface AppConfig {
@@ -216,7 +217,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         Number.MAX_SAFE_INTEGER,
         'a non-negative integer',
       ),
-      leaseSeconds: Math.ceil(budgetMs / 1000) * 2 + 5,
+      leaseSeconds: decisionLeaseSeconds(budgetMs),
     },
     recovery: {
       enabled: r.bool('RECOVERY_ENABLED', true),
@@ -237,6 +238,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const p = r.problems;
   const g = config.graph;
+  if (budgetMs < timeoutMs) {
+    // The single-flight lease is derived from the budget; a budget shorter than one exchange cannot hold a decision.
+    p.push(
+      `GRAPH_BUDGET_MS (${budgetMs}) must be at least GRAPH_TIMEOUT_MS (${timeoutMs}): a decision's budget must hold one whole Graph exchange`,
+    );
+  }
   const hasGraphCredential =
     g.useManagedIdentity ||
     (g.tenantId !== null &&

@@ -3,6 +3,25 @@ import type { GraphError, SyncJob } from '@app/graph';
 
 /** Pure decisions of the guard (DESIGN section 3, steps 6-8): no I/O here. */
 
+/** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
+export const FINALISE_RETRY_DELAYS_MS: readonly number[] = [100, 400, 1000];
+/** What one finalise try may take (the statement and a wait for a pooled connection), for the lease's length. */
+export const FINALISE_TRY_ALLOWANCE_MS = 2000;
+/** Slack between the claim's database clock and the decision's own deadline (the claim's round trip, clock steps). */
+export const LEASE_MARGIN_MS = 5000;
+
+/**
+ * The single-flight lease must outlive the longest decision: its Graph budget (token waits and every exchange are
+ * bounded by the same deadline, and no start is sent after it), then the finalise with its retries. The reconciler
+ * treats a row pending for longer than this as orphaned, so it is never shorter than a live decision.
+ */
+export function decisionLeaseSeconds(graphBudgetMs: number): number {
+  const finalise =
+    FINALISE_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) +
+    (FINALISE_RETRY_DELAYS_MS.length + 1) * FINALISE_TRY_ALLOWANCE_MS;
+  return Math.ceil((graphBudgetMs + finalise + LEASE_MARGIN_MS) / 1000);
+}
+
 export function isStartable(status: ObservedStatus): boolean {
   return status === 'paused' || status === 'quarantine';
 }

@@ -24,6 +24,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ATTEMPTS, GUARD_DURATION } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import {
+  FINALISE_RETRY_DELAYS_MS,
   type GraphFailure,
   type StartPolicy,
   dryRunMessage,
@@ -71,8 +72,6 @@ interface Progress {
   startSent: boolean;
 }
 
-/** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
-const FINALISE_RETRY_DELAYS_MS = [100, 400, 1000];
 /** A POST is re-sent at most this many times, only when Graph proved it was not acted on. */
 const MAX_START_RESENDS = 2;
 
