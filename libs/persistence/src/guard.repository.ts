@@ -22,6 +22,15 @@ export interface AttemptIdentity {
   replicaId: string;
 }
 
+/**
+ * How many refusals of one caller are stored per window. Past it, the refusal is answered as usual but not
+ * stored (`stored: false`); the caller counts it in metrics. The scheduler is never limited.
+ */
+export interface RefusalLimit {
+  perCaller: number;
+  windowSeconds: number;
+}
+
 export interface ClaimInput extends AttemptIdentity {
   jobKey: string;
   limit: number;
@@ -32,12 +41,17 @@ export interface ClaimInput extends AttemptIdentity {
   /** Grants: the caller whose grants apply (null for the scheduler) and whether a grant is required. */
   grantPrincipalId: string | null;
   requireGrants: boolean;
+  /** Default: every refusal is stored. */
+  refusalLimit?: RefusalLimit;
 }
 
 export type ClaimResult =
   | { claimed: true; attempt: AttemptView }
-  /** Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After. */
-  | { claimed: false; attempt: AttemptView };
+  /**
+   * Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After,
+   * or, past the caller's refusal limit, not stored at all (`stored: false`).
+   */
+  | { claimed: false; attempt: AttemptView; stored: boolean };
 
 export interface FinaliseInput {
   attemptId: string;
@@ -66,6 +80,24 @@ export interface FinalRecordInput extends AttemptIdentity {
   observedStatus: ObservedStatus | null;
   message: string;
   retryAfterSeconds: number | null;
+  /** Default: every refusal is stored. */
+  refusalLimit?: RefusalLimit;
+}
+
+const NO_REFUSAL_LIMIT: RefusalLimit = { perCaller: 2_147_483_647, windowSeconds: 60 };
+
+/** The per-caller refusal counter as a CTE `budget`: `from` yields (actor_id, now(), 1) for a refusal to count. */
+function refusalBudgetCte(window: string, from: string): string {
+  return `budget AS (
+         INSERT INTO refusal_budgets AS b (actor_id, window_start, refusals)
+         ${from}
+         ON CONFLICT (actor_id) DO UPDATE SET
+           window_start = CASE WHEN b.window_start <= now() - make_interval(secs => ${window}::int) THEN now()
+                               ELSE b.window_start END,
+           refusals = CASE WHEN b.window_start <= now() - make_interval(secs => ${window}::int) THEN 1
+                           ELSE b.refusals + 1 END
+         RETURNING refusals
+       )`;
 }
 
 /**
@@ -116,7 +148,7 @@ export class GuardRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean }>(
+    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean; stored: boolean }>(
       'sjg_guard_claim',
       `WITH prev AS (
          SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
@@ -182,16 +214,27 @@ export class GuardRepository {
              ELSE 1
            END AS retry_after
          FROM verdict v, access a
+       ),
+       ${refusalBudgetCte('$20', 'SELECT $6, now(), 1 FROM refusal r WHERE NOT r.claimed AND $17::text IS NOT NULL')},
+       ins AS (
+         INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
+                               reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms)
+         SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
+                (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
+                $8, $9::boolean, $10, $11, r.message, r.retry_after,
+                CASE WHEN r.claimed THEN NULL ELSE now() END,
+                CASE WHEN r.claimed THEN NULL ELSE 0 END
+         FROM refusal r
+         WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= $19::int
+         RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed, true AS stored
        )
-       INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
-                             reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms)
-       SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
-              (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
-              $8, $9::boolean, $10, $11, r.message, r.retry_after,
-              CASE WHEN r.claimed THEN NULL ELSE now() END,
-              CASE WHEN r.claimed THEN NULL ELSE 0 END
-       FROM refusal r
-       RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed`,
+       SELECT * FROM ins
+       UNION ALL
+       SELECT $1::uuid, now()::timestamptz(3), now()::timestamptz(3), $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
+              (CASE WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
+              NULL::text, NULL::text, $8, $9::boolean, r.message, r.retry_after, '{}'::text[], 0, NULL::boolean,
+              false, false
+       FROM refusal r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
       ...identityParams(input),
       input.jobKey,
       input.limit,
@@ -200,9 +243,12 @@ export class GuardRepository {
       input.cooldownSeconds,
       input.grantPrincipalId,
       input.requireGrants,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
     const row = firstRow(rows, 'claim');
-    return { claimed: row.claimed, attempt: toAttemptView(rowToModel(row)) };
+    const attempt = toAttemptView(rowToModel(row));
+    return row.claimed ? { claimed: true, attempt } : { claimed: false, attempt, stored: row.stored };
   }
 
   async finalise(input: FinaliseInput): Promise<AttemptView> {
@@ -240,23 +286,56 @@ export class GuardRepository {
     return toAttemptView(rowToModel(firstRow(rows, `attempt ${input.attemptId} was not pending:`)));
   }
 
-  /** A decision that never reaches the guard's claim (denied, rejected): one final row. */
-  async recordFinal(input: FinalRecordInput): Promise<AttemptView> {
+  /**
+   * A decision that never reaches the guard's claim (denied, rejected): one final row, in one statement, unless
+   * the caller is past its refusal limit (`stored: false`; the view is then built from the input).
+   */
+  async recordFinal(input: FinalRecordInput): Promise<{ attempt: AttemptView; stored: boolean }> {
     const rows = await this.prisma.prepared<AttemptRow>(
       'sjg_guard_record_final',
-      `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
+      `WITH ${refusalBudgetCte('$17', 'VALUES ($6, now(), 1)')}
+       INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
                              request_id, replica_id, outcome, observed_status, message, retry_after_seconds,
                              finished_at, duration_ms)
-       VALUES ($1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
-               $12::"AttemptOutcome", $13, $14, $15, now(), 0)
+       SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
+               $12::"AttemptOutcome", $13, $14, $15, now(), 0
+       WHERE (SELECT refusals FROM budget) <= $16::int
        RETURNING ${ATTEMPT_COLUMNS}`,
       ...identityParams(input),
       input.outcome,
       input.observedStatus,
       input.message,
       input.retryAfterSeconds,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
-    return toAttemptView(rowToModel(firstRow(rows, 'insert')));
+    const row = rows[0];
+    if (row) {
+      return { attempt: toAttemptView(rowToModel(row)), stored: true };
+    }
+    const now = new Date().toISOString();
+    return {
+      attempt: {
+        attemptId: input.attemptId,
+        createdAt: now,
+        finishedAt: now,
+        servicePrincipalId: input.servicePrincipalId,
+        jobId: input.jobId,
+        trigger: input.trigger,
+        actor: input.actor,
+        outcome: input.outcome,
+        observedStatus: input.observedStatus,
+        quarantineReason: null,
+        reason: input.reason,
+        dryRun: input.dryRun,
+        message: input.message,
+        retryAfterSeconds: input.retryAfterSeconds,
+        graphRequestIds: [],
+        durationMs: 0,
+        wouldStart: null,
+      },
+      stored: false,
+    };
   }
 
   /**

@@ -32,6 +32,7 @@ import {
 import { AttemptsService, type AttemptPageView, type AttemptStatsView } from './attempts.service';
 import { AttemptDto, AttemptPageDto, AttemptStatsDto } from './dto/attempt.dto';
 import { CsvFormatter, NdjsonFormatter } from './export-format';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The filters every audit endpoint shares. */
 function FilterQueries(): MethodDecorator {
@@ -86,6 +87,7 @@ export class AttemptsController {
   constructor(private readonly attempts: AttemptsService) {}
 
   @Get()
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Query attempts, newest first',
@@ -107,6 +109,7 @@ export class AttemptsController {
 
   // Declared before ':attemptId' so these paths are not taken for an id.
   @Get('stats')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Counts of attempts by outcome, optionally by job or by actor',
@@ -127,6 +130,7 @@ export class AttemptsController {
   }
 
   @Get('export')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Every attempt matching the filters, streamed (NDJSON or CSV)',

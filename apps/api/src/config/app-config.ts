@@ -40,6 +40,9 @@ export interface AppConfig {
     startCooldownSeconds: number;
     /** Lease of the single-flight lock; longer than the Graph budget. */
     leaseSeconds: number;
+    /** Refusals (denied, rejected, rate_limited) of one caller stored per window; the rest are only counted. */
+    refusalsPerCaller: number;
+    refusalWindowSeconds: number;
   };
   recovery: {
     enabled: boolean;
@@ -218,6 +221,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'a non-negative integer',
       ),
       leaseSeconds: decisionLeaseSeconds(budgetMs),
+      refusalsPerCaller: r.int('AUDIT_REFUSALS_PER_CALLER', 100, 1, 2_147_483_647),
+      refusalWindowSeconds: r.int(
+        'AUDIT_REFUSAL_WINDOW_SECONDS',
+        60,
+        1,
+        86_400,
+        'an integer between 1 and 86400',
+      ),
     },
     recovery: {
       enabled: r.bool('RECOVERY_ENABLED', true),

@@ -24,5 +24,7 @@ export function sendProblem(req: Request, res: Response, statusCode: number, mes
   if (statusCode === 401) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }
+  // Always JSON, even on a route that declared another type for its success (GET /metrics: text/plain).
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.status(statusCode).json(body);
 }

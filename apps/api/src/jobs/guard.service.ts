@@ -21,7 +21,7 @@ import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { ATTEMPTS, GUARD_DURATION } from '../metrics/metric-names';
+import { ATTEMPTS, GUARD_DURATION, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import {
   FINALISE_RETRY_DELAYS_MS,
@@ -118,6 +118,7 @@ export class GuardService {
         cooldownSeconds: g.startCooldownSeconds,
         grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
         requireGrants: this.config.requireGrants,
+        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
       });
     } catch (error) {
       throw new AuditUnavailableError(
@@ -126,6 +127,9 @@ export class GuardService {
       );
     }
     if (!claim.claimed) {
+      if (!claim.stored) {
+        this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome: claim.attempt.outcome });
+      }
       this.count(claim.attempt.outcome, req.trigger, startedAt);
       return { attempt: claim.attempt, upstreamStatus: null, job: null };
     }

@@ -53,6 +53,7 @@ import {
   parseWatchBody,
   parseWatchListQuery,
 } from './recovery-query';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The watch list and the sweep history of scheduled recovery (DESIGN sections 2 and 3a). */
 @ApiTags('recovery')
@@ -146,6 +147,7 @@ export class RecoveryController {
   }
 
   @Get('watches')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'The watch list, oldest first, with each job’s last seen status and recovery state',
@@ -200,6 +202,7 @@ export class RecoveryController {
   }
 
   @Get('sweeps')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Sweep history, newest first: when, which replica led, jobs read, started, left for a person',
