@@ -239,7 +239,7 @@ describe('GuardRepository (real PostgreSQL)', () => {
   it('stores every GUID in one canonical form (lower-case), in every row-writing path; an invalid id as sent', async () => {
     const upper = SP.toUpperCase();
     const actor = { type: 'app' as const, id: '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D', name: null };
-    const refused = await repo.recordFinal({
+    const { attempt: refused } = await repo.recordFinal({
       ...claimInput('job.case'),
       servicePrincipalId: upper,
       actor,
@@ -262,7 +262,7 @@ describe('GuardRepository (real PostgreSQL)', () => {
     );
     expect(denied.attempt.outcome).toBe('denied');
     expect(denied.attempt.servicePrincipalId).toBe(SP);
-    const rejected = await repo.recordFinal({
+    const { attempt: rejected } = await repo.recordFinal({
       ...claimInput('job.case'),
       servicePrincipalId: 'NOT-A-GUID',
       outcome: 'rejected',
