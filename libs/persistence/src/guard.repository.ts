@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, AttemptView, ObservedStatus, Outcome, Trigger } from '@app/common';
 import { PrismaService } from './prisma.service';
-import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
 export interface AttemptIdentity {
   attemptId: string;
@@ -78,8 +78,7 @@ function firstRow<T>(rows: T[], what: string): T {
   return row;
 }
 
-const ATTEMPT_COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
-  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms`;
+const ATTEMPT_COLUMNS = ATTEMPT_SELECT;
 
 /**
  * The guard's two database round trips (DESIGN section 3, cost budget).

@@ -1,5 +1,13 @@
 import { BadRequestException } from '@nestjs/common';
-import { TRIGGERS, type Trigger, isJobId, isServicePrincipalId, GUID_PATTERN } from '@app/common';
+import {
+  OPERATIONS,
+  type Operation,
+  TRIGGERS,
+  type Trigger,
+  isJobId,
+  isServicePrincipalId,
+  GUID_PATTERN,
+} from '@app/common';
 import { type AttemptFilter, STORED_OUTCOMES, type StoredOutcome } from '@app/persistence';
 
 /** Query parameters of the audit endpoints, strictly validated: every problem is a 400 naming the parameter. */
@@ -13,6 +21,7 @@ export const FILTER_PARAMS = [
   'outcome',
   'actor',
   'trigger',
+  'operation',
   'from',
   'to',
 ] as const;
@@ -177,6 +186,13 @@ export function parseFilter(query: RawQuery): AttemptFilter {
       bad(`trigger must be one of ${TRIGGERS.join(', ')}`);
     }
     filter.trigger = trigger as Trigger;
+  }
+  const operation = single(query, 'operation');
+  if (operation !== undefined) {
+    if (!(OPERATIONS as readonly string[]).includes(operation)) {
+      bad(`operation must be one of ${OPERATIONS.join(', ')}`);
+    }
+    filter.operation = operation as Operation;
   }
   const from = single(query, 'from');
   if (from !== undefined) {

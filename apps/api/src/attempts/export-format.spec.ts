@@ -20,6 +20,11 @@ function attempt(over: Partial<AttemptView> = {}): AttemptView {
     retryAfterSeconds: null,
     graphRequestIds: ['a', 'b'],
     durationMs: 5,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
     ...over,
   };
 }

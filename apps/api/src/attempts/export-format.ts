@@ -23,6 +23,11 @@ export const CSV_COLUMNS = [
   'retryAfterSeconds',
   'graphRequestIds',
   'durationMs',
+  'operation',
+  'approvalId',
+  'holdId',
+  'resetScope',
+  'requestedById',
 ] as const;
 
 /**
@@ -61,6 +66,11 @@ export function csvRow(a: AttemptView): string {
     a.retryAfterSeconds,
     a.graphRequestIds.join(' '),
     a.durationMs,
+    a.operation,
+    a.approvalId,
+    a.holdId,
+    a.resetScope.join(' '),
+    a.requestedBy?.id ?? null,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -113,6 +113,11 @@ function view(id: string, outcome: AttemptView['outcome'], message: string | nul
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: null,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
   };
 }
 

@@ -70,6 +70,11 @@ function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptVie
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: 1,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
     ...patch,
   };
 }
