@@ -29,6 +29,7 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: null,
   };
 }
 
@@ -64,6 +65,9 @@ class ScriptedGraph extends GraphClient {
     return Promise.reject(new Error('not used'));
   }
   pauseJob(): Promise<GraphResult<void>> {
+    return Promise.reject(new Error('not used'));
+  }
+  restartJob(): Promise<GraphResult<void>> {
     return Promise.reject(new Error('not used'));
   }
   batchGetJobs(): Promise<GraphResult<BatchItemResult[]>> {

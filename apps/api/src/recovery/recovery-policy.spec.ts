@@ -49,6 +49,7 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: null,
   };
 }
 
