@@ -85,7 +85,8 @@ CREATE INDEX "approvals_requested_idx" ON "approvals"("requested_at" DESC, "id" 
 -- CreateIndex
 CREATE INDEX "attempts_operation_created_idx" ON "attempts"("operation", "created_at" DESC, "id" DESC);
 
--- Attempt rows stay append-only: the finalising update may not change the new identity columns either.
+-- Attempt rows stay append-only: the finalising update may not change the new identity columns either; it may
+-- only link the approval an `awaiting_approval` decision asked for.
 CREATE OR REPLACE FUNCTION "attempts_guard_immutable"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
@@ -113,7 +114,7 @@ BEGIN
      OR NEW."request_id" IS DISTINCT FROM OLD."request_id"
      OR NEW."replica_id" IS DISTINCT FROM OLD."replica_id"
      OR NEW."operation" IS DISTINCT FROM OLD."operation"
-     OR NEW."approval_id" IS DISTINCT FROM OLD."approval_id"
+     OR (OLD."approval_id" IS NOT NULL AND NEW."approval_id" IS DISTINCT FROM OLD."approval_id")
      OR NEW."reset_scope" IS DISTINCT FROM OLD."reset_scope"
      OR NEW."requested_by_id" IS DISTINCT FROM OLD."requested_by_id"
      OR NEW."requested_by_name" IS DISTINCT FROM OLD."requested_by_name" THEN

@@ -52,8 +52,11 @@ export interface GraphFailure {
 }
 
 /** Maps a Graph failure on the status read or the start into the attempt's outcome. One table, exhaustive. */
-export function graphFailure(error: GraphError, during: 'read' | 'start'): GraphFailure {
-  const what = during === 'read' ? "reading the job's status" : 'sending the start';
+export function graphFailure(
+  error: GraphError,
+  during: 'read' | 'start' | 'pause' | 'restart',
+): GraphFailure {
+  const what = during === 'read' ? "reading the job's status" : `sending the ${during}`;
   const graphCode = error.details.code ? ` (${error.details.code})` : '';
   switch (error.kind) {
     case 'not_found':

@@ -7,7 +7,7 @@ import {
   type SyncJob,
   type BatchItemResult,
 } from '@app/graph';
-import type { ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
+import type { ApprovalRepository, ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditUnavailableError } from './guard.errors';
@@ -139,6 +139,7 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
       graph,
       new MetricsService(),
       loadConfig({ GRAPH_BUDGET_MS: '10000' }),
+      { create: () => Promise.reject(new Error('not used')) } as unknown as ApprovalRepository,
     );
     waits = [];
     guard.wait = (ms) => {

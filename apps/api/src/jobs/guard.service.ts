@@ -5,12 +5,20 @@ import {
   type Actor,
   type AttemptView,
   type ObservedStatus,
+  type Operation,
   type Outcome,
   type Trigger,
   jobKey,
 } from '@app/common';
 import { GraphClient, GraphError, type GraphCallContext, type JobRef, type SyncJob } from '@app/graph';
-import { GuardRepository } from '@app/persistence';
+import { ApprovalRepository, GuardRepository } from '@app/persistence';
+import {
+  type ResetScope,
+  isRestartable,
+  restartApprovalWhy,
+  startApprovalWhy,
+  toGraphScope,
+} from '../control/control-policy';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -34,6 +42,15 @@ export interface GuardRequest extends JobRef {
   requestId: string | null;
   /** Extra rule applied to the fresh status (recovery: quarantine only, reasons that need a person). */
   policy?: (job: SyncJob) => string | null;
+  // ---- job control (DESIGN 2c)
+  /** Default `start`. */
+  operation?: Operation;
+  /** Restart: the scopes, by our names. */
+  resetScope?: ResetScope[];
+  /** Trigger `approval`: the approval it runs under and who asked for it (the actor is the approver). */
+  approval?: { approvalId: string; requestedBy: { id: string; name: string | null } };
+  /** A pause that placed a hold in the same step. */
+  holdId?: string | null;
 }
 
 export interface GuardDecision {
@@ -50,6 +67,8 @@ interface RunResult extends GraphFailure {
   job: SyncJob | null;
   /** A start was sent (its answer may have been lost): the cool-down applies. */
   startSent: boolean;
+  /** Outcome awaiting_approval: the approval request written. */
+  approvalId?: string | null;
 }
 
 /** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
@@ -72,6 +91,7 @@ export class GuardService {
     private readonly graph: GraphClient,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly approvals: ApprovalRepository,
   ) {}
 
   async decide(req: GuardRequest): Promise<GuardDecision> {
@@ -98,6 +118,11 @@ export class GuardService {
         cooldownSeconds: g.startCooldownSeconds,
         grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
         requireGrants: this.config.requireGrants,
+        operation: req.operation ?? 'start',
+        resetScope: req.resetScope ?? [],
+        approvalId: req.approval?.approvalId ?? null,
+        requestedBy: req.approval?.requestedBy ?? null,
+        holdId: req.holdId ?? null,
       });
     } catch (error) {
       throw new AuditUnavailableError(
@@ -142,6 +167,7 @@ export class GuardService {
       graphRequestIds: requestIds,
       durationMs,
       cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
+      approvalId: result.approvalId ?? null,
     };
     for (let i = 0; ; i++) {
       try {
@@ -187,6 +213,158 @@ export class GuardService {
     }
   }
 
+  // ---------------------------------------------------------------- job control (DESIGN 2c)
+
+  /** Writes the approval request; the operation waits for another Admin (no Graph call for it). */
+  private async askApproval(
+    req: GuardRequest,
+    attemptId: string,
+    why: string,
+  ): Promise<{ failure: GraphFailure; approvalId: string }> {
+    const approval = await this.approvals.create({
+      approvalId: randomUUID(),
+      servicePrincipalId: req.servicePrincipalId,
+      jobId: req.jobId,
+      operation: req.operation ?? 'start',
+      resetScope: req.resetScope ?? [],
+      reason: req.reason,
+      why,
+      ttlSeconds: this.config.approvalTtlSeconds,
+      requestedBy: req.actor,
+      requestAttemptId: attemptId,
+    });
+    return {
+      approvalId: approval.approvalId,
+      failure: {
+        outcome: 'awaiting_approval',
+        message: `${why}. Approval ${approval.approvalId} waits for another Admin until ${approval.expiresAt}; nothing was sent to Graph`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      },
+    };
+  }
+
+  private async runPause(
+    req: GuardRequest,
+    ref: JobRef,
+    ctx: GraphCallContext,
+    requestIds: string[],
+    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
+    plain: (outcome: Outcome, message: string) => GraphFailure,
+  ): Promise<RunResult> {
+    const job = await this.read(ref, ctx, requestIds);
+    if (job instanceof GraphError) {
+      return seen(null, graphFailure(job, 'read'));
+    }
+    const held = req.holdId ? `; hold ${req.holdId} keeps it from being started or restarted` : '';
+    if (req.dryRun) {
+      return seen(job, plain('dry_run', `Dry run: job is ${describeStatus(job)}, so a pause would be sent`));
+    }
+    try {
+      const r = await this.graph.pauseJob(ref, ctx);
+      requestIds.push(...r.requestIds);
+      return seen(
+        job,
+        plain('paused', `Pause sent: job was ${describeStatus(job)}; Graph accepted the pause${held}`),
+      );
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      requestIds.push(...error.requestIds);
+      if (error.kind === 'lost' || error.kind === 'timeout') {
+        const after = await this.read(ref, ctx, requestIds);
+        if (!(after instanceof GraphError) && after.observedStatus === 'paused') {
+          return seen(
+            after,
+            plain('paused', `${graphFailure(error, 'pause').message}, but the job now reads paused${held}`),
+          );
+        }
+        return seen(
+          after instanceof GraphError ? job : after,
+          plain(
+            'unknown',
+            `${graphFailure(error, 'pause').message}; the pause may or may not have taken effect`,
+          ),
+        );
+      }
+      return seen(job, graphFailure(error, 'pause'));
+    }
+  }
+
+  private async runRestart(
+    req: GuardRequest,
+    attemptId: string,
+    ref: JobRef,
+    ctx: GraphCallContext,
+    requestIds: string[],
+    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
+    plain: (outcome: Outcome, message: string) => GraphFailure,
+  ): Promise<RunResult> {
+    const scopes = req.resetScope ?? [];
+    const approvalWhy = req.trigger === 'approval' ? null : restartApprovalWhy(scopes);
+    if (approvalWhy && !req.dryRun) {
+      // No Graph call at all until another Admin approves.
+      const asked = await this.askApproval(req, attemptId, approvalWhy);
+      return { ...seen(null, asked.failure), approvalId: asked.approvalId };
+    }
+    const job = await this.read(ref, ctx, requestIds);
+    if (job instanceof GraphError) {
+      return seen(null, graphFailure(job, 'read'));
+    }
+    if (!isRestartable(job.observedStatus)) {
+      return seen(
+        job,
+        plain(
+          'skipped',
+          `Job is ${describeStatus(job)}; restart is only allowed when paused, in quarantine or active`,
+        ),
+      );
+    }
+    const what = `restart (${scopes.join(', ')})`;
+    if (req.dryRun) {
+      return seen(
+        job,
+        plain(
+          'dry_run',
+          `Dry run: job is ${describeStatus(job)}, so a ${what} would be sent${approvalWhy ? `, once another Admin approves it. ${approvalWhy}` : ''}`,
+        ),
+      );
+    }
+    try {
+      const r = await this.graph.restartJob(ref, scopes.map(toGraphScope), ctx);
+      requestIds.push(...r.requestIds);
+      return seen(
+        job,
+        plain('restarted', `Restart sent: job was ${describeStatus(job)}; Graph accepted the ${what}`),
+        true,
+      );
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      requestIds.push(...error.requestIds);
+      if (error.kind === 'lost' || error.kind === 'timeout') {
+        // Never re-sent: a lost restart may have been acted on; the cool-down applies.
+        return seen(
+          job,
+          plain(
+            'unknown',
+            `${graphFailure(error, 'restart').message}; the restart may have taken effect and is not sent again`,
+          ),
+          true,
+        );
+      }
+      return seen(
+        job,
+        graphFailure(error, 'restart'),
+        error.kind === 'unavailable' && error.details.status !== undefined && !error.details.notActedOn,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- end job control
+
   private async run(req: GuardRequest, attemptId: string, requestIds: string[]): Promise<RunResult> {
     const ref: JobRef = { servicePrincipalId: req.servicePrincipalId, jobId: req.jobId };
     const deadline = Date.now() + this.config.graph.budgetMs;
@@ -205,6 +383,15 @@ export class GuardService {
       upstreamStatus: null,
     });
 
+    // ---- job control (DESIGN 2c): pause and restart have their own steps.
+    if (req.operation === 'pause') {
+      return this.runPause(req, ref, ctx, requestIds, seen, plain);
+    }
+    if (req.operation === 'restart') {
+      return this.runRestart(req, attemptId, ref, ctx, requestIds, seen, plain);
+    }
+    // ---- end job control
+
     // Step 6: the fresh status.
     let job = await this.read(ref, ctx, requestIds);
     if (job instanceof GraphError) {
@@ -218,8 +405,22 @@ export class GuardService {
     if (refusal) {
       return seen(job, plain('skipped', refusal));
     }
+    // Two-person rule (DESIGN 2c): a caller's start of a job quarantined for a reason that needs a person.
+    const approvalWhy = req.trigger === 'api' ? startApprovalWhy(job) : null;
     if (req.dryRun) {
-      return seen(job, plain('dry_run', dryRunMessage(job)));
+      return seen(
+        job,
+        plain(
+          'dry_run',
+          approvalWhy
+            ? `${dryRunMessage(job)}, once another Admin approves it. ${approvalWhy}`
+            : dryRunMessage(job),
+        ),
+      );
+    }
+    if (approvalWhy) {
+      const asked = await this.askApproval(req, attemptId, approvalWhy);
+      return { ...seen(job, asked.failure), approvalId: asked.approvalId };
     }
     // Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on
     // (429, or 503 with Retry-After), and only after re-reading the status.
