@@ -44,7 +44,11 @@ export interface CreateApprovalInput {
 
 export type DecideResult =
   | { ok: true; approval: ApprovalView }
-  | { ok: false; reason: 'not_found' | 'own_request' | 'expired' | 'already_decided'; approval: ApprovalView | null };
+  | {
+      ok: false;
+      reason: 'not_found' | 'own_request' | 'expired' | 'already_decided';
+      approval: ApprovalView | null;
+    };
 
 interface ApprovalRow {
   id: string;

@@ -99,6 +99,15 @@ describe('recovery policy', () => {
     expect(recoveryRefusal(job('quarantine', 'QuarantinedOnDemand'), rules)).toMatch(/needs a person/);
   });
 
+  it("never starts Graph's own escrow pause, and says so", () => {
+    const escrowPause = { ...job('paused'), escrowsPruned: true };
+    expect(recoveryRefusal(escrowPause, rules)).toMatch(/escrowsPruned/);
+    expect(afterRead(watch(), escrowPause, NOW, rules)).toMatchObject({
+      decide: false,
+      record: { state: 'ok', lastMessage: expect.stringMatching(/Graph itself/) as unknown },
+    });
+  });
+
   describe('afterRead', () => {
     it('decides on a quarantined job of an ok or backing-off watch', () => {
       expect(afterRead(watch(), job('quarantine', 'X'), NOW, rules)).toMatchObject({
@@ -192,6 +201,24 @@ describe('recovery policy', () => {
   });
 
   describe('afterDecision', () => {
+    it('held → shown as held, not counted as a failure, tried again next sweep', () => {
+      const v = afterDecision(
+        watch({ failedAttempts: 2, state: 'backing_off' }),
+        { attempt: attempt('held', { holdId: '33333333-3333-4333-8333-333333333333' }), job: null },
+        NOW,
+        rules,
+      );
+      expect(v).toMatchObject({
+        tally: 'skipped',
+        record: {
+          state: 'held',
+          failedAttempts: 2,
+          nextTryAt: null,
+          lastMessage: expect.stringMatching(/held/) as unknown,
+        },
+      });
+    });
+
     it('started → recovering', () => {
       const v = afterDecision(
         watch(),
