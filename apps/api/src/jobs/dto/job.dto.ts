@@ -36,6 +36,25 @@ export class JobExecutionDto {
   @ApiProperty({ type: String, nullable: true }) errorCode!: string | null;
 }
 
+export class QuarantineClockDto {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "Graph's seriesBegan" })
+  since!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "Graph's nextAttempt: when Entra ID retries on its own",
+  })
+  nextEntraRetry!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'seriesBegan + 28 days: when Entra ID disables a job still in quarantine',
+  })
+  autoDisableAt!: string | null;
+}
+
 /** A synchronization job's live status from Graph, normalised. */
 export class JobDto {
   @ApiProperty({ description: 'Service principal (GUID) that owns the job' })
@@ -79,25 +98,6 @@ export class JobDto {
 
   @ApiProperty({ type: () => HoldDto, nullable: true, description: 'The hold that applies to the job now' })
   hold!: HoldDto | null;
-}
-
-export class QuarantineClockDto {
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "Graph's seriesBegan" })
-  since!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: "Graph's nextAttempt: when Entra ID retries on its own",
-  })
-  nextEntraRetry!: string | null;
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    description: 'seriesBegan + 28 days: when Entra ID disables a job still in quarantine',
-  })
-  autoDisableAt!: string | null;
 }
 
 export class JobListDto {
