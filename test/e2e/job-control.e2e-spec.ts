@@ -48,12 +48,13 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
         scp: 'access_as_user',
       });
     }
-  });
+    // Two apps, a simulator and a database: more than jest's default 5 s on a loaded machine.
+  }, 60_000);
 
   afterAll(async () => {
     await app2.close();
     await stack.close();
-  });
+  }, 60_000);
 
   let jobId: string;
   beforeEach(() => {
