@@ -620,7 +620,7 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
       expect(sweep).toMatchObject({ errors: 0, started: 0 });
       const watches = await admin.get('/v1/recovery/watches').expect(200);
       const watch = watches.body.items.find((w: { jobId: string }) => w.jobId === jobId);
-      expect(watch).toMatchObject({ state: 'held', failedAttempts: 0 });
+      expect(watch).toMatchObject({ state: 'held', failedAttempts: 0, hold: { holdId: hold.body.holdId } });
       expect(watch.lastMessage).toMatch(/vendor outage/);
       expect(graphCalls('start')).toBe(0);
       await admin.del(`/v1/holds/${hold.body.holdId as string}`).expect(200);
