@@ -36,6 +36,7 @@ export function syncJob(jobId: string, j: ScriptedJob): SyncJob {
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: false,
   };
 }
 
@@ -155,6 +156,10 @@ export class ScriptedGraph extends GraphClient {
   }
 
   pauseJob(): Promise<GraphResult<void>> {
+    return Promise.reject(new Error('not scripted'));
+  }
+
+  restartJob(): Promise<GraphResult<void>> {
     return Promise.reject(new Error('not scripted'));
   }
 

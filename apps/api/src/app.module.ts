@@ -17,6 +17,7 @@ import { AttemptsModule } from './attempts/attempts.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { GrantsModule } from './grants/grants.module';
 import { StrictQueryInterceptor } from './http/strict-query';
+import { ControlModule } from './control/control.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -53,6 +54,7 @@ export class AppModule {
         AttemptsModule,
         RecoveryModule,
         GrantsModule,
+        ControlModule,
       ],
       providers: [
         { provide: TokenVerifier, useValue: verifier },

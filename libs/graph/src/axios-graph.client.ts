@@ -12,6 +12,7 @@ import {
   minWriteBudgetMs,
   type BatchItemResult,
   type GraphCallContext,
+  type GraphRestartScope,
   type GraphResult,
   type JobRef,
   type SyncJob,
@@ -335,6 +336,23 @@ export class AxiosGraphClient extends GraphClient {
     return this.write('pauseJob', ref, 'pause', ctx);
   }
 
+  async restartJob(
+    ref: JobRef,
+    scopes: readonly GraphRestartScope[],
+    ctx: GraphCallContext = {},
+  ): Promise<GraphResult<void>> {
+    if (scopes.length === 0) {
+      // An empty resetScope is the portal's broad restart (quarantine, watermark and escrows): never implied.
+      throw new GraphError(
+        'invalid_id',
+        'A restart needs at least one reset scope; nothing was sent to Graph',
+      );
+    }
+    return this.write('restartJob', ref, 'restart', ctx, {
+      criteria: { resetScope: scopes.join(', ') },
+    });
+  }
+
   async batchGetJobs(refs: JobRef[], ctx: GraphCallContext = {}): Promise<GraphResult<BatchItemResult[]>> {
     if (refs.length > GRAPH_BATCH_LIMIT) {
       throw new GraphError(
@@ -444,16 +462,18 @@ export class AxiosGraphClient extends GraphClient {
   }
 
   private async write(
-    operation: 'startJob' | 'pauseJob',
+    operation: 'startJob' | 'pauseJob' | 'restartJob',
     ref: JobRef,
-    action: 'start' | 'pause',
+    action: 'start' | 'pause' | 'restart',
     ctx: GraphCallContext,
+    data?: unknown,
   ): Promise<GraphResult<void>> {
     const requestIds: string[] = [];
     const res = await this.exchange({
       operation,
       method: 'POST',
       url: `${this.jobPath(ref)}/${action}`,
+      ...(data !== undefined ? { data } : {}),
       pathTemplate: `${JOB_PATH_TEMPLATE}/${action}`,
       clientRequestId: ctx.clientRequestId ?? randomUUID(),
       // Without a caller's deadline: time for the token, then one whole exchange.

@@ -186,6 +186,29 @@ describe('AxiosGraphClient against the Graph simulator', () => {
       expect(sim.state.counters().harmfulStarts).toBe(0);
     });
 
+    it("restarts with Graph's comma-separated resetScope body, once, and reads escrowsPruned", async () => {
+      sim.state.updateJob(SP, DEMO_JOBS.paused, { escrowsPruned: true, escrowCount: 4 });
+      expect((await client.getJob(ref(DEMO_JOBS.paused))).value.escrowsPruned).toBe(true);
+      const res = await client.restartJob(ref(DEMO_JOBS.paused), ['Escrows', 'QuarantineState']);
+      expect(res.requestIds).toHaveLength(1);
+      expect(sim.state.getJob(SP, DEMO_JOBS.paused)?.lastRestartScope).toEqual([
+        'Escrows',
+        'QuarantineState',
+      ]);
+      const job = (await client.getJob(ref(DEMO_JOBS.paused))).value;
+      expect(job).toMatchObject({ observedStatus: 'active', escrowsPruned: false });
+    });
+
+    it('never retries a restart answered 429 and refuses an empty scope list before sending', async () => {
+      sim.state.addFault({ operation: 'restart', status: 429, retryAfter: 2 });
+      const e = await caught(client.restartJob(ref(DEMO_JOBS.paused), ['Escrows']));
+      expect(e.kind).toBe('throttled');
+      expect(e.details.notActedOn).toBe(true);
+      expect(sim.state.counters().restartRequests).toBe(1);
+      expect((await caught(client.restartJob(ref(DEMO_JOBS.paused), []))).kind).toBe('invalid_id');
+      expect(sim.state.counters().restartRequests).toBe(1);
+    });
+
     it('starting a quarantined job clears the quarantine', async () => {
       await client.startJob(ref(DEMO_JOBS.quarantined));
       const job = (await client.getJob(ref(DEMO_JOBS.quarantined))).value;

@@ -33,7 +33,25 @@ export interface SyncJob {
   } | null;
   countSuccessiveCompleteFailures: number | null;
   troubleshootingUrl: string | null;
+  /**
+   * Graph's `status.escrowsPruned`. With `Paused` it marks the service's own pause after an initial cycle whose
+   * errors were pruned ("waits for the customer to clean up the errors"), not a person's.
+   */
+  escrowsPruned: boolean | null;
 }
+
+/**
+ * Graph's restart scopes (`synchronizationJobRestartScope`, sent comma-separated). `None` and
+ * `ConnectorDataStore` exist in Graph but Microsoft says not to use them; callers never get to send them.
+ */
+export const GRAPH_RESTART_SCOPES = [
+  'Escrows',
+  'Watermark',
+  'QuarantineState',
+  'Full',
+  'ForceDeletes',
+] as const;
+export type GraphRestartScope = (typeof GRAPH_RESTART_SCOPES)[number];
 
 /** Per-call context: our request id (sent as client-request-id) and the time budget left. */
 export interface GraphCallContext {
@@ -124,6 +142,12 @@ export abstract class GraphClient {
   /** One POST .../start. Resolves on 204. Throws GraphError; `lost` means Graph may have acted. */
   abstract startJob(ref: JobRef, ctx?: GraphCallContext): Promise<GraphResult<void>>;
   abstract pauseJob(ref: JobRef, ctx?: GraphCallContext): Promise<GraphResult<void>>;
+  /** One POST .../restart with `{"criteria":{"resetScope":"A, B"}}`. Never retried on its own, like start. */
+  abstract restartJob(
+    ref: JobRef,
+    scopes: readonly GraphRestartScope[],
+    ctx?: GraphCallContext,
+  ): Promise<GraphResult<void>>;
   /** Reads up to 20 jobs in one `$batch`. Throws GraphError when the whole batch failed (e.g. throttled). */
   abstract batchGetJobs(refs: JobRef[], ctx?: GraphCallContext): Promise<GraphResult<BatchItemResult[]>>;
 }

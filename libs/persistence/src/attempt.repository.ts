@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Pool, type PoolClient } from 'pg';
 import { Readable } from 'node:stream';
-import { OUTCOMES, type AttemptView, type Trigger, GUID_PATTERN } from '@app/common';
+import { OUTCOMES, type AttemptView, type Operation, type Trigger, GUID_PATTERN } from '@app/common';
 import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
-import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
 /** Outcomes as stored: the final ones plus `pending` (a decision in flight, or one a crash left open). */
 export const STORED_OUTCOMES = ['pending', ...OUTCOMES] as const;
@@ -16,6 +16,7 @@ export interface AttemptFilter {
   outcomes?: StoredOutcome[];
   actorId?: string;
   trigger?: Trigger;
+  operation?: Operation;
   from?: Date;
   to?: Date;
 }
@@ -59,8 +60,7 @@ export interface AttemptExport {
   close(): void;
 }
 
-const COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
-  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms, would_start`;
+const COLUMNS = ATTEMPT_SELECT;
 
 /** Rows per keyset batch while exporting. */
 export const EXPORT_BATCH_ROWS = 1000;
@@ -104,6 +104,9 @@ export function whereClause(
   }
   if (filter.trigger !== undefined) {
     parts.push(`trigger = ${p(filter.trigger)}::"AttemptTrigger"`);
+  }
+  if (filter.operation !== undefined) {
+    parts.push(`operation = ${p(filter.operation)}::"AttemptOperation"`);
   }
   const outcomes = filter.outcomes ?? [];
   if (outcomes.length === 1) {

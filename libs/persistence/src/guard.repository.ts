@@ -3,12 +3,13 @@ import {
   type Actor,
   type AttemptView,
   type ObservedStatus,
+  type Operation,
   type Outcome,
   type Trigger,
   canonicalId,
 } from '@app/common';
 import { PrismaService } from './prisma.service';
-import { type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
 export interface AttemptIdentity {
   attemptId: string;
@@ -20,6 +21,15 @@ export interface AttemptIdentity {
   dryRun: boolean;
   requestId: string | null;
   replicaId: string;
+  // ---- job control (DESIGN 2c): what is asked of Graph, and under which approval or hold.
+  /** Default `start`. */
+  operation?: Operation;
+  resetScope?: string[];
+  /** Trigger `approval`: the approval this attempt runs under and the person who asked for it. */
+  approvalId?: string | null;
+  requestedBy?: { id: string; name: string | null } | null;
+  /** A pause that placed a hold in the same step. */
+  holdId?: string | null;
 }
 
 /**
@@ -67,12 +77,16 @@ export interface FinaliseInput {
   cooldownSeconds: number | null;
   /** Dry runs: whether the start would have been sent. */
   wouldStart?: boolean | null;
+  /** Outcome `awaiting_approval`: the approval the decision asked for. */
+  approvalId?: string | null;
 }
 
 /** Keyset position in the pending rows: (created_at, id). */
 export interface PendingPosition {
   createdAt: string;
   id: string;
+  /** Outcome `awaiting_approval`: the approval the decision asked for. */
+  approvalId?: string | null;
 }
 
 export interface FinalRecordInput extends AttemptIdentity {
@@ -120,6 +134,18 @@ function identityParams(a: AttemptIdentity): unknown[] {
   ];
 }
 
+/** DESIGN 2c columns of a new attempt row, appended after each statement's own parameters. */
+function controlParams(a: AttemptIdentity): unknown[] {
+  return [
+    a.operation ?? 'start',
+    a.resetScope ?? [],
+    a.approvalId ?? null,
+    a.requestedBy?.id ?? null,
+    a.requestedBy?.name ?? null,
+    a.holdId ?? null,
+  ];
+}
+
 function firstRow<T>(rows: T[], what: string): T {
   const row = rows[0];
   if (!row) {
@@ -128,8 +154,7 @@ function firstRow<T>(rows: T[], what: string): T {
   return row;
 }
 
-const ATTEMPT_COLUMNS = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
-  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms, would_start`;
+const ATTEMPT_COLUMNS = ATTEMPT_SELECT;
 
 /**
  * The guard's two database round trips (DESIGN section 3, cost budget).
@@ -153,6 +178,15 @@ export class GuardRepository {
       `WITH prev AS (
          SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
        ),
+       -- job control (DESIGN 2c): an active hold on the job or its service principal refuses starts and restarts
+       -- (never a pause). Expired holds (until passed) stop applying by themselves.
+       hold AS (
+         SELECT h.id, h.reason, h.placed_at, h.until, coalesce(h.placed_by_name, h.placed_by_id) AS placed_by
+         FROM holds h
+         WHERE $19::text <> 'pause' AND h.service_principal_id = lower($2)
+           AND (h.job_id IS NULL OR h.job_id = $3) AND h.released_at IS NULL AND (h.until IS NULL OR h.until > now())
+         ORDER BY h.placed_at, h.id LIMIT 1
+       ),
        access AS (
          SELECT CASE
            WHEN $17::text IS NULL THEN NULL
@@ -166,19 +200,20 @@ export class GuardRepository {
        claim AS (
          INSERT INTO job_guards AS g (job_key, window_hits, lease_attempt_id, lease_expires_at)
          SELECT $12, ARRAY[now()]::timestamptz(3)[], $1::uuid, now() + make_interval(secs => $15::int)
-         WHERE (SELECT denial FROM access) IS NULL
+         WHERE (SELECT denial FROM access) IS NULL AND NOT EXISTS (SELECT 1 FROM hold)
          ON CONFLICT (job_key) DO UPDATE SET
-           window_hits = array_append(
+           -- a pause takes the lease but neither uses the start allowance nor waits for the cool-down
+           window_hits = CASE WHEN $19::text = 'pause' THEN g.window_hits ELSE array_append(
              ARRAY(SELECT h FROM unnest(g.window_hits) AS h WHERE h > now() - make_interval(secs => $14::int)),
-             now()::timestamptz(3)),
+             now()::timestamptz(3)) END,
            lease_attempt_id = EXCLUDED.lease_attempt_id,
            lease_expires_at = EXCLUDED.lease_expires_at
          WHERE (g.lease_expires_at IS NULL OR g.lease_expires_at <= now())
            AND (g.lease_attempt_id IS NULL OR NOT EXISTS (
                  SELECT 1 FROM attempts a WHERE a.id = g.lease_attempt_id AND a.outcome = 'pending'))
-           AND (g.cooldown_until IS NULL OR g.cooldown_until <= now())
-           AND cardinality(ARRAY(SELECT h FROM unnest(g.window_hits) AS h
-                                 WHERE h > now() - make_interval(secs => $14::int))) < $13::int
+           AND ($19::text = 'pause' OR g.cooldown_until IS NULL OR g.cooldown_until <= now())
+           AND ($19::text = 'pause' OR cardinality(ARRAY(SELECT h FROM unnest(g.window_hits) AS h
+                                 WHERE h > now() - make_interval(secs => $14::int))) < $13::int)
          RETURNING 1
        ),
        verdict AS (
@@ -192,21 +227,27 @@ export class GuardRepository {
              WHERE h > now() - make_interval(secs => $14::int)) AS hits
        ),
        refusal AS (
-         SELECT v.claimed, a.denial,
+         SELECT v.claimed, a.denial, (SELECT id FROM hold) AS hold_id,
            CASE
              WHEN v.claimed THEN NULL
              WHEN a.denial IS NOT NULL THEN a.denial
+             WHEN EXISTS (SELECT 1 FROM hold) THEN (
+               SELECT format('Job is on hold: %s (placed by %s at %s, %s)', h.reason, h.placed_by,
+                        to_char(h.placed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                        CASE WHEN h.until IS NULL THEN 'until released'
+                             ELSE 'until ' || to_char(h.until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END)
+               FROM hold h)
              WHEN v.cooldown_until > now() THEN
                format('Job was started recently; it is in its %s s cool-down for %s more seconds, while Graph may still report the old status',
                       $16::int, ceil(extract(epoch FROM v.cooldown_until - now()))::int)
              WHEN v.lease_expires_at > now() THEN
-               'Another start request for this job is being decided right now; try again shortly'
+               'Another request for this job is being decided right now; try again shortly'
              WHEN v.hits >= $13::int THEN
                format('Rate limit reached: at most %s requests per %s s for this job', $13::int, $14::int)
-             ELSE 'Another start request for this job is being decided right now; try again shortly'
+             ELSE 'Another request for this job is being decided right now; try again shortly'
            END AS message,
            CASE
-             WHEN v.claimed OR a.denial IS NOT NULL THEN NULL
+             WHEN v.claimed OR a.denial IS NOT NULL OR EXISTS (SELECT 1 FROM hold) THEN NULL
              WHEN v.cooldown_until > now() THEN greatest(1, ceil(extract(epoch FROM v.cooldown_until - now())))::int
              WHEN v.lease_expires_at > now() THEN 1
              WHEN v.hits >= $13::int THEN
@@ -215,24 +256,32 @@ export class GuardRepository {
            END AS retry_after
          FROM verdict v, access a
        ),
-       ${refusalBudgetCte('$20', 'SELECT $6, now(), 1 FROM refusal r WHERE NOT r.claimed AND $17::text IS NOT NULL')},
+       ${refusalBudgetCte('$26', 'SELECT $6, now(), 1 FROM refusal r WHERE NOT r.claimed AND $17::text IS NOT NULL')},
        ins AS (
          INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
-                               reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms)
+                               reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms,
+                               operation, reset_scope, approval_id, requested_by_id, requested_by_name, hold_id)
          SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
-                (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
+                (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied'
+                      WHEN r.hold_id IS NOT NULL THEN 'held' ELSE 'rate_limited' END)::"AttemptOutcome",
                 $8, $9::boolean, $10, $11, r.message, r.retry_after,
                 CASE WHEN r.claimed THEN NULL ELSE now() END,
-                CASE WHEN r.claimed THEN NULL ELSE 0 END
+                CASE WHEN r.claimed THEN NULL ELSE 0 END,
+                $19::"AttemptOperation", $20::text[], $21::uuid, $22, $23,
+                CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END
          FROM refusal r
-         WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= $19::int
+         WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= $25::int
          RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed, true AS stored
        )
        SELECT * FROM ins
        UNION ALL
        SELECT $1::uuid, now()::timestamptz(3), now()::timestamptz(3), $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
-              (CASE WHEN r.denial IS NOT NULL THEN 'denied' ELSE 'rate_limited' END)::"AttemptOutcome",
+              (CASE WHEN r.denial IS NOT NULL THEN 'denied' WHEN r.hold_id IS NOT NULL THEN 'held'
+                    ELSE 'rate_limited' END)::"AttemptOutcome",
               NULL::text, NULL::text, $8, $9::boolean, r.message, r.retry_after, '{}'::text[], 0, NULL::boolean,
+              $19::"AttemptOperation", $21::uuid,
+              CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END,
+              $20::text[], $22, $23,
               false, false
        FROM refusal r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
       ...identityParams(input),
@@ -243,6 +292,7 @@ export class GuardRepository {
       input.cooldownSeconds,
       input.grantPrincipalId,
       input.requireGrants,
+      ...controlParams(input),
       (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
       (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
@@ -257,7 +307,7 @@ export class GuardRepository {
       `WITH fin AS (
          UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
                 quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
-                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int, would_start = $11
+                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int, would_start = $11, approval_id = coalesce(approval_id, $12::uuid)
          WHERE id = $1::uuid AND outcome = 'pending'
          RETURNING ${ATTEMPT_COLUMNS}
        ),
@@ -282,6 +332,7 @@ export class GuardRepository {
       input.jobKey,
       input.cooldownSeconds,
       input.wouldStart ?? null,
+      input.approvalId ?? null,
     );
     return toAttemptView(rowToModel(firstRow(rows, `attempt ${input.attemptId} was not pending:`)));
   }
@@ -293,19 +344,22 @@ export class GuardRepository {
   async recordFinal(input: FinalRecordInput): Promise<{ attempt: AttemptView; stored: boolean }> {
     const rows = await this.prisma.prepared<AttemptRow>(
       'sjg_guard_record_final',
-      `WITH ${refusalBudgetCte('$17', 'VALUES ($6, now(), 1)')}
+      `WITH ${refusalBudgetCte('$23', 'VALUES ($6, now(), 1)')}
        INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
                              request_id, replica_id, outcome, observed_status, message, retry_after_seconds,
-                             finished_at, duration_ms)
+                             finished_at, duration_ms,
+                             operation, reset_scope, approval_id, requested_by_id, requested_by_name, hold_id)
        SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
-               $12::"AttemptOutcome", $13, $14, $15, now(), 0
-       WHERE (SELECT refusals FROM budget) <= $16::int
+               $12::"AttemptOutcome", $13, $14, $15, now(), 0,
+               $16::"AttemptOperation", $17::text[], $18::uuid, $19, $20, $21::uuid
+       WHERE (SELECT refusals FROM budget) <= $22::int
        RETURNING ${ATTEMPT_COLUMNS}`,
       ...identityParams(input),
       input.outcome,
       input.observedStatus,
       input.message,
       input.retryAfterSeconds,
+      ...controlParams(input),
       (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
       (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
@@ -333,6 +387,11 @@ export class GuardRepository {
         graphRequestIds: [],
         durationMs: 0,
         wouldStart: null,
+        operation: input.operation ?? 'start',
+        approvalId: input.approvalId ?? null,
+        holdId: input.holdId ?? null,
+        resetScope: input.resetScope ?? [],
+        requestedBy: input.requestedBy ?? null,
       },
       stored: false,
     };

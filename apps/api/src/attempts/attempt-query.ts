@@ -1,8 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
 import {
+  canonicalId,
+  OPERATIONS,
+  type Operation,
   TRIGGERS,
   type Trigger,
-  canonicalId,
   isJobId,
   isServicePrincipalId,
   GUID_PATTERN,
@@ -20,6 +22,7 @@ export const FILTER_PARAMS = [
   'outcome',
   'actor',
   'trigger',
+  'operation',
   'from',
   'to',
 ] as const;
@@ -185,6 +188,13 @@ export function parseFilter(query: RawQuery): AttemptFilter {
       bad(`trigger must be one of ${TRIGGERS.join(', ')}`);
     }
     filter.trigger = trigger as Trigger;
+  }
+  const operation = single(query, 'operation');
+  if (operation !== undefined) {
+    if (!(OPERATIONS as readonly string[]).includes(operation)) {
+      bad(`operation must be one of ${OPERATIONS.join(', ')}`);
+    }
+    filter.operation = operation as Operation;
   }
   const from = single(query, 'from');
   if (from !== undefined) {

@@ -12,7 +12,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { AttemptView } from '@app/common';
+import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
 import { STORED_OUTCOMES } from '@app/persistence';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
@@ -51,7 +51,8 @@ function FilterQueries(): MethodDecorator {
       required: false,
       description: 'Actor id (token oid, or the replica id of the scheduler)',
     }),
-    ApiQuery({ name: 'trigger', required: false, enum: ['api', 'recovery'] }),
+    ApiQuery({ name: 'trigger', required: false, enum: TRIGGERS }),
+    ApiQuery({ name: 'operation', required: false, enum: OPERATIONS }),
     ApiQuery({
       name: 'from',
       required: false,

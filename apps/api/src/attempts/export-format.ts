@@ -24,6 +24,11 @@ export const CSV_COLUMNS = [
   'graphRequestIds',
   'durationMs',
   'wouldStart',
+  'operation',
+  'approvalId',
+  'holdId',
+  'resetScope',
+  'requestedById',
 ] as const;
 
 /**
@@ -63,6 +68,11 @@ export function csvRow(a: AttemptView): string {
     a.graphRequestIds.join(' '),
     a.durationMs,
     a.wouldStart,
+    a.operation,
+    a.approvalId,
+    a.holdId,
+    a.resetScope.join(' '),
+    a.requestedBy?.id ?? null,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

@@ -53,6 +53,8 @@ export interface AppConfig {
     backoffSeconds: number[];
   };
   requireGrants: boolean;
+  /** How long an approval request of the two-person rule stays open (DESIGN 2c). */
+  approvalTtlSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsToken: string | null;
   auditRetentionDays: number | null;
@@ -238,6 +240,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       backoffSeconds: [300, 900, 3600, 14400],
     },
     requireGrants: r.bool('REQUIRE_GRANTS', false),
+    approvalTtlSeconds: r.int(
+      'APPROVAL_TTL_SECONDS',
+      3600,
+      60,
+      7 * 24 * 3600,
+      'an integer between 60 and 604800',
+    ),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     metricsToken: r.str('METRICS_TOKEN'),
     auditRetentionDays: env.AUDIT_RETENTION_DAYS?.trim() ? r.int('AUDIT_RETENTION_DAYS', 0, 1) : null,

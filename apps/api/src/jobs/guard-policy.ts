@@ -56,20 +56,33 @@ export function skipMessage(job: SyncJob): string {
  */
 export type StartPolicy = (job: SyncJob) => string | null;
 
-export type StartVerdict = { allowed: true } | { allowed: false; message: string };
+/**
+ * Refused: `message` says why. `approvalWhy` is set when the only thing missing is a second person (DESIGN 2c): the
+ * start may be sent once another Admin approves it.
+ */
+export type StartVerdict = { allowed: true } | { allowed: false; message: string; approvalWhy?: string };
 
 /**
  * The one complete decision of DESIGN section 3, step 7, on a fresh read of the job: a start may be sent only
- * when the status is paused or quarantine AND the requesting policy allows it. The guard applies it to the first
+ * when the status is paused or quarantine AND the requesting policy allows it AND no second person is needed
+ * (`approvalRule`, DESIGN 2c). The guard applies it to the first
  * read and to every re-read before a re-send; there is no other copy of these rules.
  */
-export function startVerdict(job: SyncJob, policy: StartPolicy | undefined): StartVerdict {
+export function startVerdict(
+  job: SyncJob,
+  policy: StartPolicy | undefined,
+  approvalRule?: StartPolicy,
+): StartVerdict {
   if (!isStartable(job.observedStatus)) {
     return { allowed: false, message: skipMessage(job) };
   }
   const refusal = policy?.(job) ?? null;
   if (refusal !== null && refusal !== '') {
     return { allowed: false, message: refusal };
+  }
+  const approvalWhy = approvalRule?.(job) ?? null;
+  if (approvalWhy !== null && approvalWhy !== '') {
+    return { allowed: false, message: approvalWhy, approvalWhy };
   }
   return { allowed: true };
 }
@@ -96,8 +109,11 @@ export interface GraphFailure {
 }
 
 /** Maps a Graph failure on the status read or the start into the attempt's outcome. One table, exhaustive. */
-export function graphFailure(error: GraphError, during: 'read' | 'start'): GraphFailure {
-  const what = during === 'read' ? "reading the job's status" : 'sending the start';
+export function graphFailure(
+  error: GraphError,
+  during: 'read' | 'start' | 'pause' | 'restart',
+): GraphFailure {
+  const what = during === 'read' ? "reading the job's status" : `sending the ${during}`;
   const graphCode = error.details.code ? ` (${error.details.code})` : '';
   switch (error.kind) {
     case 'not_found':

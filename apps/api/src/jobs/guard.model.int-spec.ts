@@ -1,15 +1,27 @@
 import fc from 'fast-check';
 import { jobKey } from '@app/common';
 import { GraphError, type JobRef } from '@app/graph';
-import { type ClaimInput, type FinaliseInput, GuardRepository, PrismaService } from '@app/persistence';
+import {
+  ApprovalRepository,
+  type ClaimInput,
+  type FinaliseInput,
+  GuardRepository,
+  PrismaService,
+} from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
-import { type Answer, ScriptedGraph, type ScriptedJob } from '../../../../test/support/scripted-graph';
+import {
+  type Answer,
+  ScriptedGraph,
+  type ScriptedJob,
+  syncJob,
+} from '../../../../test/support/scripted-graph';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { type RecoveryRules, recoveryRefusal } from '../recovery/recovery-policy';
 import { AuditUnavailableError } from './guard.errors';
 import { type StartPolicy, startVerdict } from './guard-policy';
 import { GuardService } from './guard.service';
+import { startApprovalWhy } from '../control/control-policy';
 import { ReconcilerService } from './reconciler.service';
 
 /**
@@ -211,6 +223,7 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
       }
     }
     const repo = new ModelRepo(prisma);
+    const approvals = new ApprovalRepository(prisma);
 
     graph.beforeAnswer = async (call, r, ctx) => {
       const id = ctx.clientRequestId ?? '';
@@ -241,28 +254,9 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
           violations.push(`(1) start for ${r.jobId} with no read before it`);
         } else {
           const verdict = startVerdict(
-            {
-              id: r.jobId,
-              templateId: 'scim',
-              observedStatus: last.job.status,
-              rawStatusCode: last.job.status,
-              quarantine:
-                last.job.status === 'quarantine'
-                  ? {
-                      reason: last.job.reason,
-                      currentBegan: null,
-                      nextAttempt: null,
-                      seriesBegan: null,
-                      seriesCount: 1,
-                      error: null,
-                    }
-                  : null,
-              schedule: null,
-              lastExecution: null,
-              countSuccessiveCompleteFailures: null,
-              troubleshootingUrl: null,
-            },
+            syncJob(r.jobId, last.job),
             policy,
+            script?.trigger === 'recovery' ? undefined : startApprovalWhy,
           );
           if (!verdict.allowed || (script?.trigger === 'api' && script.dryRun)) {
             violations.push(
@@ -289,7 +283,7 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
     };
 
     const guards = guardConfigs.map((config) => {
-      const g = new GuardService(repo, graph, metrics, config);
+      const g = new GuardService(repo, graph, metrics, config, approvals);
       g.wait = () => Promise.resolve();
       return g;
     });

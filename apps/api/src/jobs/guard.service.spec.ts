@@ -7,7 +7,7 @@ import {
   type SyncJob,
   type BatchItemResult,
 } from '@app/graph';
-import type { ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
+import type { ApprovalRepository, ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditUnavailableError } from './guard.errors';
@@ -30,6 +30,7 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: null,
   };
 }
 
@@ -68,6 +69,9 @@ class ScriptedGraph extends GraphClient {
     return Promise.reject(new Error('not used'));
   }
   pauseJob(): Promise<GraphResult<void>> {
+    return Promise.reject(new Error('not used'));
+  }
+  restartJob(): Promise<GraphResult<void>> {
     return Promise.reject(new Error('not used'));
   }
   batchGetJobs(): Promise<GraphResult<BatchItemResult[]>> {
@@ -118,6 +122,11 @@ function view(id: string, outcome: AttemptView['outcome'], message: string | nul
     graphRequestIds: [],
     durationMs: null,
     wouldStart: null,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
   };
 }
 
@@ -135,6 +144,7 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
       graph,
       new MetricsService(),
       loadConfig({ GRAPH_BUDGET_MS: '10000' }),
+      { create: () => Promise.reject(new Error('not used')) } as unknown as ApprovalRepository,
     );
     waits = [];
     guard.wait = (ms) => {

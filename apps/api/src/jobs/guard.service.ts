@@ -5,6 +5,7 @@ import {
   type Actor,
   type AttemptView,
   type ObservedStatus,
+  type Operation,
   type Outcome,
   type Trigger,
   jobKey,
@@ -17,7 +18,14 @@ import {
   type JobRef,
   type SyncJob,
 } from '@app/graph';
-import { GuardRepository } from '@app/persistence';
+import { ApprovalRepository, GuardRepository } from '@app/persistence';
+import {
+  type ResetScope,
+  isRestartable,
+  restartApprovalWhy,
+  startApprovalWhy,
+  toGraphScope,
+} from '../control/control-policy';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -46,6 +54,15 @@ export interface GuardRequest extends JobRef {
    * rule to the first read and to every re-read of the decision (guard-policy `startVerdict`).
    */
   policy?: StartPolicy;
+  // ---- job control (DESIGN 2c)
+  /** Default `start`. */
+  operation?: Operation;
+  /** Restart: the scopes, by our names. */
+  resetScope?: ResetScope[];
+  /** Trigger `approval`: the approval it runs under and who asked for it (the actor is the approver). */
+  approval?: { approvalId: string; requestedBy: { id: string; name: string | null } };
+  /** A pause that placed a hold in the same step. */
+  holdId?: string | null;
 }
 
 export interface GuardDecision {
@@ -64,6 +81,8 @@ interface RunResult extends GraphFailure {
   startSent: boolean;
   /** Dry runs: whether the start would have been sent. */
   wouldStart?: boolean;
+  /** Outcome awaiting_approval: the approval request written. */
+  approvalId?: string | null;
 }
 
 /** What a decision has done so far, kept outside `run` so an unexpected exception still knows it. */
@@ -92,6 +111,7 @@ export class GuardService {
     private readonly graph: GraphClient,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly approvals: ApprovalRepository,
   ) {}
 
   async decide(req: GuardRequest): Promise<GuardDecision> {
@@ -119,6 +139,11 @@ export class GuardService {
         grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
         requireGrants: this.config.requireGrants,
         refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
+        operation: req.operation ?? 'start',
+        resetScope: req.resetScope ?? [],
+        approvalId: req.approval?.approvalId ?? null,
+        requestedBy: req.approval?.requestedBy ?? null,
+        holdId: req.holdId ?? null,
       });
     } catch (error) {
       throw new AuditUnavailableError(
@@ -170,6 +195,7 @@ export class GuardService {
       durationMs,
       cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
       wouldStart: result.wouldStart ?? null,
+      approvalId: result.approvalId ?? null,
     };
     for (let i = 0; ; i++) {
       try {
@@ -218,6 +244,173 @@ export class GuardService {
     }
   }
 
+  // ---------------------------------------------------------------- job control (DESIGN 2c)
+
+  /** Writes the approval request; the operation waits for another Admin (no Graph call for it). */
+  private async askApproval(
+    req: GuardRequest,
+    attemptId: string,
+    why: string,
+  ): Promise<{ failure: GraphFailure; approvalId: string }> {
+    const approval = await this.approvals.create({
+      approvalId: randomUUID(),
+      servicePrincipalId: req.servicePrincipalId,
+      jobId: req.jobId,
+      operation: req.operation ?? 'start',
+      resetScope: req.resetScope ?? [],
+      reason: req.reason,
+      why,
+      ttlSeconds: this.config.approvalTtlSeconds,
+      requestedBy: req.actor,
+      requestAttemptId: attemptId,
+    });
+    return {
+      approvalId: approval.approvalId,
+      failure: {
+        outcome: 'awaiting_approval',
+        message: `${why}. Approval ${approval.approvalId} waits for another Admin until ${approval.expiresAt}; nothing was sent to Graph`,
+        retryAfterSeconds: null,
+        upstreamStatus: null,
+      },
+    };
+  }
+
+  private async runPause(
+    req: GuardRequest,
+    ref: JobRef,
+    ctx: GraphCallContext,
+    requestIds: string[],
+    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
+    plain: (outcome: Outcome, message: string) => GraphFailure,
+  ): Promise<RunResult> {
+    const job = await this.read(ref, ctx, requestIds);
+    if (job instanceof GraphError) {
+      return seen(null, graphFailure(job, 'read'));
+    }
+    const held = req.holdId ? `; hold ${req.holdId} keeps it from being started or restarted` : '';
+    if (req.dryRun) {
+      return seen(job, plain('dry_run', `Dry run: job is ${describeStatus(job)}, so a pause would be sent`));
+    }
+    try {
+      const r = await this.graph.pauseJob(ref, ctx);
+      requestIds.push(...r.requestIds);
+      return seen(
+        job,
+        plain('paused', `Pause sent: job was ${describeStatus(job)}; Graph accepted the pause${held}`),
+      );
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      requestIds.push(...error.requestIds);
+      if (error.kind === 'lost' || error.kind === 'timeout') {
+        const after = await this.read(ref, ctx, requestIds);
+        if (!(after instanceof GraphError) && after.observedStatus === 'paused') {
+          return seen(
+            after,
+            plain('paused', `${graphFailure(error, 'pause').message}, but the job now reads paused${held}`),
+          );
+        }
+        return seen(
+          after instanceof GraphError ? job : after,
+          plain(
+            'unknown',
+            `${graphFailure(error, 'pause').message}; the pause may or may not have taken effect`,
+          ),
+        );
+      }
+      return seen(job, graphFailure(error, 'pause'));
+    }
+  }
+
+  private async runRestart(
+    req: GuardRequest,
+    attemptId: string,
+    ref: JobRef,
+    ctx: GraphCallContext,
+    requestIds: string[],
+    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
+    plain: (outcome: Outcome, message: string) => GraphFailure,
+    progress: Progress,
+  ): Promise<RunResult> {
+    const scopes = req.resetScope ?? [];
+    const approvalWhy = req.trigger === 'approval' ? null : restartApprovalWhy(scopes);
+    if (approvalWhy && !req.dryRun) {
+      // No Graph call at all until another Admin approves.
+      const asked = await this.askApproval(req, attemptId, approvalWhy);
+      return { ...seen(null, asked.failure), approvalId: asked.approvalId };
+    }
+    const job = await this.read(ref, ctx, requestIds);
+    if (job instanceof GraphError) {
+      return seen(null, graphFailure(job, 'read'));
+    }
+    if (!isRestartable(job.observedStatus)) {
+      return seen(
+        job,
+        plain(
+          'skipped',
+          `Job is ${describeStatus(job)}; restart is only allowed when paused, in quarantine or active`,
+        ),
+      );
+    }
+    const what = `restart (${scopes.join(', ')})`;
+    if (req.dryRun) {
+      return seen(
+        job,
+        plain(
+          'dry_run',
+          `Dry run: job is ${describeStatus(job)}, so a ${what} would be sent${approvalWhy ? `, once another Admin approves it. ${approvalWhy}` : ''}`,
+        ),
+      );
+    }
+    if (
+      ctx.deadline !== undefined &&
+      ctx.deadline - this.now() < minWriteBudgetMs(this.config.graph.timeoutMs)
+    ) {
+      return seen(job, {
+        outcome: 'upstream_error',
+        message:
+          "The guard's Graph time budget was used up before the restart could be sent; the restart was not sent to Graph",
+        retryAfterSeconds: null,
+        upstreamStatus: 504,
+      });
+    }
+    try {
+      // From here an unexpected failure counts as "the restart may have been sent" (cool-down).
+      progress.startSent = true;
+      const r = await this.graph.restartJob(ref, scopes.map(toGraphScope), ctx);
+      requestIds.push(...r.requestIds);
+      return seen(
+        job,
+        plain('restarted', `Restart sent: job was ${describeStatus(job)}; Graph accepted the ${what}`),
+        true,
+      );
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      requestIds.push(...error.requestIds);
+      if (error.kind === 'lost' || error.kind === 'timeout') {
+        // Never re-sent: a lost restart may have been acted on; the cool-down applies.
+        return seen(
+          job,
+          plain(
+            'unknown',
+            `${graphFailure(error, 'restart').message}; the restart may have taken effect and is not sent again`,
+          ),
+          true,
+        );
+      }
+      return seen(
+        job,
+        graphFailure(error, 'restart'),
+        error.kind === 'unavailable' && error.details.status !== undefined && !error.details.notActedOn,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- end job control
+
   private async run(
     req: GuardRequest,
     attemptId: string,
@@ -249,17 +442,36 @@ export class GuardService {
         upstreamStatus: 504,
       });
 
+    // ---- job control (DESIGN 2c): pause and restart have their own steps.
+    if (req.operation === 'pause') {
+      return this.runPause(req, ref, ctx, requestIds, seen, plain);
+    }
+    if (req.operation === 'restart') {
+      return this.runRestart(req, attemptId, ref, ctx, requestIds, seen, plain, progress);
+    }
+    // ---- end job control
+
     // Step 6: the fresh status.
     let job = await this.read(ref, ctx, requestIds);
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
-    // Step 7: the one complete decision (status and the caller's policy), on this read and on every re-read.
-    const verdict = startVerdict(job, req.policy);
+    // Step 7: the one complete decision (status, the caller's policy and the two-person rule), on this read and on
+    // every re-read.
+    const approvalRule = req.trigger === 'api' ? startApprovalWhy : undefined;
+    const verdict = startVerdict(job, req.policy, approvalRule);
     if (req.dryRun) {
       // A dry run is always answered as such, with whether the start would be sent and why.
-      const refusal = verdict.allowed ? null : verdict.message;
+      const refusal = verdict.allowed
+        ? null
+        : verdict.approvalWhy
+          ? `${verdict.approvalWhy}; it is sent once another Admin approves it`
+          : verdict.message;
       return { ...seen(job, plain('dry_run', dryRunMessage(job, refusal))), wouldStart: verdict.allowed };
+    }
+    if (!verdict.allowed && verdict.approvalWhy) {
+      const asked = await this.askApproval(req, attemptId, verdict.approvalWhy);
+      return { ...seen(job, asked.failure), approvalId: asked.approvalId };
     }
     if (!verdict.allowed) {
       return seen(job, plain('skipped', verdict.message));
@@ -297,7 +509,7 @@ export class GuardService {
           if (again instanceof GraphError) {
             return seen(before, graphFailure(again, 'read'));
           }
-          const reread = startVerdict(again, req.policy);
+          const reread = startVerdict(again, req.policy, approvalRule);
           if (!reread.allowed) {
             return seen(
               again,

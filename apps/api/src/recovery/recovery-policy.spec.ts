@@ -49,6 +49,7 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: null,
   };
 }
 
@@ -71,6 +72,11 @@ function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptVie
     graphRequestIds: [],
     durationMs: 1,
     wouldStart: null,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
     ...patch,
   };
 }
@@ -112,6 +118,15 @@ describe('recovery policy', () => {
     expect(recoveryRefusal(job('paused'), rules)).toMatch(/paused/);
     expect(recoveryRefusal(job('active'), rules)).toMatch(/active/);
     expect(recoveryRefusal(job('quarantine', 'QuarantinedOnDemand'), rules)).toMatch(/needs a person/);
+  });
+
+  it("never starts Graph's own escrow pause, and says so", () => {
+    const escrowPause = { ...job('paused'), escrowsPruned: true };
+    expect(recoveryRefusal(escrowPause, rules)).toMatch(/escrowsPruned/);
+    expect(afterRead(watch(), escrowPause, NOW, rules)).toMatchObject({
+      decide: false,
+      record: { state: 'ok', lastMessage: expect.stringMatching(/Graph itself/) as unknown },
+    });
   });
 
   describe('afterRead', () => {
@@ -207,6 +222,24 @@ describe('recovery policy', () => {
   });
 
   describe('afterDecision', () => {
+    it('held → shown as held, not counted as a failure, tried again next sweep', () => {
+      const v = afterDecision(
+        watch({ failedAttempts: 2, state: 'backing_off' }),
+        { attempt: attempt('held', { holdId: '33333333-3333-4333-8333-333333333333' }), job: null },
+        NOW,
+        rules,
+      );
+      expect(v).toMatchObject({
+        tally: 'skipped',
+        record: {
+          state: 'held',
+          failedAttempts: 2,
+          nextTryAt: null,
+          lastMessage: expect.stringMatching(/held/) as unknown,
+        },
+      });
+    });
+
     it('started → recovering', () => {
       const v = afterDecision(
         watch(),

@@ -46,6 +46,9 @@ export function backoffSeconds(failures: number, rules: RecoveryRules): number {
 
 /** The guard's extra rule for recovery: only quarantine, and only reasons a start can fix. */
 export function recoveryRefusal(job: SyncJob, rules: RecoveryRules): string | null {
+  if (job.observedStatus === 'paused' && job.escrowsPruned === true) {
+    return 'Recovery never starts a job that Graph paused itself after pruning escrows (escrowsPruned): the errors must be cleaned up first';
+  }
   if (job.observedStatus !== 'quarantine') {
     return job.observedStatus === 'paused'
       ? 'Recovery starts only quarantined jobs; this one is paused, so a person paused it and it stays paused'
@@ -114,7 +117,10 @@ export function afterRead(watch: WatchRecord, job: SyncJob, now: Date, rules: Re
   };
   if (job.observedStatus !== 'quarantine') {
     let message: string;
-    if (job.observedStatus === 'paused') {
+    if (job.observedStatus === 'paused' && job.escrowsPruned === true) {
+      message =
+        'Job is paused by Graph itself after pruning escrows (escrowsPruned): clean up the errors; recovery leaves it alone';
+    } else if (job.observedStatus === 'paused') {
       message = 'Job is paused: a person paused it, so recovery leaves it alone';
     } else if (watch.state === 'recovering' && job.observedStatus === 'active') {
       message = 'Recovered: the job reads active after the recovery start';
@@ -205,6 +211,18 @@ export function afterDecision(
       }
       return { record: { ...withAttempt, lastMessage: `Recovery skipped: ${message}` }, tally: 'skipped' };
     }
+    case 'held':
+      // A person holds the job on purpose (DESIGN 2c): shown as held, not counted as a failed recovery.
+      return {
+        record: {
+          ...withAttempt,
+          state: 'held',
+          nextTryAt: null,
+          lastSeenStatus: job?.observedStatus ?? withAttempt.lastSeenStatus,
+          lastMessage: `Recovery held: ${message}`,
+        },
+        tally: 'skipped',
+      };
     case 'rate_limited':
       // Not a failure: the per-job limit or the cool-down; try again once it allows.
       return {
