@@ -194,14 +194,17 @@ describe('several replicas on one database', () => {
       });
       expect(row.outcome).toBe('unknown');
       expect(row.observed_status).toBe('paused');
-      expect(row.message).toMatch(/stopped before recording its outcome; the job now reads paused/);
-      // The lease was released with it: the job can be started again.
+      expect(row.message).toMatch(
+        /stopped before recording its outcome; a start may or may not have been sent, so the cool-down applies; the job now reads paused/,
+      );
+      // The lease was released with it, and the cool-down started: nobody knows how far the dead process got.
       const res = await request(apps[1]?.url ?? '')
         .post(startPath(jobId))
         .set('Authorization', `Bearer ${token}`)
-        .expect(200);
-      expect(res.body.outcome).toBe('started');
-      expect(sim.state.requests({ operation: 'start', jobId })).toHaveLength(1);
+        .expect(429);
+      expect(res.body.outcome).toBe('rate_limited');
+      expect(res.body.message).toMatch(/cool-down/);
+      expect(sim.state.requests({ operation: 'start', jobId })).toHaveLength(0);
     } finally {
       await restarted.close();
     }
