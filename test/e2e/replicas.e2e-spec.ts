@@ -28,7 +28,13 @@ describe('several replicas on one database', () => {
           databaseUrl: env.db.url,
           issuer: env.issuer,
           graph: sim,
-          env: { REPLICA_ID: `replica-${id}`, RATE_LIMIT_PER_JOB: '5', DATABASE_POOL_MAX: '5' },
+          env: {
+            REPLICA_ID: `replica-${id}`,
+            RATE_LIMIT_PER_JOB: '5',
+            DATABASE_POOL_MAX: '5',
+            // Every refusal of the burst below is stored (the flood limit is tested in ops.e2e-spec).
+            AUDIT_REFUSALS_PER_CALLER: '100000',
+          },
         }),
       ),
     );
