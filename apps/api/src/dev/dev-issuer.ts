@@ -80,6 +80,8 @@ export const DEV_STABLE_ISSUER = `https://sync-job-guard.localhost/${DEV_TENANT_
 export async function startDevIssuer(
   opts: {
     port?: number;
+    /** Listening address; default 127.0.0.1. */
+    host?: string;
     audience?: string;
     /** Keep the signing key in this file (created when missing); a new key per start otherwise. */
     keyFile?: string;
@@ -106,7 +108,7 @@ export async function startDevIssuer(
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const issuer = opts.issuer ?? `${origin}/${DEV_TENANT_ID}/v2.0`;
   const audience = opts.audience ?? DEV_AUDIENCE;

@@ -22,8 +22,12 @@ export const ROLE_PRESETS: Record<string, string[]> = {
 };
 
 /** The issuer of `npm start` (stable `iss`, key under .data/). */
-export function startLauncherIssuer(dataDir = DEV_DATA_DIR): Promise<DevIssuer> {
+export function startLauncherIssuer(
+  dataDir = DEV_DATA_DIR,
+  listen: { port?: number; host?: string } = {},
+): Promise<DevIssuer> {
   return startDevIssuer({
+    ...listen,
     audience: DEV_AUDIENCE,
     issuer: DEV_STABLE_ISSUER,
     keyFile: join(dataDir, 'dev-signing-key.json'),
