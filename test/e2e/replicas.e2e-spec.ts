@@ -124,6 +124,10 @@ describe('several replicas on one database', () => {
       expect(sim.state.requests({ jobId })).toHaveLength(0);
       const ready = await request(apps[0]?.url ?? '').get('/health/ready');
       expect(ready.status).toBe(503);
+      // Unauthenticated: never the driver's text (database names, hosts, ports); that goes to the log.
+      expect(ready.body).toMatchObject({ statusCode: 503 });
+      expect(JSON.stringify(ready.body)).not.toContain(env.db.name);
+      expect(JSON.stringify(ready.body)).not.toMatch(/connection|ECONN|127\.0\.0\.1/i);
     } finally {
       await sql(
         env.db.url.replace(/\/[^/]+$/, '/postgres'),

@@ -61,6 +61,7 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
       'AZURE_CLIENT_ID',
       'AUTH_ISSUER',
       'AUTH_AUDIENCE',
+      'AUDIT_CURSOR_KEY',
       'RATE_LIMIT_PER_JOB',
       'RECOVERY_ENABLED',
       'REQUIRE_GRANTS',
@@ -81,6 +82,7 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
       AZURE_CLIENT_SECRET: 's',
       AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       AUTH_AUDIENCE: 'api://x',
+      AUDIT_CURSOR_KEY: 'c'.repeat(43),
     };
     const resolved = Object.fromEntries(
       Object.entries(api).map(([k, v]) => [
@@ -108,7 +110,11 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
     );
 
   it('accepts the certificate and the managed-identity variants of the Graph identity', () => {
-    const auth = { AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0', AUTH_AUDIENCE: 'c,api://x' };
+    const auth = {
+      AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+      AUTH_AUDIENCE: 'c,api://x',
+      AUDIT_CURSOR_KEY: 'k'.repeat(32),
+    };
     const cert = loadConfig(
       resolveWith({
         ...auth,

@@ -369,4 +369,118 @@ describe('Graph simulator over HTTP', () => {
       sim.state.latencyMs = 0;
     });
   });
+  describe('pause, restart per scope, escrowsPruned and the quarantine clock', () => {
+    const J = 'scim.0000000000000000000000000000restart';
+    const restart = (body: unknown) => call('POST', `${jobPath(J)}/restart`, { body });
+    const seed = (patch: Record<string, unknown>) =>
+      sim.state.putJob({ servicePrincipalId: SP, id: J, ...patch });
+
+    it('Escrows clears the escrowed objects and escrowsPruned, then the job runs', async () => {
+      seed({ status: 'Paused', escrowsPruned: true, escrowCount: 120 });
+      const before = await call('GET', jobPath(J));
+      expect(before.body).toMatchObject({ status: { code: 'Paused', escrowsPruned: true } });
+      expect((await restart({ criteria: { resetScope: 'Escrows' } })).status).toBe(204);
+      const job = sim.state.getJob(SP, J);
+      expect(job).toMatchObject({ status: 'Active', escrowsPruned: false, escrowCount: 0 });
+      expect(job?.watermark).not.toBeNull();
+      expect(job?.lastRestartScope).toEqual(['Escrows']);
+    });
+
+    it('Watermark clears the watermark only; a quarantine it does not clear stays', async () => {
+      seed({
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException' },
+        escrowCount: 3,
+      });
+      expect((await restart({ criteria: { resetScope: 'Watermark' } })).status).toBe(204);
+      const job = sim.state.getJob(SP, J);
+      expect(job).toMatchObject({ status: 'Quarantine', watermark: null, escrowCount: 3 });
+    });
+
+    it('QuarantineState lifts the quarantine and keeps the watermark', async () => {
+      seed({ status: 'Quarantine', quarantine: { reason: 'EncounteredQuarantineException' } });
+      expect((await restart({ criteria: { resetScope: 'QuarantineState' } })).status).toBe(204);
+      const job = sim.state.getJob(SP, J);
+      expect(job).toMatchObject({ status: 'Active', quarantine: null });
+      expect(job?.watermark).not.toBeNull();
+    });
+
+    it('ForceDeletes pushes the held-back deletes through and lifts a TooManyDeletes quarantine', async () => {
+      seed({ status: 'Quarantine', quarantine: { reason: 'TooManyDeletes' }, stagedDeletes: 800 });
+      expect((await restart({ criteria: { resetScope: 'ForceDeletes' } })).status).toBe(204);
+      expect(sim.state.getJob(SP, J)).toMatchObject({ status: 'Active', stagedDeletes: 0, quarantine: null });
+    });
+
+    it('Full clears everything; no criteria is the portal restart (QuarantineState, Watermark, Escrows)', async () => {
+      seed({
+        status: 'Quarantine',
+        quarantine: { reason: 'TooManyDeletes' },
+        stagedDeletes: 5,
+        escrowCount: 9,
+      });
+      expect((await restart({ criteria: { resetScope: 'Full' } })).status).toBe(204);
+      expect(sim.state.getJob(SP, J)).toMatchObject({
+        status: 'Active',
+        watermark: null,
+        escrowCount: 0,
+        stagedDeletes: 0,
+        quarantine: null,
+      });
+      seed({
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException' },
+        escrowCount: 9,
+      });
+      expect((await restart(undefined)).status).toBe(204);
+      expect(sim.state.getJob(SP, J)).toMatchObject({ status: 'Active', watermark: null, escrowCount: 0 });
+      expect(sim.state.counters()).toMatchObject({ restarts: 2, restartRequests: 2 });
+    });
+
+    it('refuses an unknown scope or a resetScope that is not a string, like Graph, without acting', async () => {
+      seed({ status: 'Paused' });
+      const unknown = await restart({ criteria: { resetScope: 'Watermark, Everything' } });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body).toMatchObject({ error: { code: 'BadRequest' } });
+      expect((await restart({ criteria: { resetScope: ['Full'] } })).status).toBe(400);
+      expect(sim.state.getJob(SP, J)?.status).toBe('Paused');
+      expect(sim.state.counters()).toMatchObject({ restarts: 0, restartRequests: 2 });
+    });
+
+    it('injects faults on restart and pause like on start', async () => {
+      seed({ status: 'Paused' });
+      sim.state.addFault({ operation: 'restart', status: 429, retryAfter: 3, times: 1 });
+      const throttled = await restart({ criteria: { resetScope: 'Escrows' } });
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers['retry-after']).toBe('3');
+      sim.state.addFault({ operation: 'pause', status: 503, times: 1 });
+      expect((await call('POST', `${jobPath(J)}/pause`)).status).toBe(503);
+      expect(sim.state.getJob(SP, J)?.status).toBe('Paused');
+      expect(sim.state.counters()).toMatchObject({ restarts: 0, pauses: 0 });
+      expect((await call('POST', `${jobPath(J)}/pause`)).status).toBe(204);
+      expect(sim.state.getJob(SP, J)).toMatchObject({ status: 'Paused', scheduleState: 'Paused' });
+    });
+
+    it("writes the quarantine clock on Entra ID's cadence and disables a job 28 days into quarantine", async () => {
+      const began = new Date(Date.now() - 3 * 24 * 3600 * 1000).toISOString();
+      seed({
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException', seriesBegan: began, seriesCount: 3 },
+      });
+      const res = await call('GET', jobPath(J));
+      const q = (res.body as { status: { quarantine: { seriesBegan: string; nextAttempt: string } } }).status
+        .quarantine;
+      expect(Date.parse(q.nextAttempt) - Date.parse(q.seriesBegan)).toBe(24 * 3600 * 1000);
+      expect((res.body as { schedule: { state: string } }).schedule.state).toBe('Active');
+      const old = new Date(Date.now() - 29 * 24 * 3600 * 1000).toISOString();
+      seed({
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException', seriesBegan: old },
+      });
+      const disabled = await call('GET', jobPath(J));
+      expect(disabled.body).toMatchObject({
+        status: { code: 'Quarantine' },
+        schedule: { state: 'Disabled' },
+      });
+    });
+  });
 });

@@ -21,6 +21,7 @@ import {
   type SimOperation,
   type SimStatusCode,
   type ThrottleConfig,
+  parseResetScope,
 } from './state';
 
 export interface GraphSimulatorOptions {
@@ -239,7 +240,11 @@ function parseRoute(method: string, path: string): Route {
         method === 'GET'
           ? { operation: 'get', servicePrincipalId: sp, jobId }
           : notSupported('get', sp, jobId);
-    } else if (segments.length === 6 && jobId !== undefined && (action === 'start' || action === 'pause')) {
+    } else if (
+      segments.length === 6 &&
+      jobId !== undefined &&
+      (action === 'start' || action === 'pause' || action === 'restart')
+    ) {
       route =
         method === 'POST'
           ? { operation: action, servicePrincipalId: sp, jobId }
@@ -331,6 +336,9 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
     if (route.operation === 'start') {
       counters.startRequests += 1;
     }
+    if (route.operation === 'restart') {
+      counters.restartRequests += 1;
+    }
     if (route.operation === 'list' || route.operation === 'get') {
       counters.reads += 1;
       if (route.operation === 'list') {
@@ -347,6 +355,7 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
     requestId: string,
     clientRequestId: string | null,
     version: string,
+    body?: unknown,
   ): Answer => {
     const sp = route.servicePrincipalId ?? '';
     if (route.error) {
@@ -389,6 +398,38 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
       case 'pause':
         state.applyPause(job);
         return { status: 204 };
+      case 'restart': {
+        // Graph's body: {"criteria":{"resetScope":"Watermark, Escrows"}}; criteria and resetScope may be left out.
+        if (typeof body === 'symbol' || (body !== undefined && !isRecord(body))) {
+          return errorAnswer(400, 'BadRequest', 'Invalid request body.', requestId, clientRequestId);
+        }
+        const criteria = body?.criteria;
+        if (criteria !== undefined && criteria !== null && !isRecord(criteria)) {
+          return errorAnswer(400, 'BadRequest', 'Invalid criteria.', requestId, clientRequestId);
+        }
+        const raw = isRecord(criteria) ? criteria.resetScope : undefined;
+        if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+          return errorAnswer(
+            400,
+            'BadRequest',
+            'Cannot convert the literal to the expected type Edm.String.',
+            requestId,
+            clientRequestId,
+          );
+        }
+        const parsed = parseResetScope(typeof raw === 'string' ? raw : '');
+        if (parsed.unknown.length > 0) {
+          return errorAnswer(
+            400,
+            'BadRequest',
+            `Requested value '${parsed.unknown[0] ?? ''}' was not found.`,
+            requestId,
+            clientRequestId,
+          );
+        }
+        state.applyRestart(job, parsed.scopes);
+        return { status: 204 };
+      }
       default:
         return errorAnswer(400, 'BadRequest', 'Unsupported request.', requestId, clientRequestId);
     }
@@ -427,58 +468,60 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
       }
       ids.add(item.id);
     }
-    const responses = (requests as { id: string; method: string; url: string }[]).map((item) => {
-      state.mutableCounters.batchItems += 1;
-      const itemRequestId = randomUUID();
-      const method = item.method.toUpperCase();
-      const rawPath = (item.url.startsWith('/') ? item.url : `/${item.url}`).split('?')[0] ?? '/';
-      const route = parseRoute(method, rawPath);
-      countReceived(route);
-      const fault = state.takeFault({ ...route, method, path: rawPath, viaBatch: true });
-      let answer: Answer;
-      if (fault) {
-        answer = faultAnswer(fault, itemRequestId, clientRequestId);
-      } else {
-        const retryAfter = route.operation === 'unknown' ? null : state.throttle(route.operation);
-        answer =
-          retryAfter !== null
-            ? errorAnswer(
-                429,
-                'TooManyRequests',
-                DEFAULT_ERROR_MESSAGES[429],
-                itemRequestId,
-                clientRequestId,
-                retryAfter,
-              )
-            : execute(route, itemRequestId, clientRequestId, version);
-      }
-      state.record({
-        at: new Date().toISOString(),
-        method,
-        path: rawPath,
-        operation: route.operation,
-        servicePrincipalId: route.servicePrincipalId,
-        jobId: route.jobId,
-        status: answer.status,
-        viaBatch: true,
-        clientRequestId,
-        requestId: itemRequestId,
-        faultId: fault?.id ?? null,
-      });
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(answer.headers ?? {})) {
-        headers[k.toLowerCase()] = v;
-      }
-      if (answer.body !== undefined) {
-        headers['content-type'] = GRAPH_JSON;
-      }
-      return {
-        id: item.id,
-        status: answer.status,
-        headers,
-        ...(answer.body !== undefined ? { body: answer.body } : {}),
-      };
-    });
+    const responses = (requests as { id: string; method: string; url: string; body?: unknown }[]).map(
+      (item) => {
+        state.mutableCounters.batchItems += 1;
+        const itemRequestId = randomUUID();
+        const method = item.method.toUpperCase();
+        const rawPath = (item.url.startsWith('/') ? item.url : `/${item.url}`).split('?')[0] ?? '/';
+        const route = parseRoute(method, rawPath);
+        countReceived(route);
+        const fault = state.takeFault({ ...route, method, path: rawPath, viaBatch: true });
+        let answer: Answer;
+        if (fault) {
+          answer = faultAnswer(fault, itemRequestId, clientRequestId);
+        } else {
+          const retryAfter = route.operation === 'unknown' ? null : state.throttle(route.operation);
+          answer =
+            retryAfter !== null
+              ? errorAnswer(
+                  429,
+                  'TooManyRequests',
+                  DEFAULT_ERROR_MESSAGES[429],
+                  itemRequestId,
+                  clientRequestId,
+                  retryAfter,
+                )
+              : execute(route, itemRequestId, clientRequestId, version, item.body);
+        }
+        state.record({
+          at: new Date().toISOString(),
+          method,
+          path: rawPath,
+          operation: route.operation,
+          servicePrincipalId: route.servicePrincipalId,
+          jobId: route.jobId,
+          status: answer.status,
+          viaBatch: true,
+          clientRequestId,
+          requestId: itemRequestId,
+          faultId: fault?.id ?? null,
+        });
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(answer.headers ?? {})) {
+          headers[k.toLowerCase()] = v;
+        }
+        if (answer.body !== undefined) {
+          headers['content-type'] = GRAPH_JSON;
+        }
+        return {
+          id: item.id,
+          status: answer.status,
+          headers,
+          ...(answer.body !== undefined ? { body: answer.body } : {}),
+        };
+      },
+    );
     if (state.batchOrder === 'reverse') {
       responses.reverse();
     } else if (state.batchOrder === 'shuffle') {
@@ -614,7 +657,13 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
       const parsed = parseJson(bodyText);
       answer = runBatch(parsed, clientRequestId, version);
     } else {
-      answer = execute(route, requestId, clientRequestId, version);
+      answer = execute(
+        route,
+        requestId,
+        clientRequestId,
+        version,
+        route.operation === 'restart' ? parseJson(bodyText) : undefined,
+      );
     }
     if (dropAfter) {
       log('dropped', fault?.id ?? null);
@@ -955,6 +1004,15 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
             200,
             state.quarantine(a, b, { ...q, reason: q.reason ?? 'EncounteredQuarantineException' }),
           );
+        }
+        if (a && b && c === 'restart' && method === 'POST') {
+          const job = state.getJob(a, b);
+          if (!job) {
+            return sendJson(res, 404, { error: 'no such job' });
+          }
+          const scope = isRecord(body) && typeof body.resetScope === 'string' ? body.resetScope : '';
+          state.applyRestart(job, parseResetScope(scope).scopes);
+          return sendJson(res, 200, job);
         }
         if (a && b && (c === 'start' || c === 'pause') && method === 'POST') {
           const job = state.getJob(a, b);

@@ -42,7 +42,29 @@ export interface SimJob {
   interval: string;
   countSuccessiveCompleteFailures: number;
   lastExecution: { state: string; timeBegan: string; timeEnded: string; errorCode: string | null } | null;
+  /** Graph's `status.escrowsPruned`: with `Paused`, the service's own pause waiting for the customer to clean up. */
+  escrowsPruned: boolean;
+  /** Objects in escrow (failed, retried later); cleared by a restart with Escrows or Full. */
+  escrowCount: number;
+  /** Deletes held back by the accidental-deletions threshold; pushed through by ForceDeletes. */
+  stagedDeletes: number;
+  /** Where the next incremental cycle resumes; null after a Watermark or Full reset (a full cycle runs). */
+  watermark: string | null;
+  /** The scopes of the last restart acted on, as parsed (null: never restarted). */
+  lastRestartScope: RestartScope[] | null;
 }
+
+/** Graph's `synchronizationJobRestartScope` flags (CSDL member names). */
+export const RESTART_SCOPES = [
+  'None',
+  'ConnectorDataStore',
+  'Escrows',
+  'Watermark',
+  'QuarantineState',
+  'Full',
+  'ForceDeletes',
+] as const;
+export type RestartScope = (typeof RESTART_SCOPES)[number];
 
 /** Input for seeding a job: everything but the id is optional. */
 export interface JobSeed {
@@ -57,6 +79,9 @@ export interface JobSeed {
   relapse?: { reason: string; afterMs?: number } | null;
   scheduleState?: 'Active' | 'Disabled' | 'Paused';
   interval?: string;
+  escrowsPruned?: boolean;
+  escrowCount?: number;
+  stagedDeletes?: number;
 }
 
 export interface QuarantineSeed {
@@ -65,12 +90,12 @@ export interface QuarantineSeed {
   /** Defaults to now. */
   seriesBegan?: string;
   currentBegan?: string;
-  /** Defaults to currentBegan + 5 minutes. */
+  /** Defaults to Entra ID's cadence after seriesBegan: 6 h, 12 h, 24 h, then daily (entraNextAttempt). */
   nextAttempt?: string;
   error?: SimSyncError | null;
 }
 
-export type SimOperation = 'list' | 'get' | 'start' | 'pause' | 'batch' | 'token';
+export type SimOperation = 'list' | 'get' | 'start' | 'pause' | 'restart' | 'batch' | 'token';
 
 /**
  * Fault injection. A rule matches a request by any combination of operation, method, path glob (`*` matches
@@ -145,6 +170,10 @@ export interface SimCounters {
   harmfulStarts: number;
   harmfulStartsByJob: Record<string, number>;
   pauses: number;
+  /** POST .../restart acted on (204). */
+  restarts: number;
+  /** POST .../restart requests received (acted on or not). */
+  restartRequests: number;
   batchRequests: number;
   batchItems: number;
   tokenRequests: number;
@@ -169,6 +198,8 @@ function emptyCounters(): SimCounters {
     harmfulStarts: 0,
     harmfulStartsByJob: {},
     pauses: 0,
+    restarts: 0,
+    restartRequests: 0,
     batchRequests: 0,
     batchItems: 0,
     tokenRequests: 0,
@@ -224,7 +255,40 @@ export function jobKeyOf(servicePrincipalId: string, jobId: string): string {
   return `${servicePrincipalId.toLowerCase()}/${jobId}`;
 }
 
-const FIVE_MINUTES = 5 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Entra ID disables a job that stays in quarantine this long (reference: the quarantine clock). */
+export const AUTO_DISABLE_MS = 28 * DAY;
+
+/**
+ * When Entra ID retries a quarantined job on its own: about 6 h after the series began, then 12 h, 24 h, and
+ * daily after that (reference/graph-sync.md, "the quarantine clock").
+ */
+export function entraNextAttempt(seriesBegan: string, seriesCount: number): string {
+  const began = Date.parse(seriesBegan);
+  const n = Math.max(1, seriesCount);
+  const after = n === 1 ? 6 * HOUR : n === 2 ? 12 * HOUR : (n - 2) * DAY;
+  return iso(began + after);
+}
+
+/** Parses Graph's comma-separated resetScope; unknown names are returned in `unknown`. */
+export function parseResetScope(value: string): { scopes: RestartScope[]; unknown: string[] } {
+  const scopes: RestartScope[] = [];
+  const unknown: string[] = [];
+  for (const part of value.split(',')) {
+    const name = part.trim();
+    if (name === '') {
+      continue;
+    }
+    const found = RESTART_SCOPES.find((s) => s.toLowerCase() === name.toLowerCase());
+    if (found) {
+      scopes.push(found);
+    } else {
+      unknown.push(name);
+    }
+  }
+  return { scopes, unknown };
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '0000Z'); // Graph writes 7 fractional digits
@@ -307,6 +371,11 @@ export class SimulatorState {
       scheduleState: seed.scheduleState ?? (status === 'Paused' ? 'Paused' : 'Active'),
       interval: seed.interval ?? 'PT40M',
       countSuccessiveCompleteFailures: status === 'Quarantine' ? 1 : 0,
+      escrowsPruned: seed.escrowsPruned ?? false,
+      escrowCount: seed.escrowCount ?? 0,
+      stagedDeletes: seed.stagedDeletes ?? 0,
+      watermark: status === 'NotRun' || status === 'NotConfigured' ? null : iso(now - 39 * 60 * 1000),
+      lastRestartScope: null,
       lastExecution:
         status === 'NotRun' || status === 'NotConfigured'
           ? null
@@ -428,6 +497,15 @@ export class SimulatorState {
     if (patch.interval !== undefined) {
       job.interval = patch.interval;
     }
+    if (patch.escrowsPruned !== undefined) {
+      job.escrowsPruned = patch.escrowsPruned;
+    }
+    if (patch.escrowCount !== undefined) {
+      job.escrowCount = patch.escrowCount;
+    }
+    if (patch.stagedDeletes !== undefined) {
+      job.stagedDeletes = patch.stagedDeletes;
+    }
     if (patch.quarantine !== undefined) {
       job.quarantine = patch.quarantine
         ? this.buildQuarantine(patch.quarantine, job.quarantine, Date.now())
@@ -459,12 +537,14 @@ export class SimulatorState {
 
   private buildQuarantine(seed: QuarantineSeed, previous: SimQuarantine | null, now: number): SimQuarantine {
     const currentBegan = seed.currentBegan ?? iso(now);
+    const seriesBegan = seed.seriesBegan ?? previous?.seriesBegan ?? currentBegan;
+    const seriesCount = seed.seriesCount ?? (previous ? previous.seriesCount + 1 : 1);
     return {
       reason: seed.reason,
       currentBegan,
-      nextAttempt: seed.nextAttempt ?? iso(Date.parse(currentBegan) + FIVE_MINUTES),
-      seriesBegan: seed.seriesBegan ?? previous?.seriesBegan ?? currentBegan,
-      seriesCount: seed.seriesCount ?? (previous ? previous.seriesCount + 1 : 1),
+      nextAttempt: seed.nextAttempt ?? entraNextAttempt(seriesBegan, seriesCount),
+      seriesBegan,
+      seriesCount,
       error: seed.error === undefined ? (previous?.error ?? null) : seed.error,
     };
   }
@@ -472,6 +552,14 @@ export class SimulatorState {
   private applyRelapse(job: SimJob, now: number): void {
     if (job.status === 'Active' && job.relapseAt !== null && job.relapseAt <= now && job.relapse) {
       this.enterQuarantine(job, { reason: job.relapse.reason }, now);
+    }
+    // Entra ID disables a job that stayed in quarantine 28 days after the series began.
+    if (
+      job.status === 'Quarantine' &&
+      job.quarantine !== null &&
+      Date.parse(job.quarantine.seriesBegan) + AUTO_DISABLE_MS <= now
+    ) {
+      job.scheduleState = 'Disabled';
     }
   }
 
@@ -502,6 +590,46 @@ export class SimulatorState {
     this.counts.harmfulStarts += 1;
     this.counts.harmfulStartsByJob[key] = (this.counts.harmfulStartsByJob[key] ?? 0) + 1;
     return { harmful: true };
+  }
+
+  /**
+   * Graph's restart with the given scopes (an empty list is the portal's "Restart provisioning":
+   * QuarantineState + Watermark + Escrows). What each scope clears: QuarantineState the quarantine; Watermark
+   * the watermark (a full cycle runs); Escrows the escrowed objects and escrowsPruned; ForceDeletes the deletes
+   * the threshold held back (and a TooManyDeletes quarantine); Full all of these. The job then runs (Active),
+   * unless it stays in a quarantine that the scopes did not clear.
+   */
+  applyRestart(job: SimJob, requested: RestartScope[]): void {
+    const now = Date.now();
+    this.applyRelapse(job, now);
+    this.counts.restarts += 1;
+    const scopes = new Set<RestartScope>(
+      requested.length === 0 ? ['QuarantineState', 'Watermark', 'Escrows'] : requested,
+    );
+    const full = scopes.has('Full');
+    job.lastRestartScope = [...requested];
+    if (full || scopes.has('Watermark')) {
+      job.watermark = null;
+    }
+    if (full || scopes.has('Escrows')) {
+      job.escrowCount = 0;
+      job.escrowsPruned = false;
+    }
+    let quarantineCleared = full || scopes.has('QuarantineState');
+    if (full || scopes.has('ForceDeletes')) {
+      job.stagedDeletes = 0;
+      quarantineCleared ||= job.quarantine?.reason === 'TooManyDeletes';
+    }
+    if (job.status === 'Quarantine' && !quarantineCleared) {
+      return;
+    }
+    if (quarantineCleared) {
+      job.clearedQuarantine = job.quarantine;
+      job.quarantine = null;
+    }
+    job.status = 'Active';
+    job.scheduleState = 'Active';
+    job.relapseAt = job.relapse && quarantineCleared ? now + job.relapse.afterMs : null;
   }
 
   applyPause(job: SimJob): void {
@@ -540,14 +668,14 @@ export class SimulatorState {
       status: {
         code: job.rawStatusCode ?? writeStatus(job.status, job.statusCasing),
         countSuccessiveCompleteFailures: job.countSuccessiveCompleteFailures,
-        escrowsPruned: false,
+        escrowsPruned: job.escrowsPruned,
         lastExecution: last
           ? {
               activityIdentifier: null,
               countEntitled: 0,
               countEntitledForProvisioning: 0,
-              countEscrowed: 0,
-              countEscrowedRaw: 0,
+              countEscrowed: job.escrowCount,
+              countEscrowedRaw: job.escrowCount,
               countExported: 0,
               countExports: 0,
               countImported: 0,

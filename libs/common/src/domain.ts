@@ -21,10 +21,18 @@ export const OUTCOMES = [
   'rejected',
   'upstream_error',
   'unknown',
+  'paused',
+  'restarted',
+  'awaiting_approval',
+  'held',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export const TRIGGERS = ['api', 'recovery'] as const;
+/** What an attempt asked of Graph (DESIGN section 2c). Attempts recorded before 2c read as `start`. */
+export const OPERATIONS = ['start', 'pause', 'restart'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export const TRIGGERS = ['api', 'recovery', 'approval'] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 export const ACTOR_TYPES = ['user', 'app', 'scheduler'] as const;
@@ -54,9 +62,21 @@ export interface AttemptView {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  /** Dry runs: whether the start would have been sent (the message says why); null otherwise. */
+  wouldStart: boolean | null;
+  /** start, pause or restart. */
+  operation: Operation;
+  /** The approval this attempt ran under (trigger `approval`) or asked for (outcome `awaiting_approval`). */
+  approvalId: string | null;
+  /** The hold that refused it (outcome `held`) or that a pause placed. */
+  holdId: string | null;
+  /** Graph's reset scopes of a restart; empty otherwise. */
+  resetScope: string[];
+  /** Under an approval: the person who asked for the operation (the actor is the approver). */
+  requestedBy: { id: string; name: string | null } | null;
 }
 
-export const RECOVERY_STATES = ['ok', 'recovering', 'backing_off', 'needs_attention'] as const;
+export const RECOVERY_STATES = ['ok', 'recovering', 'backing_off', 'needs_attention', 'held'] as const;
 export type RecoveryState = (typeof RECOVERY_STATES)[number];
 
 /** Time source, injected so tests can move it. */

@@ -33,7 +33,25 @@ export interface SyncJob {
   } | null;
   countSuccessiveCompleteFailures: number | null;
   troubleshootingUrl: string | null;
+  /**
+   * Graph's `status.escrowsPruned`. With `Paused` it marks the service's own pause after an initial cycle whose
+   * errors were pruned ("waits for the customer to clean up the errors"), not a person's.
+   */
+  escrowsPruned: boolean | null;
 }
+
+/**
+ * Graph's restart scopes (`synchronizationJobRestartScope`, sent comma-separated). `None` and
+ * `ConnectorDataStore` exist in Graph but Microsoft says not to use them; callers never get to send them.
+ */
+export const GRAPH_RESTART_SCOPES = [
+  'Escrows',
+  'Watermark',
+  'QuarantineState',
+  'Full',
+  'ForceDeletes',
+] as const;
+export type GraphRestartScope = (typeof GRAPH_RESTART_SCOPES)[number];
 
 /** Per-call context: our request id (sent as client-request-id) and the time budget left. */
 export interface GraphCallContext {
@@ -76,6 +94,17 @@ export const GRAPH_ERROR_KINDS = [
 ] as const;
 export type GraphErrorKind = (typeof GRAPH_ERROR_KINDS)[number];
 
+/**
+ * A start or pause is never sent with less time left than this: the connect and Graph's answer (a few hundred
+ * milliseconds normally) must fit, or the answer is certainly lost and the outcome becomes needlessly unknown.
+ */
+export const MIN_WRITE_BUDGET_MS = 1500;
+
+/** The least time left to send a write with: MIN_WRITE_BUDGET_MS, or less when one exchange's timeout is shorter. */
+export function minWriteBudgetMs(timeoutMs: number): number {
+  return Math.min(MIN_WRITE_BUDGET_MS, timeoutMs);
+}
+
 export class GraphError extends Error {
   constructor(
     readonly kind: GraphErrorKind,
@@ -87,6 +116,8 @@ export class GraphError extends Error {
       requestIds?: string[];
       /** True when Graph's answer proves the request was not acted on (429, or 503 with Retry-After). */
       notActedOn?: boolean;
+      /** True when the request never left this process (time budget used up before sending, no token, ...). */
+      notSent?: boolean;
       /** For `forbidden`: the permission Graph needs for this call. */
       requiredPermission?: string;
       cause?: unknown;
@@ -111,6 +142,12 @@ export abstract class GraphClient {
   /** One POST .../start. Resolves on 204. Throws GraphError; `lost` means Graph may have acted. */
   abstract startJob(ref: JobRef, ctx?: GraphCallContext): Promise<GraphResult<void>>;
   abstract pauseJob(ref: JobRef, ctx?: GraphCallContext): Promise<GraphResult<void>>;
+  /** One POST .../restart with `{"criteria":{"resetScope":"A, B"}}`. Never retried on its own, like start. */
+  abstract restartJob(
+    ref: JobRef,
+    scopes: readonly GraphRestartScope[],
+    ctx?: GraphCallContext,
+  ): Promise<GraphResult<void>>;
   /** Reads up to 20 jobs in one `$batch`. Throws GraphError when the whole batch failed (e.g. throttled). */
   abstract batchGetJobs(refs: JobRef[], ctx?: GraphCallContext): Promise<GraphResult<BatchItemResult[]>>;
 }

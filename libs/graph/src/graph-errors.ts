@@ -1,11 +1,11 @@
 import { GraphError } from './graph-client';
 
 /** The Graph calls this library makes; used for error mapping, logs and metrics. */
-export type GraphOperation = 'getJob' | 'listJobs' | 'startJob' | 'pauseJob' | 'batch';
+export type GraphOperation = 'getJob' | 'listJobs' | 'startJob' | 'pauseJob' | 'restartJob' | 'batch';
 
-/** Start and pause change state in Graph: they are never retried blindly and need the write permission. */
+/** Start, pause and restart change state in Graph: never retried blindly, and they need the write permission. */
 export function isWriteOperation(operation: GraphOperation): boolean {
-  return operation === 'startJob' || operation === 'pauseJob';
+  return operation === 'startJob' || operation === 'pauseJob' || operation === 'restartJob';
 }
 
 /** The least application permission that always works for the operation (see reference/graph-sync.md §1). */
@@ -113,6 +113,7 @@ const OPERATION_TEXT: Record<GraphOperation, string> = {
   listJobs: 'listing the jobs',
   startJob: 'starting the job',
   pauseJob: 'pausing the job',
+  restartJob: 'restarting the job',
   batch: 'reading jobs in a $batch',
 };
 
@@ -138,13 +139,14 @@ export function mapGraphError(
       );
     }
     // notActedOn stays unset: it is reserved for Graph's own proof (429, 503 + Retry-After).
+    const detail = sent ? base : { ...base, notSent: true };
     if (failure.timedOut || failure.code === 'ECONNECT_TIMEOUT') {
-      return new GraphError('timeout', `Graph did not answer in time while ${what}`, base);
+      return new GraphError('timeout', `Graph did not answer in time while ${what}`, detail);
     }
     return new GraphError(
       'unavailable',
       `Could not reach Graph while ${what} (${failure.code ?? 'no code'}: ${failure.message})`,
-      base,
+      detail,
     );
   }
 

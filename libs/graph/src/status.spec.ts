@@ -42,6 +42,7 @@ describe('normaliseJob', () => {
       base({
         code: 'Quarantine',
         countSuccessiveCompleteFailures: 1,
+        escrowsPruned: false,
         troubleshootingUrl: '',
         steadyStateFirstAchievedTime: '0001-01-01T00:00:00Z',
         lastExecution: {
@@ -94,6 +95,7 @@ describe('normaliseJob', () => {
       },
       countSuccessiveCompleteFailures: 1,
       troubleshootingUrl: null,
+      escrowsPruned: false,
     });
   });
 

@@ -132,5 +132,6 @@ export function normaliseJob(raw: unknown): SyncJob {
     lastExecution,
     countSuccessiveCompleteFailures: integer(status.countSuccessiveCompleteFailures),
     troubleshootingUrl: text(status.troubleshootingUrl),
+    escrowsPruned: bool(status.escrowsPruned),
   };
 }

@@ -1,5 +1,10 @@
-import type { ActorType, AttemptView, ObservedStatus, Outcome, Trigger } from '@app/common';
-import { OBSERVED_STATUSES } from '@app/common';
+import type { ActorType, AttemptView, ObservedStatus, Operation, Outcome, Trigger } from '@app/common';
+import { OBSERVED_STATUSES, OPERATIONS } from '@app/common';
+
+/** Every column of an attempts row, in one place for every statement that returns attempts. */
+export const ATTEMPT_SELECT = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
+  outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms,
+  would_start, operation, approval_id, hold_id, reset_scope, requested_by_id, requested_by_name`;
 
 /** An attempts row as raw SQL returns it (snake_case). */
 export interface AttemptRow {
@@ -21,6 +26,13 @@ export interface AttemptRow {
   retry_after_seconds: number | null;
   graph_request_ids: string[] | null;
   duration_ms: number | null;
+  would_start: boolean | null;
+  operation?: string | null;
+  approval_id?: string | null;
+  hold_id?: string | null;
+  reset_scope?: string[] | null;
+  requested_by_id?: string | null;
+  requested_by_name?: string | null;
 }
 
 /** The same row through Prisma's model API (camelCase). */
@@ -43,6 +55,13 @@ export interface AttemptModelLike {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  wouldStart: boolean | null;
+  operation?: string | null;
+  approvalId?: string | null;
+  holdId?: string | null;
+  resetScope?: string[] | null;
+  requestedById?: string | null;
+  requestedByName?: string | null;
 }
 
 function asObserved(value: string | null): ObservedStatus | null {
@@ -50,6 +69,11 @@ function asObserved(value: string | null): ObservedStatus | null {
     return null;
   }
   return (OBSERVED_STATUSES as readonly string[]).includes(value) ? (value as ObservedStatus) : 'unknown';
+}
+
+/** Rows written before DESIGN 2c have no operation: they were starts. */
+function asOperation(value: string | null): Operation {
+  return value !== null && (OPERATIONS as readonly string[]).includes(value) ? (value as Operation) : 'start';
 }
 
 export function rowToModel(row: AttemptRow): AttemptModelLike {
@@ -72,6 +96,13 @@ export function rowToModel(row: AttemptRow): AttemptModelLike {
     retryAfterSeconds: row.retry_after_seconds,
     graphRequestIds: row.graph_request_ids ?? [],
     durationMs: row.duration_ms,
+    wouldStart: row.would_start,
+    operation: row.operation ?? null,
+    approvalId: row.approval_id ?? null,
+    holdId: row.hold_id ?? null,
+    resetScope: row.reset_scope ?? [],
+    requestedById: row.requested_by_id ?? null,
+    requestedByName: row.requested_by_name ?? null,
   };
 }
 
@@ -93,5 +124,14 @@ export function toAttemptView(m: AttemptModelLike): AttemptView {
     retryAfterSeconds: m.retryAfterSeconds,
     graphRequestIds: m.graphRequestIds,
     durationMs: m.durationMs,
+    wouldStart: m.wouldStart,
+    operation: asOperation(m.operation ?? null),
+    approvalId: m.approvalId ?? null,
+    holdId: m.holdId ?? null,
+    resetScope: m.resetScope ?? [],
+    requestedBy:
+      m.requestedById === null || m.requestedById === undefined
+        ? null
+        : { id: m.requestedById, name: m.requestedByName ?? null },
   };
 }

@@ -9,3 +9,5 @@ export * from './embedded';
 export * from './recovery.repository';
 export * from './attempt.repository';
 export * from './retention.repository';
+export * from './hold.repository';
+export * from './approval.repository';

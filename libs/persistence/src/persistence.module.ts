@@ -6,6 +6,8 @@ import { GrantRepository } from './grant.repository';
 import { RecoveryRepository } from './recovery.repository';
 import { AttemptRepository } from './attempt.repository';
 import { RetentionRepository } from './retention.repository';
+import { HoldRepository } from './hold.repository';
+import { ApprovalRepository } from './approval.repository';
 
 const REPOSITORIES = [
   PrismaService,
@@ -15,6 +17,8 @@ const REPOSITORIES = [
   RecoveryRepository,
   AttemptRepository,
   RetentionRepository,
+  HoldRepository,
+  ApprovalRepository,
 ];
 
 @Global()

@@ -1,5 +1,14 @@
 import { BadRequestException } from '@nestjs/common';
-import { TRIGGERS, type Trigger, isJobId, isServicePrincipalId, GUID_PATTERN } from '@app/common';
+import {
+  canonicalId,
+  OPERATIONS,
+  type Operation,
+  TRIGGERS,
+  type Trigger,
+  isJobId,
+  isServicePrincipalId,
+  GUID_PATTERN,
+} from '@app/common';
 import { type AttemptFilter, STORED_OUTCOMES, type StoredOutcome } from '@app/persistence';
 
 /** Query parameters of the audit endpoints, strictly validated: every problem is a 400 naming the parameter. */
@@ -13,6 +22,7 @@ export const FILTER_PARAMS = [
   'outcome',
   'actor',
   'trigger',
+  'operation',
   'from',
   'to',
 ] as const;
@@ -169,7 +179,8 @@ export function parseFilter(query: RawQuery): AttemptFilter {
     if (actor.length === 0 || actor.length > ACTOR_MAX || /[\u0000-\u001f\u007f]/.test(actor)) {
       bad(`actor must be an actor id of 1 to ${ACTOR_MAX} printable characters`);
     }
-    filter.actorId = actor;
+    // Actor ids that are GUIDs are stored lower-case by the guard.
+    filter.actorId = canonicalId(actor);
   }
   const trigger = single(query, 'trigger');
   if (trigger !== undefined) {
@@ -177,6 +188,13 @@ export function parseFilter(query: RawQuery): AttemptFilter {
       bad(`trigger must be one of ${TRIGGERS.join(', ')}`);
     }
     filter.trigger = trigger as Trigger;
+  }
+  const operation = single(query, 'operation');
+  if (operation !== undefined) {
+    if (!(OPERATIONS as readonly string[]).includes(operation)) {
+      bad(`operation must be one of ${OPERATIONS.join(', ')}`);
+    }
+    filter.operation = operation as Operation;
   }
   const from = single(query, 'from');
   if (from !== undefined) {

@@ -12,7 +12,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { AttemptView } from '@app/common';
+import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
 import { STORED_OUTCOMES } from '@app/persistence';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
@@ -32,6 +32,7 @@ import {
 import { AttemptsService, type AttemptPageView, type AttemptStatsView } from './attempts.service';
 import { AttemptDto, AttemptPageDto, AttemptStatsDto } from './dto/attempt.dto';
 import { CsvFormatter, NdjsonFormatter } from './export-format';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The filters every audit endpoint shares. */
 function FilterQueries(): MethodDecorator {
@@ -50,7 +51,8 @@ function FilterQueries(): MethodDecorator {
       required: false,
       description: 'Actor id (token oid, or the replica id of the scheduler)',
     }),
-    ApiQuery({ name: 'trigger', required: false, enum: ['api', 'recovery'] }),
+    ApiQuery({ name: 'trigger', required: false, enum: TRIGGERS }),
+    ApiQuery({ name: 'operation', required: false, enum: OPERATIONS }),
     ApiQuery({
       name: 'from',
       required: false,
@@ -86,6 +88,7 @@ export class AttemptsController {
   constructor(private readonly attempts: AttemptsService) {}
 
   @Get()
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Query attempts, newest first',
@@ -107,6 +110,7 @@ export class AttemptsController {
 
   // Declared before ':attemptId' so these paths are not taken for an id.
   @Get('stats')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Counts of attempts by outcome, optionally by job or by actor',
@@ -127,6 +131,7 @@ export class AttemptsController {
   }
 
   @Get('export')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Every attempt matching the filters, streamed (NDJSON or CSV)',

@@ -26,6 +26,8 @@ export function canonicalFilter(filter: AttemptFilter): string {
     filter.trigger ?? null,
     filter.from ? filter.from.toISOString() : null,
     filter.to ? filter.to.toISOString() : null,
+    // Appended, so cursors issued before the operation filter existed stay valid when it is absent.
+    ...(filter.operation !== undefined ? [filter.operation] : []),
   ]);
 }
 

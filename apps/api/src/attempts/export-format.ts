@@ -23,6 +23,12 @@ export const CSV_COLUMNS = [
   'retryAfterSeconds',
   'graphRequestIds',
   'durationMs',
+  'wouldStart',
+  'operation',
+  'approvalId',
+  'holdId',
+  'resetScope',
+  'requestedById',
 ] as const;
 
 /**
@@ -61,6 +67,12 @@ export function csvRow(a: AttemptView): string {
     a.retryAfterSeconds,
     a.graphRequestIds.join(' '),
     a.durationMs,
+    a.wouldStart,
+    a.operation,
+    a.approvalId,
+    a.holdId,
+    a.resetScope.join(' '),
+    a.requestedBy?.id ?? null,
   ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

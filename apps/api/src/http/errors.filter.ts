@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { sendProblem } from './problem';
 import { AuditUnavailableError } from '../jobs/guard.errors';
+import { ControlError } from '../control/control.errors';
 
 /** Maps every error to the problem shape; never a stack trace in a response. */
 @Catch()
@@ -24,6 +25,10 @@ export class ErrorsFilter implements ExceptionFilter {
         message = Array.isArray(m) ? m.map(String).join('; ') : String(m);
       }
       sendProblem(req, res, status, message);
+      return;
+    }
+    if (exception instanceof ControlError) {
+      sendProblem(req, res, exception.status, exception.message, exception.code);
       return;
     }
     if (exception instanceof AuditUnavailableError) {

@@ -5,6 +5,10 @@ describe('httpStatusForOutcome (DESIGN section 2)', () => {
   it.each([
     ['started', null, 200],
     ['dry_run', null, 200],
+    ['paused', null, 200],
+    ['restarted', null, 200],
+    ['awaiting_approval', null, 202],
+    ['held', null, 423],
     ['skipped', null, 409],
     ['rate_limited', null, 429],
     ['not_found', null, 404],

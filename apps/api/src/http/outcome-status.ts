@@ -5,7 +5,13 @@ export function httpStatusForOutcome(outcome: Outcome | 'pending', upstreamStatu
   switch (outcome) {
     case 'started':
     case 'dry_run':
+    case 'paused':
+    case 'restarted':
       return 200;
+    case 'awaiting_approval':
+      return 202;
+    case 'held':
+      return 423;
     case 'skipped':
       return 409;
     case 'rate_limited':

@@ -7,6 +7,8 @@ export interface Problem {
   error: string;
   message: string;
   requestId: string | null;
+  /** A stable code for refusals that are not attempts (e.g. `APPROVAL_EXPIRED`), when there is one. */
+  code?: string;
 }
 
 export function requestIdOf(req: Request): string | null {
@@ -14,15 +16,24 @@ export function requestIdOf(req: Request): string | null {
   return typeof id === 'string' ? id : null;
 }
 
-export function sendProblem(req: Request, res: Response, statusCode: number, message: string): void {
+export function sendProblem(
+  req: Request,
+  res: Response,
+  statusCode: number,
+  message: string,
+  code?: string,
+): void {
   const body: Problem = {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',
     message,
     requestId: requestIdOf(req),
+    ...(code !== undefined ? { code } : {}),
   };
   if (statusCode === 401) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }
+  // Always JSON, even on a route that declared another type for its success (GET /metrics: text/plain).
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.status(statusCode).json(body);
 }

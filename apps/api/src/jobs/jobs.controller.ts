@@ -11,7 +11,10 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { type QuarantineClock, quarantineClock } from '@app/common';
 import { GraphClient, GraphError, type SyncJob } from '@app/graph';
+import { HoldRepository, type HoldView, holdApplying } from '@app/persistence';
+import { isEscrowPause } from '../control/control-policy';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
 import { httpStatusForOutcome } from '../http/outcome-status';
@@ -23,13 +26,27 @@ import { StartRequestDto } from './dto/start-request.dto';
 import { graphFailure } from './guard-policy';
 import { JobsService } from './jobs.service';
 import { idProblem } from './start-request';
+import { OwnQueryCheck } from '../http/strict-query';
 
 export interface JobView extends SyncJob {
   servicePrincipalId: string;
+  // ---- job control (DESIGN 2c)
+  /** From Graph's status.quarantine: since (seriesBegan), nextEntraRetry (nextAttempt), autoDisableAt (+28 days). */
+  quarantineClock: QuarantineClock;
+  /** Paused by Graph itself after pruning escrows (escrowsPruned), not by a person: never started by recovery. */
+  escrowPause: boolean;
+  /** The hold that applies to the job now, if any. */
+  hold: HoldView | null;
 }
 
-function toJobView(servicePrincipalId: string, job: SyncJob): JobView {
-  return { servicePrincipalId, ...job };
+function toJobView(servicePrincipalId: string, job: SyncJob, holds: HoldView[]): JobView {
+  return {
+    servicePrincipalId,
+    ...job,
+    quarantineClock: quarantineClock(job.quarantine),
+    escrowPause: isEscrowPause(job),
+    hold: holdApplying(holds, servicePrincipalId, job.id),
+  };
 }
 
 /** Maps a Graph failure on a read endpoint to an HTTP error carrying the same one-sentence message. */
@@ -134,7 +151,15 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly graph: GraphClient,
+    private readonly holds: HoldRepository,
   ) {}
+
+  /** Holds that apply to the service principal's jobs; the database down is a 503, never "no hold". */
+  private activeHolds(spId: string): Promise<HoldView[]> {
+    return this.holds.activeFor([spId]).catch(() => {
+      throw new HttpException('The database is unavailable; try again later', 503);
+    });
+  }
 
   @Get()
   @Roles(Role.Read)
@@ -151,8 +176,11 @@ export class JobsController {
       throw new HttpException(problem, 400);
     }
     try {
-      const r = await this.graph.listJobs(spId, { clientRequestId: requestIdOf(req) ?? undefined });
-      return { items: r.value.map((j) => toJobView(spId, j)) };
+      const [r, holds] = await Promise.all([
+        this.graph.listJobs(spId, { clientRequestId: requestIdOf(req) ?? undefined }),
+        this.activeHolds(spId),
+      ]);
+      return { items: r.value.map((j) => toJobView(spId, j, holds)) };
     } catch (error) {
       readError(error, res);
     }
@@ -175,11 +203,14 @@ export class JobsController {
       throw new HttpException(problem, 400);
     }
     try {
-      const r = await this.graph.getJob(
-        { servicePrincipalId: spId, jobId },
-        { clientRequestId: requestIdOf(req) ?? undefined },
-      );
-      return toJobView(spId, r.value);
+      const [r, holds] = await Promise.all([
+        this.graph.getJob(
+          { servicePrincipalId: spId, jobId },
+          { clientRequestId: requestIdOf(req) ?? undefined },
+        ),
+        this.activeHolds(spId),
+      ]);
+      return toJobView(spId, r.value, holds);
     } catch (error) {
       readError(error, res);
     }
@@ -187,6 +218,7 @@ export class JobsController {
 
   /** The guarded start (DESIGN section 3). Any authenticated caller reaches it; a missing role is a `denied` row. */
   @Post(':jobId/start')
+  @OwnQueryCheck()
   @Roles()
   @ApiOperation({
     summary: 'The guarded start',

@@ -52,6 +52,12 @@ export class MetricsService {
         labelNames: ['reason'],
         registers,
       }),
+      [M.REFUSALS_UNRECORDED]: new Counter({
+        name: M.REFUSALS_UNRECORDED,
+        help: 'Refusals answered but not stored: the caller passed AUDIT_REFUSALS_PER_CALLER in its window',
+        labelNames: ['outcome'],
+        registers,
+      }),
     };
     this.histograms = {
       [M.GUARD_DURATION]: new Histogram({

@@ -49,6 +49,7 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
     lastExecution: null,
     countSuccessiveCompleteFailures: null,
     troubleshootingUrl: null,
+    escrowsPruned: null,
   };
 }
 
@@ -70,6 +71,12 @@ function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptVie
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: 1,
+    wouldStart: null,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
     ...patch,
   };
 }
@@ -79,6 +86,26 @@ describe('recovery policy', () => {
     expect(needsPerson('toomanydeletes', rules)).toBe(true);
     expect(needsPerson('EncounteredQuarantineException', rules)).toBe(false);
     expect(needsPerson(null, rules)).toBe(false);
+  });
+
+  it('adds configured reasons to the built-in ones, which can never be removed', () => {
+    const extra: RecoveryRules = { ...rules, needsPersonReasons: ['ingestionINTERRUPTED'] };
+    expect(needsPerson('IngestionInterrupted', extra)).toBe(true);
+    expect(needsPerson('TooManyDeletes', extra)).toBe(true);
+    expect(needsPerson('QuarantinedOnDemand', extra)).toBe(true);
+    // Microsoft's pages spell it both ways.
+    expect(needsPerson('QuarantineOnDemand', extra)).toBe(true);
+    expect(needsPerson('quarantineondemand', { ...rules, needsPersonReasons: [] })).toBe(true);
+    expect(needsPerson('EncounteredQuarantineException', extra)).toBe(false);
+    expect(
+      recoveryRefusal(job('quarantine', 'TOOMANYDELETES'), { ...rules, needsPersonReasons: [] }),
+    ).toMatch(/needs a person/);
+  });
+
+  it('treats a configured alternative spelling as the reason it names', () => {
+    const extra: RecoveryRules = { ...rules, needsPersonReasons: ['EncounteredQuarantineException'] };
+    expect(needsPerson('encounteredquarantineexception', extra)).toBe(true);
+    expect(needsPerson('EncounteredBaseEscrowThreshold', extra)).toBe(false);
   });
 
   it('backs off by the n-th step, capped at the last', () => {
@@ -91,6 +118,15 @@ describe('recovery policy', () => {
     expect(recoveryRefusal(job('paused'), rules)).toMatch(/paused/);
     expect(recoveryRefusal(job('active'), rules)).toMatch(/active/);
     expect(recoveryRefusal(job('quarantine', 'QuarantinedOnDemand'), rules)).toMatch(/needs a person/);
+  });
+
+  it("never starts Graph's own escrow pause, and says so", () => {
+    const escrowPause = { ...job('paused'), escrowsPruned: true };
+    expect(recoveryRefusal(escrowPause, rules)).toMatch(/escrowsPruned/);
+    expect(afterRead(watch(), escrowPause, NOW, rules)).toMatchObject({
+      decide: false,
+      record: { state: 'ok', lastMessage: expect.stringMatching(/Graph itself/) as unknown },
+    });
   });
 
   describe('afterRead', () => {
@@ -186,6 +222,24 @@ describe('recovery policy', () => {
   });
 
   describe('afterDecision', () => {
+    it('held → shown as held, not counted as a failure, tried again next sweep', () => {
+      const v = afterDecision(
+        watch({ failedAttempts: 2, state: 'backing_off' }),
+        { attempt: attempt('held', { holdId: '33333333-3333-4333-8333-333333333333' }), job: null },
+        NOW,
+        rules,
+      );
+      expect(v).toMatchObject({
+        tally: 'skipped',
+        record: {
+          state: 'held',
+          failedAttempts: 2,
+          nextTryAt: null,
+          lastMessage: expect.stringMatching(/held/) as unknown,
+        },
+      });
+    });
+
     it('started → recovering', () => {
       const v = afterDecision(
         watch(),

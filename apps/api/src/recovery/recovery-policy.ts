@@ -1,4 +1,4 @@
-import type { AttemptView } from '@app/common';
+import { type AttemptView, reasonNeedsPerson } from '@app/common';
 import type { GraphError, SyncJob } from '@app/graph';
 import type { WatchRecord } from '@app/persistence';
 
@@ -12,6 +12,7 @@ import type { WatchRecord } from '@app/persistence';
  */
 export interface RecoveryRules {
   maxAttempts: number;
+  /** Added to the built-in reasons that need a person (TooManyDeletes, QuarantinedOnDemand), never replacing them. */
   needsPersonReasons: string[];
   backoffSeconds: number[];
 }
@@ -30,11 +31,7 @@ export interface ReadVerdict extends Verdict {
 }
 
 export function needsPerson(reason: string | null, rules: RecoveryRules): boolean {
-  if (reason === null) {
-    return false;
-  }
-  const r = reason.toLowerCase();
-  return rules.needsPersonReasons.some((x) => x.toLowerCase() === r);
+  return reasonNeedsPerson(reason, rules.needsPersonReasons);
 }
 
 /** Delay after the n-th failure in a row (n starting at 1), capped at the last configured step. */
@@ -49,6 +46,9 @@ export function backoffSeconds(failures: number, rules: RecoveryRules): number {
 
 /** The guard's extra rule for recovery: only quarantine, and only reasons a start can fix. */
 export function recoveryRefusal(job: SyncJob, rules: RecoveryRules): string | null {
+  if (job.observedStatus === 'paused' && job.escrowsPruned === true) {
+    return 'Recovery never starts a job that Graph paused itself after pruning escrows (escrowsPruned): the errors must be cleaned up first';
+  }
   if (job.observedStatus !== 'quarantine') {
     return job.observedStatus === 'paused'
       ? 'Recovery starts only quarantined jobs; this one is paused, so a person paused it and it stays paused'
@@ -117,7 +117,10 @@ export function afterRead(watch: WatchRecord, job: SyncJob, now: Date, rules: Re
   };
   if (job.observedStatus !== 'quarantine') {
     let message: string;
-    if (job.observedStatus === 'paused') {
+    if (job.observedStatus === 'paused' && job.escrowsPruned === true) {
+      message =
+        'Job is paused by Graph itself after pruning escrows (escrowsPruned): clean up the errors; recovery leaves it alone';
+    } else if (job.observedStatus === 'paused') {
       message = 'Job is paused: a person paused it, so recovery leaves it alone';
     } else if (watch.state === 'recovering' && job.observedStatus === 'active') {
       message = 'Recovered: the job reads active after the recovery start';
@@ -208,6 +211,18 @@ export function afterDecision(
       }
       return { record: { ...withAttempt, lastMessage: `Recovery skipped: ${message}` }, tally: 'skipped' };
     }
+    case 'held':
+      // A person holds the job on purpose (DESIGN 2c): shown as held, not counted as a failed recovery.
+      return {
+        record: {
+          ...withAttempt,
+          state: 'held',
+          nextTryAt: null,
+          lastSeenStatus: job?.observedStatus ?? withAttempt.lastSeenStatus,
+          lastMessage: `Recovery held: ${message}`,
+        },
+        tally: 'skipped',
+      };
     case 'rate_limited':
       // Not a failure: the per-job limit or the cool-down; try again once it allows.
       return {

@@ -29,7 +29,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { GraphClient, GraphError } from '@app/graph';
-import { RecoveryRepository } from '@app/persistence';
+import { HoldRepository, RecoveryRepository, holdApplying } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
 import { graphFailure } from '../jobs/guard-policy';
@@ -53,6 +53,7 @@ import {
   parseWatchBody,
   parseWatchListQuery,
 } from './recovery-query';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The watch list and the sweep history of scheduled recovery (DESIGN sections 2 and 3a). */
 @ApiTags('recovery')
@@ -67,6 +68,7 @@ export class RecoveryController {
     private readonly repo: RecoveryRepository,
     private readonly graph: GraphClient,
     private readonly recovery: RecoveryService,
+    private readonly holds: HoldRepository,
   ) {}
 
   /** Database failures fail closed: 503 in the problem shape, the cause only in the log. */
@@ -146,6 +148,7 @@ export class RecoveryController {
   }
 
   @Get('watches')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'The watch list, oldest first, with each job’s last seen status and recovery state',
@@ -153,7 +156,11 @@ export class RecoveryController {
   @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 50` })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiQuery({ name: 'servicePrincipalId', required: false })
-  @ApiQuery({ name: 'state', required: false, enum: ['ok', 'recovering', 'backing_off', 'needs_attention'] })
+  @ApiQuery({
+    name: 'state',
+    required: false,
+    enum: ['ok', 'recovering', 'backing_off', 'needs_attention', 'held'],
+  })
   @ApiOkResponse({ type: RecoveryWatchPageDto })
   async list(@Query() query: Record<string, unknown>): Promise<RecoveryWatchPageDto> {
     const parsed = parseWatchListQuery(query);
@@ -169,8 +176,13 @@ export class RecoveryController {
         limit: q.limit + 1,
       }),
     );
-    const items = rows.slice(0, q.limit);
-    const last = items[items.length - 1];
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    // Job control (DESIGN 2c): whether a hold applies to each watched job now.
+    const holds = await this.db('reading holds', () =>
+      this.holds.activeFor([...new Set(page.map((w) => w.servicePrincipalId))]),
+    );
+    const items = page.map((w) => ({ ...w, hold: holdApplying(holds, w.servicePrincipalId, w.jobId) }));
     return {
       items,
       nextCursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.watchId) : null,
@@ -200,6 +212,7 @@ export class RecoveryController {
   }
 
   @Get('sweeps')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Sweep history, newest first: when, which replica led, jobs read, started, left for a person',

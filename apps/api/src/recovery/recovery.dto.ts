@@ -1,3 +1,4 @@
+import { HoldDto } from '../control/control.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RECOVERY_STATES, type RecoveryState } from '@app/common';
 import type { RecoverySweepView, RecoveryWatchView } from '@app/persistence';
@@ -33,7 +34,7 @@ export class RecoveryWatchDto implements RecoveryWatchView {
   @ApiProperty({
     enum: RECOVERY_STATES,
     description:
-      'ok: nothing to do; recovering: a start was sent, the next sweep checks it held; backing_off: failed recoveries, next try at nextTryAt; needs_attention: a person must act',
+      'ok: nothing to do; recovering: a start was sent, the next sweep checks it held; backing_off: failed recoveries, next try at nextTryAt; needs_attention: a person must act; held: a hold keeps recovery from starting it (not a failure)',
   })
   state!: RecoveryState;
   @ApiProperty({
@@ -55,6 +56,12 @@ export class RecoveryWatchDto implements RecoveryWatchView {
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The last recovery attempt row' })
   lastAttemptId!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastMessage!: string | null;
+  @ApiProperty({
+    type: () => HoldDto,
+    nullable: true,
+    description: 'The hold that applies to the job now (listing only); recovery shows it as held',
+  })
+  hold?: HoldDto | null;
 }
 
 export class RecoveryWatchPageDto {

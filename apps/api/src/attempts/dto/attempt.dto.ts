@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ACTOR_TYPES, OBSERVED_STATUSES, OUTCOMES, TRIGGERS } from '@app/common';
+import { ACTOR_TYPES, OBSERVED_STATUSES, OPERATIONS, OUTCOMES, TRIGGERS } from '@app/common';
 
 /** Swagger descriptions of the Attempt (DESIGN section 2) and of the audit responses. */
 
@@ -20,6 +20,11 @@ export class ActorDto {
 
   @ApiProperty({ type: String, nullable: true, description: 'Display name from the token, when it has one' })
   name!: string | null;
+}
+
+export class RequestedByDto {
+  @ApiProperty({ description: "The requester's oid" }) id!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
 }
 
 export class AttemptDto {
@@ -43,7 +48,10 @@ export class AttemptDto {
   @ApiProperty({ description: 'Synchronization job id' })
   jobId!: string;
 
-  @ApiProperty({ enum: TRIGGERS, description: 'api (a caller) or recovery (the scheduled sweep)' })
+  @ApiProperty({
+    enum: TRIGGERS,
+    description: 'api (a caller), recovery (the scheduled sweep) or approval (a second Admin approved it)',
+  })
   trigger!: string;
 
   @ApiProperty({ type: () => ActorDto })
@@ -82,6 +90,46 @@ export class AttemptDto {
 
   @ApiProperty({ type: Number, nullable: true, description: 'Time the decision took' })
   durationMs!: number | null;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Dry runs: whether the start would have been sent (the message says why); null otherwise',
+  })
+  wouldStart!: boolean | null;
+
+  @ApiProperty({
+    type: String,
+    enum: OPERATIONS,
+    description: 'What was asked of Graph; attempts before job control read start',
+  })
+  operation!: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The approval this attempt ran under (trigger approval) or asked for (awaiting_approval)',
+  })
+  approvalId!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The hold that refused it (held), or the hold a pause placed',
+  })
+  holdId!: string | null;
+
+  @ApiProperty({ type: [String], description: "A restart's reset scopes; empty otherwise" })
+  resetScope!: string[];
+
+  @ApiProperty({
+    type: () => RequestedByDto,
+    nullable: true,
+    description: 'Under an approval: who asked for the operation (the actor is the approver)',
+  })
+  requestedBy!: RequestedByDto | null;
 }
 
 export class AttemptPageDto {
@@ -110,6 +158,10 @@ export class OutcomeCountsDto {
   @ApiProperty() rejected!: number;
   @ApiProperty() upstream_error!: number;
   @ApiProperty() unknown!: number;
+  @ApiProperty() paused!: number;
+  @ApiProperty() restarted!: number;
+  @ApiProperty() awaiting_approval!: number;
+  @ApiProperty() held!: number;
 }
 
 export class AttemptStatsGroupDto {

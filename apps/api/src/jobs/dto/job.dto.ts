@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { OBSERVED_STATUSES } from '@app/common';
+import { HoldDto } from '../../control/control.dto';
 
 export class QuarantineErrorDto {
   @ApiProperty({ type: String, nullable: true }) code!: string | null;
@@ -35,6 +36,25 @@ export class JobExecutionDto {
   @ApiProperty({ type: String, nullable: true }) errorCode!: string | null;
 }
 
+export class QuarantineClockDto {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "Graph's seriesBegan" })
+  since!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: "Graph's nextAttempt: when Entra ID retries on its own",
+  })
+  nextEntraRetry!: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'seriesBegan + 28 days: when Entra ID disables a job still in quarantine',
+  })
+  autoDisableAt!: string | null;
+}
+
 /** A synchronization job's live status from Graph, normalised. */
 export class JobDto {
   @ApiProperty({ description: 'Service principal (GUID) that owns the job' })
@@ -65,6 +85,19 @@ export class JobDto {
   @ApiProperty({ type: () => JobExecutionDto, nullable: true }) lastExecution!: JobExecutionDto | null;
   @ApiProperty({ type: Number, nullable: true }) countSuccessiveCompleteFailures!: number | null;
   @ApiProperty({ type: String, nullable: true }) troubleshootingUrl!: string | null;
+
+  @ApiProperty({ type: Boolean, nullable: true, description: "Graph's status.escrowsPruned" })
+  escrowsPruned!: boolean | null;
+
+  @ApiProperty({ type: () => QuarantineClockDto }) quarantineClock!: QuarantineClockDto;
+
+  @ApiProperty({
+    description: 'Paused by Graph itself after pruning escrows (not by a person); recovery never starts it',
+  })
+  escrowPause!: boolean;
+
+  @ApiProperty({ type: () => HoldDto, nullable: true, description: 'The hold that applies to the job now' })
+  hold!: HoldDto | null;
 }
 
 export class JobListDto {

@@ -1,0 +1,219 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor, ActorType, Operation } from '@app/common';
+import { PrismaService } from './prisma.service';
+
+export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+/** An approval request of the two-person rule (DESIGN 2c), as the API shows it. */
+export interface ApprovalView {
+  approvalId: string;
+  servicePrincipalId: string;
+  jobId: string;
+  operation: Operation;
+  resetScope: string[];
+  /** The requester's reason for the operation. */
+  reason: string | null;
+  /** Why the operation needs a second person. */
+  why: string;
+  state: ApprovalState;
+  requestedAt: string;
+  expiresAt: string;
+  requestedBy: Actor;
+  /** The `awaiting_approval` attempt that asked for it. */
+  requestAttemptId: string;
+  decidedAt: string | null;
+  decidedBy: { id: string; name: string | null } | null;
+  decisionReason: string | null;
+  /** The attempt that ran the operation once approved. */
+  attemptId: string | null;
+}
+
+export interface CreateApprovalInput {
+  approvalId: string;
+  servicePrincipalId: string;
+  jobId: string;
+  operation: Operation;
+  resetScope: string[];
+  reason: string | null;
+  why: string;
+  ttlSeconds: number;
+  requestedBy: Actor;
+  requestAttemptId: string;
+}
+
+export type DecideResult =
+  | { ok: true; approval: ApprovalView }
+  | {
+      ok: false;
+      reason: 'not_found' | 'own_request' | 'expired' | 'already_decided';
+      approval: ApprovalView | null;
+    };
+
+interface ApprovalRow {
+  id: string;
+  service_principal_id: string;
+  job_id: string;
+  operation: string;
+  reset_scope: string[] | null;
+  reason: string | null;
+  why: string;
+  state: string;
+  requested_at: Date;
+  expires_at: Date;
+  requested_by_type: string;
+  requested_by_id: string;
+  requested_by_name: string | null;
+  request_attempt_id: string;
+  decided_at: Date | null;
+  decided_by_id: string | null;
+  decided_by_name: string | null;
+  decision_reason: string | null;
+  attempt_id: string | null;
+}
+
+const COLUMNS = `id, service_principal_id, job_id, operation::text AS operation, reset_scope, reason, why, state::text AS state,
+  requested_at, expires_at, requested_by_type::text AS requested_by_type, requested_by_id, requested_by_name,
+  request_attempt_id, decided_at, decided_by_id, decided_by_name, decision_reason, attempt_id`;
+
+function view(r: ApprovalRow): ApprovalView {
+  return {
+    approvalId: r.id,
+    servicePrincipalId: r.service_principal_id,
+    jobId: r.job_id,
+    operation: r.operation as Operation,
+    resetScope: r.reset_scope ?? [],
+    reason: r.reason,
+    why: r.why,
+    state: r.state as ApprovalState,
+    requestedAt: r.requested_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    requestedBy: { type: r.requested_by_type as ActorType, id: r.requested_by_id, name: r.requested_by_name },
+    requestAttemptId: r.request_attempt_id,
+    decidedAt: r.decided_at ? r.decided_at.toISOString() : null,
+    decidedBy: r.decided_by_id === null ? null : { id: r.decided_by_id, name: r.decided_by_name },
+    decisionReason: r.decision_reason,
+    attemptId: r.attempt_id,
+  };
+}
+
+/**
+ * Approvals (DESIGN 2c). Deciding is one conditional UPDATE (pending, not expired, another person): two
+ * approvers racing on any replicas get one row between them, so an approval runs its operation once.
+ * The statements that request and decide are where an outbox row (`approval.requested`, `approval.decided`)
+ * joins them.
+ */
+@Injectable()
+export class ApprovalRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(input: CreateApprovalInput): Promise<ApprovalView> {
+    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
+      `INSERT INTO approvals (id, service_principal_id, job_id, operation, reset_scope, reason, why, expires_at,
+                              requested_by_type, requested_by_id, requested_by_name, request_attempt_id)
+       VALUES ($1::uuid, $2, $3, $4::"AttemptOperation", $5::text[], $6, $7, now() + make_interval(secs => $8::int),
+               $9::"ActorType", $10, $11, $12::uuid)
+       RETURNING ${COLUMNS}`,
+      input.approvalId,
+      input.servicePrincipalId,
+      input.jobId,
+      input.operation,
+      input.resetScope,
+      input.reason,
+      input.why,
+      input.ttlSeconds,
+      input.requestedBy.type,
+      input.requestedBy.id,
+      input.requestedBy.name,
+      input.requestAttemptId,
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new Error('creating the approval returned no row');
+    }
+    return view(row);
+  }
+
+  async get(approvalId: string): Promise<ApprovalView | null> {
+    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
+      `SELECT ${COLUMNS} FROM approvals WHERE id = $1::uuid`,
+      approvalId,
+    );
+    return rows[0] ? view(rows[0]) : null;
+  }
+
+  async list(filter: { state?: ApprovalState; limit: number }): Promise<ApprovalView[]> {
+    const where =
+      filter.state === undefined
+        ? ''
+        : filter.state === 'pending'
+          ? `WHERE state = 'pending' AND expires_at > now()`
+          : filter.state === 'expired'
+            ? `WHERE state = 'expired' OR (state = 'pending' AND expires_at <= now())`
+            : `WHERE state = '${filter.state}'`;
+    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
+      `SELECT ${COLUMNS} FROM approvals ${where} ORDER BY requested_at DESC, id DESC LIMIT ${Math.floor(filter.limit)}`,
+    );
+    return rows.map(view);
+  }
+
+  /**
+   * Approves or rejects a pending, unexpired request of another person, atomically. The requester may reject
+   * (withdraw) their own request but never approve it.
+   */
+  async decide(
+    approvalId: string,
+    decision: 'approved' | 'rejected',
+    by: { id: string; name: string | null },
+    reason: string | null,
+  ): Promise<DecideResult> {
+    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
+      `UPDATE approvals SET state = $2::"ApprovalState", decided_at = now(), decided_by_id = $3, decided_by_name = $4,
+              decision_reason = $5
+       WHERE id = $1::uuid AND state = 'pending' AND expires_at > now()
+         AND ($2::text = 'rejected' OR requested_by_id <> $3)
+       RETURNING ${COLUMNS}`,
+      approvalId,
+      decision,
+      by.id,
+      by.name,
+      reason,
+    );
+    if (rows[0]) {
+      return { ok: true, approval: view(rows[0]) };
+    }
+    const current = await this.get(approvalId);
+    if (current === null) {
+      return { ok: false, reason: 'not_found', approval: null };
+    }
+    if (current.state === 'pending' && Date.parse(current.expiresAt) <= Date.now()) {
+      await this.expireDue();
+      return { ok: false, reason: 'expired', approval: { ...current, state: 'expired' } };
+    }
+    if (current.state !== 'pending') {
+      return {
+        ok: false,
+        reason: current.state === 'expired' ? 'expired' : 'already_decided',
+        approval: current,
+      };
+    }
+    return { ok: false, reason: 'own_request', approval: current };
+  }
+
+  /** Links the attempt that ran an approved operation. */
+  async linkAttempt(approvalId: string, attemptId: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE approvals SET attempt_id = $2::uuid WHERE id = $1::uuid AND attempt_id IS NULL`,
+      approvalId,
+      attemptId,
+    );
+  }
+
+  /** Closes pending requests whose time ran out; returns how many. */
+  async expireDue(): Promise<number> {
+    return this.prisma.$executeRawUnsafe(
+      `UPDATE approvals SET state = 'expired', decided_at = expires_at
+       WHERE state = 'pending' AND expires_at <= now()`,
+    );
+  }
+}
