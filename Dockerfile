@@ -18,6 +18,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
+# The lockfile links a development-only stub from tools/stubs; npm wants the folder even when it omits dev.
+COPY tools/stubs ./tools/stubs
 # Production dependencies only (no embedded PostgreSQL: it is a development dependency); the generated Prisma
 # client travels inside dist/.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force

@@ -36,3 +36,13 @@ describe('self-signed certificate', () => {
     }
   });
 });
+
+describe('the simulator certificate names', () => {
+  it('include extra names (SIM_TLS_HOSTS), e.g. the Compose service name', () => {
+    const cert = new X509Certificate(
+      createSelfSignedCertificate(['127.0.0.1', 'localhost', 'graph-simulator']).cert,
+    );
+    expect(cert.subjectAltName).toContain('DNS:graph-simulator');
+    expect(cert.checkHost('graph-simulator')).toBe('graph-simulator');
+  });
+});
