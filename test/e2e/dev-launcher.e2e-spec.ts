@@ -67,7 +67,7 @@ async function pasted(banner: string, comment: string): Promise<number> {
 }
 
 // Each launch compiles the launcher with swc on the fly: several seconds on a loaded machine.
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 describe('npm start (the development launcher)', () => {
   let db: TestDatabase;

@@ -21,6 +21,9 @@ async function selectOne(url: string): Promise<number> {
   }
 }
 
+// Copies the binaries (60 MB) and runs initdb twice: slow on a loaded machine.
+jest.setTimeout(120_000);
+
 describe('embedded PostgreSQL (npm start without DATABASE_URL)', () => {
   // A checkout inside a directory only its owner can enter, like /root/<clone> in a container.
   const privateDir = mkdtempSync(join(tmpdir(), 'sjg-private-'));
