@@ -160,10 +160,11 @@ fi
 
 cat <<EOF
 
-# Sync Job Guard: set these on every replica
+# Sync Job Guard: set these on every replica (AUDIT_CURSOR_KEY is a fresh random key: keep it secret, the same everywhere)
 AUTH_ISSUER=https://login.microsoftonline.com/$TENANT_ID/v2.0
 AUTH_AUDIENCE=$API_APP_ID,$APP_ID_URI
 AZURE_TENANT_ID=$TENANT_ID
+AUDIT_CURSOR_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
 EOF
 if [ -n "$MI_OBJECT_ID" ]; then
   echo "AZURE_USE_MANAGED_IDENTITY=true"

@@ -84,6 +84,7 @@ describe('scripts/entra-setup.sh', () => {
     ) as Record<string, string>;
     expect(vars.AUTH_ISSUER).toBe('https://login.microsoftonline.com/<tenant-id>/v2.0');
     expect(vars.AUTH_AUDIENCE).toBe('<api-client-id>,api://<api-client-id>');
+    expect(vars.AUDIT_CURSOR_KEY).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     const real = (v: string) =>
       v
         .replace(/<tenant-id>/g, '0f3a6c1e-5b7d-4e2f-9a8c-1d2e3f4a5b6c')
