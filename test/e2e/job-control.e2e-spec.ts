@@ -423,6 +423,11 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
         requestedBy: { id: PEOPLE.admin1.oid, name: 'Ada Admin' },
       });
       expect(sim.state.getJob(SP, jobId)?.lastRestartScope).toEqual(['Full']);
+      const approved = await as('starter').get('/v1/approvals?state=approved').expect(200);
+      expect(approved.body.items.map((a: { approvalId: string }) => a.approvalId)).toContain(id);
+      const stillPending = await as('starter').get('/v1/approvals?state=pending').expect(200);
+      expect(stillPending.body.items.map((a: { approvalId: string }) => a.approvalId)).not.toContain(id);
+      await as('starter').get('/v1/approvals?state=open').expect(400);
       const approval = await as('starter').get(`/v1/approvals/${id}`).expect(200);
       expect(approval.body).toMatchObject({
         state: 'approved',
