@@ -2,21 +2,27 @@
 # Multi-stage build of Sync Job Guard. Everything comes from the npm registry: no binary is downloaded at
 # install or run time (Prisma's client is generated offline, migrations are applied by our own runner).
 
-FROM node:20.20-bookworm-slim AS build
+# Node 22 LTS (Node 20 is past its end of life; package.json's engines still accept ^20.19 for development).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
+COPY scripts/postinstall.js ./scripts/postinstall.js
+COPY tools/stubs ./tools/stubs
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
-# Production dependencies only; the generated Prisma client travels inside dist/.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# The lockfile links a development-only stub from tools/stubs; npm wants the folder even when it omits dev.
+COPY tools/stubs ./tools/stubs
+# Production dependencies only (no embedded PostgreSQL: it is a development dependency); the generated Prisma
+# client travels inside dist/.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000

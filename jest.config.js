@@ -26,6 +26,8 @@ const common = {
 };
 
 module.exports = {
+  // testTimeout is a global option: inside `projects` jest ignores it (and falls back to 5 s).
+  testTimeout: common.testTimeout,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,scripts}/**/*.spec.ts'] },
     {

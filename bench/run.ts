@@ -23,6 +23,9 @@ import {
 import { renderReport } from './lib/report';
 import type { BenchReport, CpuUse, DbWork, Footprint, HotJob, Run, Scenario, Variant } from './lib/types';
 
+/** The same audit cursor key on every replica of a run, as production requires. */
+const CURSOR_KEY = randomBytes(32).toString('base64');
+
 /**
  * `npm run bench [-- --smoke]`: the guard's cost against a bare pass-through, side by side in one run (issue 9).
  * Everything runs as it does in production: the built API (NODE_ENV=production) on a throwaway PostgreSQL
@@ -234,6 +237,7 @@ class Bench {
       AUTH_ISSUER: this.issuer.issuer,
       AUTH_AUDIENCE: this.issuer.audience,
       AUTH_JWKS_URI: this.issuer.jwksUri,
+      AUDIT_CURSOR_KEY: CURSOR_KEY,
       ...GUARD_SETTINGS,
       ...EXTRA_API_ENV,
       ...extra,

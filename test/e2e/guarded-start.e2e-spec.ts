@@ -123,6 +123,38 @@ describe('guarded start over HTTP (real PostgreSQL, Graph simulator)', () => {
     expect(starts(jobId)).toBe(0);
   });
 
+  it.each([
+    ['Paused', 'paused', true],
+    ['Quarantine', 'quarantine', true],
+    ['Active', 'active', false],
+    ['NotRun', 'notRun', false],
+  ] as const)(
+    'answers a dry run of a %s job with 200 dry_run and wouldStart, recorded on the row',
+    async (status, observed, would) => {
+      sim.state.putJob({
+        servicePrincipalId: SP,
+        id: jobId,
+        status,
+        quarantine: status === 'Quarantine' ? { reason: 'EncounteredQuarantineException' } : null,
+      });
+      const res = await post(jobId, { dryRun: true }).expect(200);
+      expect(res.body).toMatchObject({ outcome: 'dry_run', observedStatus: observed, wouldStart: would });
+      expect(res.body.message).toMatch(would ? /a start would be sent/ : /no start would be sent/);
+      const [row] = await sql<{ would_start: boolean | null }>(
+        env.db.url,
+        'SELECT would_start FROM attempts WHERE job_id = $1',
+        [jobId],
+      );
+      expect(row?.would_start).toBe(would);
+      const listed = await request(app.url)
+        .get(`/v1/attempts/${String(res.body.attemptId)}`)
+        .set('Authorization', `Bearer ${await env.issuer.sign({ roles: ['JobControl.Read'] })}`)
+        .expect(200);
+      expect(listed.body.wouldStart).toBe(would);
+      expect(starts(jobId)).toBe(0);
+    },
+  );
+
   it('answers 404 not_found for a job Graph does not know', async () => {
     const res = await post('scim.doesnotexist').expect(404);
     expect(res.body.outcome).toBe('not_found');

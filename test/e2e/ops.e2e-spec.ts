@@ -35,6 +35,7 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
       RATE_LIMIT_PER_JOB: '50',
       START_COOLDOWN_SECONDS: '0',
       BODY_LIMIT_BYTES: '1024',
+      AUDIT_REFUSALS_PER_CALLER: '25',
     });
     ({ env, sim, app } = stack);
     starter = await env.issuer.sign({ roles: ['JobControl.Start', 'JobControl.Read'], name: 'Ops' });
@@ -117,6 +118,27 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
       expect(text).not.toContain('simtok.');
       expect(text).not.toMatch(/Bearer (?!\[redacted\])/i);
       expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./);
+    });
+  });
+
+  describe('refusal flood', () => {
+    it('answers every refusal of a flooding caller, stores AUDIT_REFUSALS_PER_CALLER of them, counts the rest', async () => {
+      const oid = randomUUID();
+      const flooder = await env.issuer.sign({ roles: ['JobControl.Read'], oid, name: 'Flood' });
+      const jobId = pausedJob();
+      for (let i = 0; i < 30; i++) {
+        const res = await start(jobId, flooder).expect(403);
+        expect(res.body).toMatchObject({ outcome: 'denied', actor: { id: oid } });
+      }
+      const [row] = await sql<{ n: number }>(
+        env.db.url,
+        'SELECT count(*)::int AS n FROM attempts WHERE actor_id = $1',
+        [oid],
+      );
+      expect(row?.n).toBe(25);
+      expect(sim.state.requests({ jobId })).toHaveLength(0);
+      const text = (await request(app.url).get('/metrics').expect(200)).text;
+      expect(text).toMatch(/sjg_refusals_unrecorded_total\{outcome="denied"\} 5\b/);
     });
   });
 

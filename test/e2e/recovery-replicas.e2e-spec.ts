@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import { type RunningSimulator, startGraphSimulator } from '../../apps/graph-simulator/src';
 import { RecoveryService, type SweepSummary } from '../../apps/api/src/recovery/recovery.service';
 import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
@@ -209,5 +210,54 @@ describe('scheduled recovery on several replicas (one PostgreSQL)', () => {
       );
     }
     expect(await leaderRow()).toBeNull();
+  });
+
+  it('POST /v1/recovery/sweeps sweeps now on the leader, never two at once, 409 elsewhere (Admin only)', async () => {
+    // The timer is on but far away: only the requests sweep.
+    const on = { RECOVERY_ENABLED: 'true', RECOVERY_INTERVAL_SECONDS: '3600' };
+    const [a, b] = [await startReplica('now-a', on), await startReplica('now-b', on)];
+    const ids = sim.state.seedJobs(SP, 12, 'Quarantine', { prefix: 'now' });
+    await watchAll(ids);
+    const admin = await env.issuer.sign({ roles: ['JobControl.Admin'] });
+    const reader = await env.issuer.sign({ roles: ['JobControl.Read'] });
+    const sweepNow = (r: Replica, token = admin) =>
+      request(r.app.url).post('/v1/recovery/sweeps').set('Authorization', `Bearer ${token}`);
+
+    await sweepNow(a, reader).expect(403);
+    const answers = await Promise.all([sweepNow(a), sweepNow(b), sweepNow(a), sweepNow(b)]);
+    const accepted = answers.filter((r) => r.status === 202);
+    const refused = answers.filter((r) => r.status === 409);
+    expect(accepted.length + refused.length).toBe(4);
+    // One replica led: every accepted sweep names the same leader, the other replica was told who leads.
+    const leaders = new Set(accepted.map((r) => (r.body as SweepSummary).leader));
+    expect(leaders.size).toBe(1);
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    for (const r of refused) {
+      expect(r.body.message).toMatch(/Another replica leads recovery/);
+      expect(r.headers['retry-after']).toEqual(expect.stringMatching(/^\d+$/));
+    }
+    // Every job started exactly once, whatever the interleaving.
+    expect(sim.state.counters().starts).toBe(12);
+    const swept = accepted.map((r) => r.body as SweepSummary);
+    expect(swept.reduce((n, x) => n + x.started, 0)).toBeGreaterThanOrEqual(12);
+    // Never two at once: the recorded sweeps do not overlap in time.
+    const rows = await sql<{ started_at: Date; finished_at: Date }>(
+      env.db.url,
+      "SELECT started_at, finished_at FROM recovery_sweeps WHERE leader LIKE 'now-%' ORDER BY started_at",
+    );
+    for (let i = 1; i < rows.length; i += 1) {
+      expect((rows[i] as { started_at: Date }).started_at.getTime()).toBeGreaterThanOrEqual(
+        (rows[i - 1] as { finished_at: Date }).finished_at.getTime(),
+      );
+    }
+
+    // The leader's lease runs out (it died): the other replica now leads and sweeps on request.
+    const leader = [a, b].find((r) => leaders.has(r.id)) as Replica;
+    const other = leader === a ? b : a;
+    await sweepNow(other).expect(409);
+    await sql(env.db.url, "UPDATE recovery_leader SET expires_at = now() - interval '1 second'");
+    const taken = await sweepNow(other).expect(202);
+    expect(taken.body).toMatchObject({ leader: other.id, jobsRead: 12, started: 0 });
+    await sweepNow(leader).expect(409);
   });
 });

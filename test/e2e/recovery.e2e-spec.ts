@@ -56,6 +56,11 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
 
   const watch = (body: object, token = admin) =>
     request(app.url).post('/v1/recovery/watches').set('Authorization', `Bearer ${token}`).send(body);
+  /** A job Graph has (a watch is accepted only for one). */
+  const existingJob = (jobId = newJobId()): string => {
+    sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Active' });
+    return jobId;
+  };
   const watchJobs = async (ids: string[]): Promise<void> => {
     for (const jobId of ids) {
       await watch({ servicePrincipalId: SP, jobId }).expect(201);
@@ -80,7 +85,7 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
 
   describe('watch API', () => {
     it('creates a watch (201), answers 200 with the same watch when already watched, and records admin events', async () => {
-      const jobId = newJobId();
+      const jobId = existingJob();
       const first = await watch({ servicePrincipalId: SP, jobId }).expect(201);
       expect(first.body).toMatchObject({
         servicePrincipalId: SP,
@@ -117,6 +122,34 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
         [first.body.watchId],
       );
       expect(deleted).toHaveLength(1);
+    });
+
+    it('refuses to watch a job Graph does not have: 404 not_found at creation, nothing stored', async () => {
+      const jobId = newJobId();
+      const res = await watch({ servicePrincipalId: SP, jobId }).expect(404);
+      expect(res.body).toMatchObject({
+        statusCode: 404,
+        message: expect.stringMatching(/Graph has no such job/),
+      });
+      const rows = await sql(env.db.url, 'SELECT 1 FROM recovery_watches WHERE job_id = $1', [jobId]);
+      expect(rows).toEqual([]);
+      const events = await sql(
+        env.db.url,
+        "SELECT 1 FROM admin_events WHERE action = 'watch.create' AND details->>'jobId' = $1",
+        [jobId],
+      );
+      expect(events).toEqual([]);
+      // The same job, once Graph has it, can be watched.
+      existingJob(jobId);
+      await watch({ servicePrincipalId: SP, jobId }).expect(201);
+    });
+
+    it('POST /v1/recovery/sweeps answers 409 when scheduled recovery is disabled', async () => {
+      const res = await request(app.url)
+        .post('/v1/recovery/sweeps')
+        .set('Authorization', `Bearer ${admin}`)
+        .expect(409);
+      expect(res.body.message).toMatch(/RECOVERY_ENABLED=false/);
     });
 
     it('needs the Admin role to change watches and Read to list them', async () => {
@@ -187,7 +220,7 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
     });
 
     it('lists watches with last seen status and state, paginated by keyset cursor', async () => {
-      const ids = [newJobId(), newJobId(), newJobId()];
+      const ids = [existingJob(), existingJob(), existingJob()];
       await watchJobs(ids);
       const page1 = await get('/v1/recovery/watches?limit=2').expect(200);
       expect(page1.body.items).toHaveLength(2);

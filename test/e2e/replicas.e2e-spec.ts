@@ -28,7 +28,13 @@ describe('several replicas on one database', () => {
           databaseUrl: env.db.url,
           issuer: env.issuer,
           graph: sim,
-          env: { REPLICA_ID: `replica-${id}`, RATE_LIMIT_PER_JOB: '5', DATABASE_POOL_MAX: '5' },
+          env: {
+            REPLICA_ID: `replica-${id}`,
+            RATE_LIMIT_PER_JOB: '5',
+            DATABASE_POOL_MAX: '5',
+            // Every refusal of the burst below is stored (the flood limit is tested in ops.e2e-spec).
+            AUDIT_REFUSALS_PER_CALLER: '100000',
+          },
         }),
       ),
     );
@@ -124,6 +130,10 @@ describe('several replicas on one database', () => {
       expect(sim.state.requests({ jobId })).toHaveLength(0);
       const ready = await request(apps[0]?.url ?? '').get('/health/ready');
       expect(ready.status).toBe(503);
+      // Unauthenticated: never the driver's text (database names, hosts, ports); that goes to the log.
+      expect(ready.body).toMatchObject({ statusCode: 503 });
+      expect(JSON.stringify(ready.body)).not.toContain(env.db.name);
+      expect(JSON.stringify(ready.body)).not.toMatch(/connection|ECONN|127\.0\.0\.1/i);
     } finally {
       await sql(
         env.db.url.replace(/\/[^/]+$/, '/postgres'),
@@ -190,14 +200,17 @@ describe('several replicas on one database', () => {
       });
       expect(row.outcome).toBe('unknown');
       expect(row.observed_status).toBe('paused');
-      expect(row.message).toMatch(/stopped before recording its outcome; the job now reads paused/);
-      // The lease was released with it: the job can be started again.
+      expect(row.message).toMatch(
+        /stopped before recording its outcome; a start may or may not have been sent, so the cool-down applies; the job now reads paused/,
+      );
+      // The lease was released with it, and the cool-down started: nobody knows how far the dead process got.
       const res = await request(apps[1]?.url ?? '')
         .post(startPath(jobId))
         .set('Authorization', `Bearer ${token}`)
-        .expect(200);
-      expect(res.body.outcome).toBe('started');
-      expect(sim.state.requests({ operation: 'start', jobId })).toHaveLength(1);
+        .expect(429);
+      expect(res.body.outcome).toBe('rate_limited');
+      expect(res.body.message).toMatch(/cool-down/);
+      expect(sim.state.requests({ operation: 'start', jobId })).toHaveLength(0);
     } finally {
       await restarted.close();
     }

@@ -275,4 +275,37 @@ describe('security: tokens and hostile input', () => {
       expect(await rowsOf(jobId)).toEqual([]);
     });
   });
+
+  describe('strict query parameters on every route', () => {
+    const id = randomUUID();
+    it.each([
+      ['get', `/v1/servicePrincipals/${SP}/synchronization/jobs`],
+      ['get', `/v1/servicePrincipals/${SP}/synchronization/jobs/scim.1`],
+      ['get', `/v1/attempts/${id}`],
+      ['delete', `/v1/grants/${id}`],
+      ['post', '/v1/grants'],
+      ['post', '/v1/recovery/watches'],
+      ['delete', `/v1/recovery/watches/${id}`],
+      ['get', '/metrics'],
+      ['get', '/health/live'],
+      ['get', '/health/ready'],
+    ] as const)(
+      '%s %s with an unknown query parameter: 400 naming it, nothing done',
+      async (method, path) => {
+        const token = await env.issuer.sign({ roles: ['JobControl.Admin'] });
+        const before = graphRequests();
+        const agent = request(app.url);
+        const res = await agent[method](`${path}?force=true`)
+          .set('Authorization', `Bearer ${token}`)
+          .expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(res.body.message).toMatch(/query parameter "force" is not allowed/);
+        expect(graphRequests()).toBe(before);
+      },
+    );
+
+    it('still answers 401 before looking at the query of an unauthenticated request', async () => {
+      await request(app.url).get(`/v1/attempts/${id}?force=true`).expect(401);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
 import { PersistenceModule } from '@app/persistence';
@@ -16,6 +16,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { AttemptsModule } from './attempts/attempts.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { GrantsModule } from './grants/grants.module';
+import { StrictQueryInterceptor } from './http/strict-query';
 import { ControlModule } from './control/control.module';
 
 export interface AppModuleOptions {
@@ -59,6 +60,7 @@ export class AppModule {
         { provide: TokenVerifier, useValue: verifier },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorsFilter },
+        { provide: APP_INTERCEPTOR, useClass: StrictQueryInterceptor },
       ],
     };
   }

@@ -8,6 +8,7 @@ import { startGraphSimulator, type GraphSimulatorOptions } from './simulator';
  *   PORT (4000), SIM_HOST (127.0.0.1), SIM_LATENCY_MS, SIM_SEED (demo|empty), SIM_FIXTURE (jobs JSON),
  *   SIM_TLS_CERT / SIM_TLS_KEY (PEM files: Graph is then advertised over https too),
  *   SIM_CA_FILE (where to write the CA to trust; default .data/graph-simulator-ca.pem),
+ *   SIM_TLS_HOSTS (comma-separated extra names of the self-signed certificate, e.g. graph-simulator),
  *   SIM_TOKEN_LIFETIME_SECONDS, SIM_TENANT_ID, SIM_CLIENT_ID, SIM_CLIENT_SECRET, SIM_REQUIRE_AUTH (true|false).
  */
 function fail(message: string): never {
@@ -61,6 +62,13 @@ async function main(): Promise<void> {
   }
   if (process.env.SIM_CLIENT_SECRET) {
     opts.clientSecret = process.env.SIM_CLIENT_SECRET;
+  }
+  const tlsHosts = (process.env.SIM_TLS_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h.length > 0);
+  if (tlsHosts.length > 0) {
+    opts.tlsHosts = tlsHosts;
   }
   if (process.env.SIM_REQUIRE_AUTH === 'false') {
     opts.requireAuth = false;

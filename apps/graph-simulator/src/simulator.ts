@@ -53,6 +53,8 @@ export interface GraphSimulatorOptions {
   tls?: { cert: string; key: string };
   /** Advertise https:// for Graph too (the same port speaks both). Default false. */
   preferHttps?: boolean;
+  /** Extra names of the self-signed certificate (e.g. `graph-simulator` in Docker Compose). */
+  tlsHosts?: string[];
 }
 
 export interface RunningSimulator {
@@ -281,6 +283,7 @@ export async function startGraphSimulator(opts: GraphSimulatorOptions = {}): Pro
       '::1',
       'localhost',
       ...(host.match(/^[\d.:]+$/) || host === 'localhost' ? [] : [host]),
+      ...(opts.tlsHosts ?? []),
     ]);
   const state = new SimulatorState({
     ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs } : {}),

@@ -37,9 +37,28 @@ const bits = (b: Buffer): Buffer => tlv(0x03, Buffer.from([0]), b);
 const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, 'utf8'));
 const TRUE = tlv(0x01, Buffer.from([0xff]));
 
-function positiveInteger(b: Buffer): Buffer {
-  const first = b[0] ?? 0;
-  return tlv(0x02, first & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/**
+ * DER INTEGER of an unsigned big-endian value: the shortest two's-complement encoding, i.e. no leading zero
+ * byte unless the next byte has its high bit set (X.690 8.3.2). A value of zero is one zero byte.
+ */
+export function positiveInteger(b: Buffer): Buffer {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) {
+    start += 1;
+  }
+  const value = b.length === 0 ? Buffer.from([0]) : b.subarray(start);
+  const first = value[0] ?? 0;
+  return tlv(0x02, first & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
+}
+
+/**
+ * A random certificate serial number: 16 bytes, positive and non-zero with a non-zero first byte, so its DER
+ * encoding is always exactly 16 content bytes (RFC 5280 4.1.2.2 allows at most 20).
+ */
+export function randomSerial(): Buffer {
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
+  return serial;
 }
 
 function oid(dotted: string): Buffer {
@@ -81,10 +100,9 @@ const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 export function createSelfSignedCertificate(
   hosts: readonly string[] = ['127.0.0.1', '::1', 'localhost'],
   validDays = 3650,
+  serial: Buffer = randomSerial(),
 ): SelfSignedCertificate {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
   const name = seq(set(seq(oid('2.5.4.3'), utf8('Graph simulator (self-signed, development only)'))));
   const notBefore = new Date(Date.now() - 60 * 60 * 1000);
   const notAfter = new Date(Date.now() + validDays * 24 * 3600 * 1000);

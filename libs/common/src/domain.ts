@@ -62,6 +62,8 @@ export interface AttemptView {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  /** Dry runs: whether the start would have been sent (the message says why); null otherwise. */
+  wouldStart: boolean | null;
   /** start, pause or restart. */
   operation: Operation;
   /** The approval this attempt ran under (trigger `approval`) or asked for (outcome `awaiting_approval`). */

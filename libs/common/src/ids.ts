@@ -12,6 +12,15 @@ export function isJobId(value: unknown): value is string {
   return typeof value === 'string' && JOB_ID_PATTERN.test(value);
 }
 
+/**
+ * The one stored form of an id that may be a GUID: a GUID in any casing becomes lower-case (GUIDs compare
+ * case-insensitively); anything else is kept as it is (an invalid id stays as the caller sent it, to show what was
+ * rejected).
+ */
+export function canonicalId(value: string): string {
+  return GUID_PATTERN.test(value) ? value.toLowerCase() : value;
+}
+
 /** Key of a job in the shared guard tables. Service principal ids are GUIDs: compared lower-case. */
 export function jobKey(servicePrincipalId: string, jobId: string): string {
   return `${servicePrincipalId.toLowerCase()}/${jobId}`;

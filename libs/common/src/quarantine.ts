@@ -150,3 +150,41 @@ export function adviceFor(reason: string | null): ReasonAdvice {
 export function allReasonAdvice(): readonly ReasonAdvice[] {
   return ADVICE;
 }
+
+/** The reason as the table spells it (either spelling of QuarantinedOnDemand, any casing); else as given. */
+export function canonicalReason(reason: string): string {
+  const trimmed = reason.trim();
+  return BY_LOWER_REASON.get(trimmed.toLowerCase())?.reason ?? trimmed;
+}
+
+/** The reasons that always need a person; configuration can add to them, never remove them. */
+export function builtInNeedsPersonReasons(): string[] {
+  return ADVICE.filter((a) => a.needsPerson).map((a) => a.reason);
+}
+
+/**
+ * Whether a start must wait for a person: the table says so, or `extra` (RECOVERY_NEEDS_PERSON_REASONS) names
+ * the reason. Case-insensitive, and Microsoft's alternative spellings count as the reason they name.
+ */
+export function reasonNeedsPerson(reason: string | null, extra: readonly string[] = []): boolean {
+  if (reason === null) {
+    return false;
+  }
+  if (adviceFor(reason).needsPerson) {
+    return true;
+  }
+  const wanted = canonicalReason(reason).toLowerCase();
+  return extra.some((x) => canonicalReason(x).toLowerCase() === wanted);
+}
+
+/** The built-in reasons followed by the extra ones, each once, in the table's spelling. */
+export function needsPersonReasons(extra: readonly string[]): string[] {
+  const out = builtInNeedsPersonReasons();
+  for (const x of extra) {
+    const c = canonicalReason(x);
+    if (c !== '' && !out.some((o) => o.toLowerCase() === c.toLowerCase())) {
+      out.push(c);
+    }
+  }
+  return out;
+}

@@ -9,6 +9,7 @@ import { isJobId, isServicePrincipalId } from '@app/common';
 import {
   GraphClient,
   GraphError,
+  minWriteBudgetMs,
   type BatchItemResult,
   type GraphCallContext,
   type GraphRestartScope,
@@ -16,7 +17,12 @@ import {
   type JobRef,
   type SyncJob,
 } from './graph-client';
-import { mapGraphError, type GraphOperation, type GraphTransportFailure } from './graph-errors';
+import {
+  isWriteOperation,
+  mapGraphError,
+  type GraphOperation,
+  type GraphTransportFailure,
+} from './graph-errors';
 import { normaliseJob } from './status';
 import { describeCredential, graphScopeFor } from './credentials';
 
@@ -92,6 +98,27 @@ interface ExchangeRequest {
   deadline: number;
   requestIds: string[];
   logFields: Record<string, unknown>;
+}
+
+/** `promise`, or a rejection once `ms` have passed (the promise itself keeps running for whoever else waits). */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the shared token request did not finish within this call's ${ms} ms`)),
+      Math.max(1, ms),
+    );
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** An agent that also bounds the TCP connect, so "not sent" and "sent, answer lost" stay distinguishable. */
@@ -449,7 +476,8 @@ export class AxiosGraphClient extends GraphClient {
       ...(data !== undefined ? { data } : {}),
       pathTemplate: `${JOB_PATH_TEMPLATE}/${action}`,
       clientRequestId: ctx.clientRequestId ?? randomUUID(),
-      deadline: ctx.deadline ?? Date.now() + this.timeoutMs,
+      // Without a caller's deadline: time for the token, then one whole exchange.
+      deadline: ctx.deadline ?? Date.now() + 2 * this.timeoutMs,
       requestIds,
       logFields: { servicePrincipalId: ref.servicePrincipalId, jobId: ref.jobId },
     });
@@ -532,13 +560,22 @@ export class AxiosGraphClient extends GraphClient {
   }
 
   private async send(req: ExchangeRequest, forceNewToken: boolean): Promise<Exchange> {
+    // A write needs time for the connect and Graph's answer; a read may use whatever is left.
+    const least = isWriteOperation(req.operation) ? minWriteBudgetMs(this.timeoutMs) : 1;
+    const notSent = (): GraphError =>
+      new GraphError(
+        'timeout',
+        `The time budget for this Graph call was used up before sending; it was not sent`,
+        { requestIds: req.requestIds, notSent: true },
+      );
     const remaining = req.deadline - Date.now();
-    if (remaining <= 0) {
-      throw new GraphError('timeout', 'The time budget for this Graph call was used up before sending', {
-        requestIds: req.requestIds,
-      });
+    if (remaining < least) {
+      throw notSent();
     }
     const token = await this.getToken(forceNewToken, remaining, req.requestIds);
+    if (req.deadline - Date.now() < least) {
+      throw notSent();
+    }
     const timeout = Math.max(1, Math.min(this.timeoutMs, req.deadline - Date.now()));
     const started = performance.now();
     try {
@@ -630,16 +667,24 @@ export class AxiosGraphClient extends GraphClient {
       const name = error instanceof Error ? error.name : 'Error';
       const reason =
         (error instanceof Error ? error.message : String(error)).split('\n')[0]?.slice(0, 300) ?? '';
+      // The authority's text (AADSTS codes, trace ids, app ids) is for operators: the log gets it, while the
+      // error, which reaches attempt messages and API answers, names only the credential type.
+      this.options.logger?.warn('could not acquire a Graph access token', {
+        credential: this.credentialType,
+        error: name,
+        reason,
+      });
       throw new GraphError(
         'token',
-        `Could not get an access token for Graph from ${this.credentialType} (${name}): ${reason}`,
-        { requestIds, code: name, cause: error },
+        `Could not get an access token for Graph from ${this.credentialType} (${name}); the reason is in the service log`,
+        { requestIds, code: name, cause: error, notSent: true },
       );
     }
     this.options.onToken?.(performance.now() - started, token !== null);
     if (token === null) {
       throw new GraphError('token', `${this.credentialType} returned no access token for ${this.scope}`, {
         requestIds,
+        notSent: true,
       });
     }
     return token.token;
@@ -651,7 +696,8 @@ export class AxiosGraphClient extends GraphClient {
    */
   private acquire(forceNew: boolean, remainingMs: number): Promise<AccessToken | null> {
     if (!forceNew && this.tokenInFlight) {
-      return this.tokenInFlight;
+      // Shared with an earlier caller, whose deadline may be later than ours: wait no longer than our own.
+      return withinMs(this.tokenInFlight, remainingMs);
     }
     const promise = this.credential.getToken(this.scope, {
       abortSignal: AbortSignal.timeout(Math.max(1, remainingMs)),

@@ -265,6 +265,13 @@ describe('AxiosGraphClient against the Graph simulator', () => {
       expect(posts('start', DEMO_JOBS.paused)).toHaveLength(1);
     });
 
+    it('never sends a start with less than the least write budget left: timeout, notSent, no POST', async () => {
+      const e = await caught(client.startJob(ref(DEMO_JOBS.paused), { deadline: Date.now() + 5 }));
+      expect(e.kind).toBe('timeout');
+      expect(e.details.notSent).toBe(true);
+      expect(posts('start', DEMO_JOBS.paused)).toHaveLength(0);
+    });
+
     it('a refused connection on start is unavailable (never sent), not lost', async () => {
       const other = await startGraphSimulator({ seed: 'empty' });
       const baseUrl = other.graphBaseUrl;
@@ -446,14 +453,24 @@ describe('AxiosGraphClient against the Graph simulator', () => {
       expect(sim.state.counters().tokenRequests).toBe(1);
     });
 
-    it('reports a token failure naming the credential type, never the secret', async () => {
+    it('reports a token failure naming the credential type; the authority details go only to the log', async () => {
       const secret = 'wrong-secret-value-123';
-      const c = newClient({ credential: newCredential(secret) });
+      const logged: string[] = [];
+      const logger = {
+        debug: () => undefined,
+        warn: (message: string, fields?: Record<string, unknown>) =>
+          logged.push(`${message} ${JSON.stringify(fields ?? {})}`),
+      };
+      const c = newClient({ credential: newCredential(secret), logger });
       const e = await caught(c.getJob(ref(DEMO_JOBS.paused)));
       expect(e.kind).toBe('token');
       expect(e.message).toContain('ClientSecretCredential');
-      expect(e.message).toContain('AADSTS7000215');
+      // AADSTS codes, trace ids and app ids are for operators, not for whoever reads the attempt.
+      expect(e.message).not.toMatch(/AADSTS|Trace ID|Correlation ID/);
+      expect(e.message).not.toContain(sim.credentialOptions.clientId);
       expect(e.message).not.toContain(secret);
+      expect(logged.join('\n')).toContain('AADSTS7000215');
+      expect(logged.join('\n')).not.toContain(secret);
       expect(sim.state.counters().requests).toBe(0);
     });
 

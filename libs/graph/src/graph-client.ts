@@ -94,6 +94,17 @@ export const GRAPH_ERROR_KINDS = [
 ] as const;
 export type GraphErrorKind = (typeof GRAPH_ERROR_KINDS)[number];
 
+/**
+ * A start or pause is never sent with less time left than this: the connect and Graph's answer (a few hundred
+ * milliseconds normally) must fit, or the answer is certainly lost and the outcome becomes needlessly unknown.
+ */
+export const MIN_WRITE_BUDGET_MS = 1500;
+
+/** The least time left to send a write with: MIN_WRITE_BUDGET_MS, or less when one exchange's timeout is shorter. */
+export function minWriteBudgetMs(timeoutMs: number): number {
+  return Math.min(MIN_WRITE_BUDGET_MS, timeoutMs);
+}
+
 export class GraphError extends Error {
   constructor(
     readonly kind: GraphErrorKind,
@@ -105,6 +116,8 @@ export class GraphError extends Error {
       requestIds?: string[];
       /** True when Graph's answer proves the request was not acted on (429, or 503 with Retry-After). */
       notActedOn?: boolean;
+      /** True when the request never left this process (time budget used up before sending, no token, ...). */
+      notSent?: boolean;
       /** For `forbidden`: the permission Graph needs for this call. */
       requiredPermission?: string;
       cause?: unknown;

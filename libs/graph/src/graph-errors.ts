@@ -139,13 +139,14 @@ export function mapGraphError(
       );
     }
     // notActedOn stays unset: it is reserved for Graph's own proof (429, 503 + Retry-After).
+    const detail = sent ? base : { ...base, notSent: true };
     if (failure.timedOut || failure.code === 'ECONNECT_TIMEOUT') {
-      return new GraphError('timeout', `Graph did not answer in time while ${what}`, base);
+      return new GraphError('timeout', `Graph did not answer in time while ${what}`, detail);
     }
     return new GraphError(
       'unavailable',
       `Could not reach Graph while ${what} (${failure.code ?? 'no code'}: ${failure.message})`,
-      base,
+      detail,
     );
   }
 

@@ -4,7 +4,7 @@ import { OBSERVED_STATUSES, OPERATIONS } from '@app/common';
 /** Every column of an attempts row, in one place for every statement that returns attempts. */
 export const ATTEMPT_SELECT = `id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
   outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds, graph_request_ids, duration_ms,
-  operation, approval_id, hold_id, reset_scope, requested_by_id, requested_by_name`;
+  would_start, operation, approval_id, hold_id, reset_scope, requested_by_id, requested_by_name`;
 
 /** An attempts row as raw SQL returns it (snake_case). */
 export interface AttemptRow {
@@ -26,6 +26,7 @@ export interface AttemptRow {
   retry_after_seconds: number | null;
   graph_request_ids: string[] | null;
   duration_ms: number | null;
+  would_start: boolean | null;
   operation?: string | null;
   approval_id?: string | null;
   hold_id?: string | null;
@@ -54,6 +55,7 @@ export interface AttemptModelLike {
   retryAfterSeconds: number | null;
   graphRequestIds: string[];
   durationMs: number | null;
+  wouldStart: boolean | null;
   operation?: string | null;
   approvalId?: string | null;
   holdId?: string | null;
@@ -94,6 +96,7 @@ export function rowToModel(row: AttemptRow): AttemptModelLike {
     retryAfterSeconds: row.retry_after_seconds,
     graphRequestIds: row.graph_request_ids ?? [],
     durationMs: row.duration_ms,
+    wouldStart: row.would_start,
     operation: row.operation ?? null,
     approvalId: row.approval_id ?? null,
     holdId: row.hold_id ?? null,
@@ -121,6 +124,7 @@ export function toAttemptView(m: AttemptModelLike): AttemptView {
     retryAfterSeconds: m.retryAfterSeconds,
     graphRequestIds: m.graphRequestIds,
     durationMs: m.durationMs,
+    wouldStart: m.wouldStart,
     operation: asOperation(m.operation ?? null),
     approvalId: m.approvalId ?? null,
     holdId: m.holdId ?? null,

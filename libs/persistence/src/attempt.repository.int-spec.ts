@@ -201,6 +201,44 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
     });
   });
 
+  describe('export snapshot', () => {
+    it('exports the rows as they were when it began, whatever is written while it streams', async () => {
+      const base = Date.parse('2026-04-01T00:00:00.000Z');
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        ids.push(
+          await insert({
+            createdAt: new Date(base + i * 1000).toISOString(),
+            job: 'job.snap',
+            outcome: i === 0 ? 'pending' : 'started',
+          }),
+        );
+      }
+      const exp = await repo.openExport({ jobId: 'job.snap' }, 2);
+      // While the first batches are out: an older row commits late, and the pending row is finalised.
+      const late = await insert({ createdAt: new Date(base - 1000).toISOString(), job: 'job.snap' });
+      await client.query(
+        `UPDATE attempts SET outcome = 'started', finished_at = now(), message = 'finalised' WHERE id = $1`,
+        [ids[0]],
+      );
+      const rows: AttemptView[] = [];
+      for await (const row of exp.rows) {
+        rows.push(row as AttemptView);
+      }
+      expect(rows.map((r) => r.attemptId)).toEqual([...ids].reverse());
+      expect(rows.map((r) => r.attemptId)).not.toContain(late);
+      expect(rows[rows.length - 1]).toMatchObject({ attemptId: ids[0], outcome: 'pending' });
+      // A new export sees both changes.
+      const after = await repo.openExport({ jobId: 'job.snap' }, 2);
+      const now: AttemptView[] = [];
+      for await (const row of after.rows) {
+        now.push(row as AttemptView);
+      }
+      expect(now).toHaveLength(7);
+      expect(now.find((r) => r.attemptId === ids[0])?.outcome).toBe('started');
+    });
+  });
+
   describe('integrity (append-only trigger)', () => {
     it('refuses to change or delete a final attempt, and to truncate the table', async () => {
       const id = await insert({ createdAt: BASE, job: 'job.final', outcome: 'started' });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { Readable } from 'node:stream';
 import { OUTCOMES, type AttemptView, type Operation, type Trigger, GUID_PATTERN } from '@app/common';
 import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
@@ -184,12 +184,16 @@ export function statsByActorQuery(filter: AttemptFilter, top: number): SqlQuery 
   };
 }
 
+/** An export whose consumer stalls this long loses its snapshot (the server ends the idle transaction). */
+export const EXPORT_IDLE_TIMEOUT_MS = 300_000;
+
 /**
  * Every row matching a filter, newest first, read in keyset batches of `batchSize` rows (each one an ordered
- * index range scan, like a page). Backpressure: the next batch is read only when the consumer has drained the
- * previous one, and no connection is held between batches, so a slow client costs no database resources.
- * Each matching row is emitted exactly once; rows created after the export began are newer than its first
- * row and are not included.
+ * index range scan, like a page), all inside one REPEATABLE READ, READ ONLY transaction: the export is one
+ * consistent snapshot of the moment it began (a row committed later, even with an older created_at, or a
+ * pending row finalised meanwhile, does not change it). Backpressure: the next batch is read only when the
+ * consumer has drained the previous one; the export holds one connection of the export pool (never the
+ * guard's) until it ends, is closed, or its consumer stalls past EXPORT_IDLE_TIMEOUT_MS.
  */
 class KeysetExport extends Readable {
   private after: AttemptKey | null = null;
@@ -197,6 +201,7 @@ class KeysetExport extends Readable {
   private done = false;
   /** The next batch, read while the consumer works through the current one (at most one ahead). */
   private next: Promise<AttemptRow[]> | null = null;
+  private client: PoolClient | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -206,11 +211,51 @@ class KeysetExport extends Readable {
     super({ objectMode: true, highWaterMark: batchSize });
   }
 
-  /** Reads one batch after the current position. */
+  /** Takes a connection and opens the snapshot; the first batch's query fixes it. */
+  async begin(): Promise<void> {
+    const client = await this.pool.connect();
+    this.client = client;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${EXPORT_IDLE_TIMEOUT_MS}`);
+    } catch (error) {
+      this.releaseClient(true);
+      throw error;
+    }
+  }
+
+  /** Reads one batch after the current position, in the export's snapshot. */
   async fetch(): Promise<AttemptRow[]> {
+    const client = this.client;
+    if (client === null) {
+      throw new Error('export is closed');
+    }
     const q = listQuery(this.where, this.batchSize, this.after);
-    const { rows } = await this.pool.query<AttemptRow>(q.text, q.values);
+    const { rows } = await client.query<AttemptRow>(q.text, q.values);
     return rows;
+  }
+
+  /** Ends the snapshot: COMMIT and back to the pool when it completed, else the connection is discarded. */
+  private releaseClient(discard: boolean): void {
+    const client = this.client;
+    this.client = null;
+    if (client === null) {
+      return;
+    }
+    if (discard) {
+      client.release(true);
+      return;
+    }
+    client.query('COMMIT').then(
+      () => client.release(),
+      () => client.release(true),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Closed early or failed: a query may still be in flight, so the connection is discarded, not reused.
+    this.releaseClient(true);
+    callback(error);
   }
 
   /** Moves past `rows`, starts reading the batch after them, and hands them to the consumer. */
@@ -222,7 +267,9 @@ class KeysetExport extends Readable {
       this.after = { createdAt: last.created_at, id: last.id };
     }
     this.done = !more;
-    if (!this.done) {
+    if (this.done) {
+      this.releaseClient(false);
+    } else {
       const next = this.fetch();
       // Awaited by _read; a failure after the consumer went away must not be an unhandled rejection.
       next.catch(() => undefined);
@@ -349,7 +396,13 @@ export class AttemptRepository implements OnModuleDestroy {
    */
   async openExport(filter: AttemptFilter, batchSize = EXPORT_BATCH_ROWS): Promise<AttemptExport> {
     const rows = new KeysetExport(this.pool(), filter, batchSize);
-    rows.pushBatch(await rows.fetch());
+    await rows.begin();
+    try {
+      rows.pushBatch(await rows.fetch());
+    } catch (error) {
+      rows.destroy();
+      throw error;
+    }
     return { rows, close: () => rows.destroy() };
   }
 

@@ -59,6 +59,83 @@ describe('GuardRepository (real PostgreSQL)', () => {
     });
   }
 
+  it('stores at most refusalLimit refusals of one caller per window; the rest are answered, not stored', async () => {
+    const count = async (actorId: string) =>
+      Number(
+        (
+          await prisma.$queryRawUnsafe<{ n: number }[]>(
+            'SELECT count(*)::int AS n FROM attempts WHERE actor_id = $1',
+            actorId,
+          )
+        )[0]?.n,
+      );
+    const refusalLimit = { perCaller: 3, windowSeconds: 60 };
+    const flooder = { type: 'user' as const, id: 'flooder-1', name: null };
+    // Holds the job's lease, so every other claim is refused (rate_limited).
+    const holder = await repo.claim(claimInput('job.flood', { refusalLimit }));
+    expect(holder.claimed).toBe(true);
+    const results = [];
+    for (let i = 0; i < 10; i++) {
+      results.push(
+        await repo.claim(
+          claimInput('job.flood', { actor: flooder, grantPrincipalId: flooder.id, refusalLimit }),
+        ),
+      );
+    }
+    expect(results.every((r) => !r.claimed && r.attempt.outcome === 'rate_limited')).toBe(true);
+    expect(results.map((r) => (r.claimed ? true : r.stored))).toEqual([
+      ...Array<boolean>(3).fill(true),
+      ...Array<boolean>(7).fill(false),
+    ]);
+    expect(results[9]?.attempt.message).toMatch(/being decided/);
+    expect(await count(flooder.id)).toBe(3);
+    // Refusals that never reach the claim (denied by role, rejected ids) share the same budget.
+    const final = await repo.recordFinal({
+      ...claimInput('job.flood', { actor: flooder }),
+      outcome: 'rejected',
+      observedStatus: null,
+      message: 'bad',
+      retryAfterSeconds: null,
+      refusalLimit,
+    });
+    expect(final.stored).toBe(false);
+    expect(final.attempt).toMatchObject({ outcome: 'rejected', message: 'bad', actor: flooder });
+    expect(await count(flooder.id)).toBe(3);
+    // Another caller has its own budget; the scheduler (no grant principal) is never limited.
+    const other = await repo.recordFinal({
+      ...claimInput('job.flood', { actor: { type: 'user', id: 'other-1', name: null } }),
+      outcome: 'denied',
+      observedStatus: null,
+      message: 'no role',
+      retryAfterSeconds: null,
+      refusalLimit,
+    });
+    expect(other.stored).toBe(true);
+    const scheduler = { type: 'scheduler' as const, id: 'replica-a', name: null };
+    for (let i = 0; i < 5; i++) {
+      const r = await repo.claim(
+        claimInput('job.flood', {
+          actor: scheduler,
+          grantPrincipalId: null,
+          trigger: 'recovery',
+          refusalLimit,
+        }),
+      );
+      expect(r.claimed ? true : r.stored).toBe(true);
+    }
+    // A new window stores again.
+    await prisma.$executeRawUnsafe(
+      "UPDATE refusal_budgets SET window_start = now() - interval '61 seconds' WHERE actor_id = $1",
+      flooder.id,
+    );
+    const fresh = await repo.claim(
+      claimInput('job.flood', { actor: flooder, grantPrincipalId: flooder.id, refusalLimit }),
+    );
+    expect(fresh.claimed ? true : fresh.stored).toBe(true);
+    expect(await count(flooder.id)).toBe(4);
+    await finalise(holder.attempt.attemptId, 'job.flood', null);
+  });
+
   it('claims, refuses a concurrent claim while the lease is held, and releases on finalise', async () => {
     const first = claimInput('job.lease');
     const a = await repo.claim(first);
@@ -158,5 +235,46 @@ describe('GuardRepository (real PostgreSQL)', () => {
       prisma.$executeRawUnsafe(`DELETE FROM attempts WHERE id = $1::uuid`, input.attemptId),
     ).rejects.toThrow(/append-only/);
     await expect(finalise(input.attemptId, 'job.immutable', null)).rejects.toThrow(/not pending/);
+  });
+  it('stores every GUID in one canonical form (lower-case), in every row-writing path; an invalid id as sent', async () => {
+    const upper = SP.toUpperCase();
+    const actor = { type: 'app' as const, id: '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D', name: null };
+    const { attempt: refused } = await repo.recordFinal({
+      ...claimInput('job.case'),
+      servicePrincipalId: upper,
+      actor,
+      outcome: 'denied',
+      observedStatus: null,
+      message: 'no role',
+      retryAfterSeconds: null,
+    });
+    expect(refused.servicePrincipalId).toBe(SP);
+    expect(refused.actor.id).toBe(actor.id.toLowerCase());
+    const claimed = await repo.claim(claimInput('job.case', { servicePrincipalId: upper, actor }));
+    expect(claimed.attempt.servicePrincipalId).toBe(SP);
+    const denied = await repo.claim(
+      claimInput('job.case2', {
+        servicePrincipalId: upper,
+        actor,
+        grantPrincipalId: 'x',
+        requireGrants: true,
+      }),
+    );
+    expect(denied.attempt.outcome).toBe('denied');
+    expect(denied.attempt.servicePrincipalId).toBe(SP);
+    const { attempt: rejected } = await repo.recordFinal({
+      ...claimInput('job.case'),
+      servicePrincipalId: 'NOT-A-GUID',
+      outcome: 'rejected',
+      observedStatus: null,
+      message: 'bad id',
+      retryAfterSeconds: null,
+    });
+    expect(rejected.servicePrincipalId).toBe('NOT-A-GUID');
+    const found = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM attempts WHERE service_principal_id = $1 AND job_id IN ('job.case', 'job.case2')`,
+      SP,
+    );
+    expect(Number(found[0]?.n)).toBe(3);
   });
 });

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor, AttemptView, ObservedStatus, Operation, Outcome, Trigger } from '@app/common';
+import {
+  type Actor,
+  type AttemptView,
+  type ObservedStatus,
+  type Operation,
+  type Outcome,
+  type Trigger,
+  canonicalId,
+} from '@app/common';
 import { PrismaService } from './prisma.service';
 import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
 
@@ -24,6 +32,15 @@ export interface AttemptIdentity {
   holdId?: string | null;
 }
 
+/**
+ * How many refusals of one caller are stored per window. Past it, the refusal is answered as usual but not
+ * stored (`stored: false`); the caller counts it in metrics. The scheduler is never limited.
+ */
+export interface RefusalLimit {
+  perCaller: number;
+  windowSeconds: number;
+}
+
 export interface ClaimInput extends AttemptIdentity {
   jobKey: string;
   limit: number;
@@ -34,12 +51,17 @@ export interface ClaimInput extends AttemptIdentity {
   /** Grants: the caller whose grants apply (null for the scheduler) and whether a grant is required. */
   grantPrincipalId: string | null;
   requireGrants: boolean;
+  /** Default: every refusal is stored. */
+  refusalLimit?: RefusalLimit;
 }
 
 export type ClaimResult =
   | { claimed: true; attempt: AttemptView }
-  /** Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After. */
-  | { claimed: false; attempt: AttemptView };
+  /**
+   * Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After,
+   * or, past the caller's refusal limit, not stored at all (`stored: false`).
+   */
+  | { claimed: false; attempt: AttemptView; stored: boolean };
 
 export interface FinaliseInput {
   attemptId: string;
@@ -53,6 +75,16 @@ export interface FinaliseInput {
   durationMs: number;
   /** Start the cool-down (a start happened, or may have). */
   cooldownSeconds: number | null;
+  /** Dry runs: whether the start would have been sent. */
+  wouldStart?: boolean | null;
+  /** Outcome `awaiting_approval`: the approval the decision asked for. */
+  approvalId?: string | null;
+}
+
+/** Keyset position in the pending rows: (created_at, id). */
+export interface PendingPosition {
+  createdAt: string;
+  id: string;
   /** Outcome `awaiting_approval`: the approval the decision asked for. */
   approvalId?: string | null;
 }
@@ -62,17 +94,38 @@ export interface FinalRecordInput extends AttemptIdentity {
   observedStatus: ObservedStatus | null;
   message: string;
   retryAfterSeconds: number | null;
+  /** Default: every refusal is stored. */
+  refusalLimit?: RefusalLimit;
 }
 
-/** The attempt's identity as $1..$11 of every statement that writes a new row. */
+const NO_REFUSAL_LIMIT: RefusalLimit = { perCaller: 2_147_483_647, windowSeconds: 60 };
+
+/** The per-caller refusal counter as a CTE `budget`: `from` yields (actor_id, now(), 1) for a refusal to count. */
+function refusalBudgetCte(window: string, from: string): string {
+  return `budget AS (
+         INSERT INTO refusal_budgets AS b (actor_id, window_start, refusals)
+         ${from}
+         ON CONFLICT (actor_id) DO UPDATE SET
+           window_start = CASE WHEN b.window_start <= now() - make_interval(secs => ${window}::int) THEN now()
+                               ELSE b.window_start END,
+           refusals = CASE WHEN b.window_start <= now() - make_interval(secs => ${window}::int) THEN 1
+                           ELSE b.refusals + 1 END
+         RETURNING refusals
+       )`;
+}
+
+/**
+ * The attempt's identity as $1..$11 of every statement that writes a new row. GUIDs (the service principal, an
+ * actor's object id) are stored in one canonical form, lower-case, whatever casing the caller used.
+ */
 function identityParams(a: AttemptIdentity): unknown[] {
   return [
     a.attemptId,
-    a.servicePrincipalId,
+    canonicalId(a.servicePrincipalId),
     a.jobId,
     a.trigger,
     a.actor.type,
-    a.actor.id,
+    canonicalId(a.actor.id),
     a.actor.name,
     a.reason,
     a.dryRun,
@@ -120,7 +173,7 @@ export class GuardRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean }>(
+    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean; stored: boolean }>(
       'sjg_guard_claim',
       `WITH prev AS (
          SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
@@ -202,20 +255,35 @@ export class GuardRepository {
              ELSE 1
            END AS retry_after
          FROM verdict v, access a
+       ),
+       ${refusalBudgetCte('$26', 'SELECT $6, now(), 1 FROM refusal r WHERE NOT r.claimed AND $17::text IS NOT NULL')},
+       ins AS (
+         INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
+                               reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms,
+                               operation, reset_scope, approval_id, requested_by_id, requested_by_name, hold_id)
+         SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
+                (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied'
+                      WHEN r.hold_id IS NOT NULL THEN 'held' ELSE 'rate_limited' END)::"AttemptOutcome",
+                $8, $9::boolean, $10, $11, r.message, r.retry_after,
+                CASE WHEN r.claimed THEN NULL ELSE now() END,
+                CASE WHEN r.claimed THEN NULL ELSE 0 END,
+                $19::"AttemptOperation", $20::text[], $21::uuid, $22, $23,
+                CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END
+         FROM refusal r
+         WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= $25::int
+         RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed, true AS stored
        )
-       INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
-                             reason, dry_run, request_id, replica_id, message, retry_after_seconds, finished_at, duration_ms,
-                             operation, reset_scope, approval_id, requested_by_id, requested_by_name, hold_id)
-       SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
-              (CASE WHEN r.claimed THEN 'pending' WHEN r.denial IS NOT NULL THEN 'denied'
-                    WHEN r.hold_id IS NOT NULL THEN 'held' ELSE 'rate_limited' END)::"AttemptOutcome",
-              $8, $9::boolean, $10, $11, r.message, r.retry_after,
-              CASE WHEN r.claimed THEN NULL ELSE now() END,
-              CASE WHEN r.claimed THEN NULL ELSE 0 END,
-              $19::"AttemptOperation", $20::text[], $21::uuid, $22, $23,
-              CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END
-       FROM refusal r
-       RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed`,
+       SELECT * FROM ins
+       UNION ALL
+       SELECT $1::uuid, now()::timestamptz(3), now()::timestamptz(3), $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
+              (CASE WHEN r.denial IS NOT NULL THEN 'denied' WHEN r.hold_id IS NOT NULL THEN 'held'
+                    ELSE 'rate_limited' END)::"AttemptOutcome",
+              NULL::text, NULL::text, $8, $9::boolean, r.message, r.retry_after, '{}'::text[], 0, NULL::boolean,
+              $19::"AttemptOperation", $21::uuid,
+              CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END,
+              $20::text[], $22, $23,
+              false, false
+       FROM refusal r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
       ...identityParams(input),
       input.jobKey,
       input.limit,
@@ -225,9 +293,12 @@ export class GuardRepository {
       input.grantPrincipalId,
       input.requireGrants,
       ...controlParams(input),
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
     const row = firstRow(rows, 'claim');
-    return { claimed: row.claimed, attempt: toAttemptView(rowToModel(row)) };
+    const attempt = toAttemptView(rowToModel(row));
+    return row.claimed ? { claimed: true, attempt } : { claimed: false, attempt, stored: row.stored };
   }
 
   async finalise(input: FinaliseInput): Promise<AttemptView> {
@@ -236,7 +307,7 @@ export class GuardRepository {
       `WITH fin AS (
          UPDATE attempts SET outcome = $2::"AttemptOutcome", finished_at = now(), observed_status = $3,
                 quarantine_reason = $4, message = $5, retry_after_seconds = $6, graph_request_ids = $7::text[],
-                duration_ms = $8, approval_id = coalesce(approval_id, $11::uuid)
+                duration_ms = least(greatest($8::bigint, 0), 2147483647)::int, would_start = $11, approval_id = coalesce(approval_id, $12::uuid)
          WHERE id = $1::uuid AND outcome = 'pending'
          RETURNING ${ATTEMPT_COLUMNS}
        ),
@@ -260,22 +331,28 @@ export class GuardRepository {
       input.durationMs,
       input.jobKey,
       input.cooldownSeconds,
+      input.wouldStart ?? null,
       input.approvalId ?? null,
     );
     return toAttemptView(rowToModel(firstRow(rows, `attempt ${input.attemptId} was not pending:`)));
   }
 
-  /** A decision that never reaches the guard's claim (denied, rejected): one final row. */
-  async recordFinal(input: FinalRecordInput): Promise<AttemptView> {
+  /**
+   * A decision that never reaches the guard's claim (denied, rejected): one final row, in one statement, unless
+   * the caller is past its refusal limit (`stored: false`; the view is then built from the input).
+   */
+  async recordFinal(input: FinalRecordInput): Promise<{ attempt: AttemptView; stored: boolean }> {
     const rows = await this.prisma.prepared<AttemptRow>(
       'sjg_guard_record_final',
-      `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
+      `WITH ${refusalBudgetCte('$23', 'VALUES ($6, now(), 1)')}
+       INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
                              request_id, replica_id, outcome, observed_status, message, retry_after_seconds,
                              finished_at, duration_ms,
                              operation, reset_scope, approval_id, requested_by_id, requested_by_name, hold_id)
-       VALUES ($1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
+       SELECT $1::uuid, $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7, $8, $9::boolean, $10, $11,
                $12::"AttemptOutcome", $13, $14, $15, now(), 0,
-               $16::"AttemptOperation", $17::text[], $18::uuid, $19, $20, $21::uuid)
+               $16::"AttemptOperation", $17::text[], $18::uuid, $19, $20, $21::uuid
+       WHERE (SELECT refusals FROM budget) <= $22::int
        RETURNING ${ATTEMPT_COLUMNS}`,
       ...identityParams(input),
       input.outcome,
@@ -283,29 +360,93 @@ export class GuardRepository {
       input.message,
       input.retryAfterSeconds,
       ...controlParams(input),
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).perCaller,
+      (input.refusalLimit ?? NO_REFUSAL_LIMIT).windowSeconds,
     );
-    return toAttemptView(rowToModel(firstRow(rows, 'insert')));
+    const row = rows[0];
+    if (row) {
+      return { attempt: toAttemptView(rowToModel(row)), stored: true };
+    }
+    const now = new Date().toISOString();
+    return {
+      attempt: {
+        attemptId: input.attemptId,
+        createdAt: now,
+        finishedAt: now,
+        servicePrincipalId: input.servicePrincipalId,
+        jobId: input.jobId,
+        trigger: input.trigger,
+        actor: input.actor,
+        outcome: input.outcome,
+        observedStatus: input.observedStatus,
+        quarantineReason: null,
+        reason: input.reason,
+        dryRun: input.dryRun,
+        message: input.message,
+        retryAfterSeconds: input.retryAfterSeconds,
+        graphRequestIds: [],
+        durationMs: 0,
+        wouldStart: null,
+        operation: input.operation ?? 'start',
+        approvalId: input.approvalId ?? null,
+        holdId: input.holdId ?? null,
+        resetScope: input.resetScope ?? [],
+        requestedBy: input.requestedBy ?? null,
+      },
+      stored: false,
+    };
   }
 
-  /** Attempts still pending after `olderThanSeconds`: left by a crashed process. */
-  async findStalePending(olderThanSeconds: number, limit = 500): Promise<AttemptView[]> {
+  /**
+   * One page of attempts still pending after `olderThanSeconds` (left by a crashed process), oldest first, after
+   * `after` (keyset: a row that cannot be settled does not hide the ones behind it).
+   */
+  async findStalePending(
+    olderThanSeconds: number,
+    after: PendingPosition | null = null,
+    limit = 500,
+  ): Promise<AttemptView[]> {
     const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
       `SELECT ${ATTEMPT_COLUMNS} FROM attempts
        WHERE outcome = 'pending' AND created_at < now() - make_interval(secs => $1::int)
-       ORDER BY created_at LIMIT $2`,
+         AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::uuid))
+       ORDER BY created_at, id LIMIT $4`,
       olderThanSeconds,
+      after?.createdAt ?? null,
+      after?.id ?? null,
       limit,
     );
     return rows.map((r) => toAttemptView(rowToModel(r)));
   }
 
-  /** Attempts still pending that this replica wrote (a previous run of the same replica id crashed). */
-  async findPendingOfReplica(replicaId: string, limit = 500): Promise<AttemptView[]> {
+  /**
+   * One page of attempts still pending that this replica id wrote before `createdBefore` (the database's time when
+   * this process started): a previous run of the same replica id crashed. Rows of this process's live requests are
+   * newer and never returned.
+   */
+  async findPendingOfReplica(
+    replicaId: string,
+    createdBefore: Date,
+    after: PendingPosition | null = null,
+    limit = 500,
+  ): Promise<AttemptView[]> {
     const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(
-      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE outcome = 'pending' AND replica_id = $1 ORDER BY created_at LIMIT $2`,
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts
+       WHERE outcome = 'pending' AND replica_id = $1 AND created_at < $2::timestamptz
+         AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::uuid))
+       ORDER BY created_at, id LIMIT $5`,
       replicaId,
+      createdBefore,
+      after?.createdAt ?? null,
+      after?.id ?? null,
       limit,
     );
     return rows.map((r) => toAttemptView(rowToModel(r)));
+  }
+
+  /** The database's clock: start-up instants are compared with `created_at`, which the database writes. */
+  async databaseNow(): Promise<Date> {
+    const rows = await this.prisma.$queryRawUnsafe<{ now: Date }[]>(`SELECT now() AS now`);
+    return firstRow(rows, 'now').now;
   }
 }

@@ -92,6 +92,12 @@ interface SweepRow {
 const WATCH_COLUMNS = `id, service_principal_id, job_id, created_at, created_by, state::text AS state, last_seen_status,
   last_quarantine_reason, last_seen_at, failed_attempts, next_try_at, last_attempt_id, last_message`;
 
+/** A leader and its fencing term (a bigint, as text). */
+export interface LeaderTerm {
+  holder: string;
+  term: string;
+}
+
 /** The single row of recovery_leader. */
 const LEADER_ROW_ID = 1;
 
@@ -167,23 +173,43 @@ export class RecoveryRepository {
 
   // ------------------------------------------------------------------ leader lease
 
-  /** Claims or renews the lease for `holder`; true when `holder` leads until now + leaseSeconds. */
-  async claimLeadership(holder: string, leaseSeconds: number): Promise<boolean> {
-    const rows = await this.prisma.$queryRawUnsafe<{ holder: string }[]>(
+  /**
+   * Claims or renews the lease for `holder` until now + leaseSeconds. Returns the leader's fencing term, or null when
+   * another replica leads. The term is new on every takeover (also when the same holder comes back after its lease
+   * ran out) and never reused, so a write fenced with an old term changes nothing.
+   */
+  async claimLeadership(holder: string, leaseSeconds: number): Promise<LeaderTerm | null> {
+    const rows = await this.prisma.$queryRawUnsafe<{ term: string }[]>(
       `INSERT INTO recovery_leader (id, holder, acquired_at, expires_at)
        VALUES ($1::int, $2, now(), now() + make_interval(secs => $3::int))
        ON CONFLICT (id) DO UPDATE SET
          holder = EXCLUDED.holder,
          expires_at = EXCLUDED.expires_at,
-         acquired_at = CASE WHEN recovery_leader.holder = EXCLUDED.holder
-                            THEN recovery_leader.acquired_at ELSE EXCLUDED.acquired_at END
+         acquired_at = CASE WHEN recovery_leader.holder = EXCLUDED.holder AND recovery_leader.expires_at >= now()
+                            THEN recovery_leader.acquired_at ELSE EXCLUDED.acquired_at END,
+         term = CASE WHEN recovery_leader.holder = EXCLUDED.holder AND recovery_leader.expires_at >= now()
+                     THEN recovery_leader.term ELSE EXCLUDED.term END
        WHERE recovery_leader.expires_at < now() OR recovery_leader.holder = EXCLUDED.holder
-       RETURNING holder`,
+       RETURNING term::text AS term`,
       LEADER_ROW_ID,
       holder,
       leaseSeconds,
     );
-    return rows.length === 1;
+    const row = rows[0];
+    return row ? { holder, term: row.term } : null;
+  }
+
+  /** The heartbeat: extends the lease only if `leader` still holds it with the same term and it has not run out. */
+  async renewLeadership(leader: LeaderTerm, leaseSeconds: number): Promise<boolean> {
+    const n = await this.prisma.$executeRawUnsafe(
+      `UPDATE recovery_leader SET expires_at = now() + make_interval(secs => $4::int)
+       WHERE id = $1::int AND holder = $2 AND term = $3::bigint AND expires_at >= now()`,
+      LEADER_ROW_ID,
+      leader.holder,
+      leader.term,
+      leaseSeconds,
+    );
+    return n === 1;
   }
 
   /** Gives the lease up (only if `holder` still has it), so another replica leads at its next tick. */
@@ -329,13 +355,17 @@ export class RecoveryRepository {
     return rows.map(watchRecord);
   }
 
-  /** Writes the sweep's verdicts back in one statement (watches deleted meanwhile are simply skipped). */
-  async saveWatches(records: WatchRecord[]): Promise<void> {
+  /**
+   * Writes the sweep's verdicts back in one statement (watches deleted meanwhile are simply skipped), fenced by the
+   * leader's term: when `leader` no longer holds the lease (another replica took over), nothing is written, so an
+   * old sweep can never overwrite a newer one's state. Returns how many watches were written.
+   */
+  async saveWatches(records: WatchRecord[], leader: LeaderTerm): Promise<number> {
     if (records.length === 0) {
-      return;
+      return 0;
     }
     const col = <T>(f: (r: WatchRecord) => T): T[] => records.map(f);
-    await this.prisma.$executeRawUnsafe(
+    return this.prisma.$executeRawUnsafe(
       `UPDATE recovery_watches AS w SET
          state = u.state::"RecoveryState",
          last_seen_status = u.last_seen_status,
@@ -349,7 +379,9 @@ export class RecoveryRepository {
                    $9::text[])
          AS u(id, state, last_seen_status, last_quarantine_reason, last_seen_at, failed_attempts, next_try_at,
               last_attempt_id, last_message)
-       WHERE w.id = u.id::uuid`,
+       WHERE w.id = u.id::uuid
+         AND EXISTS (SELECT 1 FROM recovery_leader l
+                     WHERE l.id = $10::int AND l.holder = $11 AND l.term = $12::bigint AND l.expires_at > now())`,
       col((r) => r.id),
       col((r) => r.state),
       col((r) => r.lastSeenStatus),
@@ -359,11 +391,26 @@ export class RecoveryRepository {
       col((r) => iso(r.nextTryAt)),
       col((r) => r.lastAttemptId),
       col((r) => r.lastMessage),
+      LEADER_ROW_ID,
+      leader.holder,
+      leader.term,
     );
   }
 
-  async startSweep(id: string, leader: string, startedAt: Date): Promise<void> {
-    await this.prisma.recoverySweep.create({ data: { id, leader, startedAt } });
+  /** Records the start of a sweep, only while `leader` holds the lease; false when it no longer does. */
+  async startSweep(id: string, leader: LeaderTerm, startedAt: Date): Promise<boolean> {
+    const n = await this.prisma.$executeRawUnsafe(
+      `INSERT INTO recovery_sweeps (id, leader, started_at)
+       SELECT $1::uuid, $2, $3::timestamptz
+       WHERE EXISTS (SELECT 1 FROM recovery_leader l
+                     WHERE l.id = $4::int AND l.holder = $2 AND l.term = $5::bigint AND l.expires_at > now())`,
+      id,
+      leader.holder,
+      startedAt.toISOString(),
+      LEADER_ROW_ID,
+      leader.term,
+    );
+    return n === 1;
   }
 
   async finishSweep(id: string, finishedAt: Date, counts: SweepCounts): Promise<RecoverySweepView> {

@@ -20,6 +20,7 @@ import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { OperationResponses, answerWithAttempt, failClosed } from '../control/control-http';
 import { ApprovalDto, ApprovalListDto, DecideApprovalDto } from '../control/control.dto';
 import { ApprovalsService } from './approvals.service';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The two-person rule (DESIGN 2c). */
 @ApiTags('approvals')
@@ -29,6 +30,7 @@ import { ApprovalsService } from './approvals.service';
 export class ApprovalsController {
   constructor(private readonly approvals: ApprovalsService) {}
 
+  @OwnQueryCheck()
   @Get()
   @Roles(Role.Read)
   @ApiOperation({ summary: 'Approval requests, newest first' })

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import {
+  canonicalId,
   OPERATIONS,
   type Operation,
   TRIGGERS,
@@ -178,7 +179,8 @@ export function parseFilter(query: RawQuery): AttemptFilter {
     if (actor.length === 0 || actor.length > ACTOR_MAX || /[\u0000-\u001f\u007f]/.test(actor)) {
       bad(`actor must be an actor id of 1 to ${ACTOR_MAX} printable characters`);
     }
-    filter.actorId = actor;
+    // Actor ids that are GUIDs are stored lower-case by the guard.
+    filter.actorId = canonicalId(actor);
   }
   const trigger = single(query, 'trigger');
   if (trigger !== undefined) {

@@ -32,6 +32,7 @@ import {
 import { AttemptsService, type AttemptPageView, type AttemptStatsView } from './attempts.service';
 import { AttemptDto, AttemptPageDto, AttemptStatsDto } from './dto/attempt.dto';
 import { CsvFormatter, NdjsonFormatter } from './export-format';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The filters every audit endpoint shares. */
 function FilterQueries(): MethodDecorator {
@@ -87,6 +88,7 @@ export class AttemptsController {
   constructor(private readonly attempts: AttemptsService) {}
 
   @Get()
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Query attempts, newest first',
@@ -108,6 +110,7 @@ export class AttemptsController {
 
   // Declared before ':attemptId' so these paths are not taken for an id.
   @Get('stats')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Counts of attempts by outcome, optionally by job or by actor',
@@ -128,6 +131,7 @@ export class AttemptsController {
   }
 
   @Get('export')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Every attempt matching the filters, streamed (NDJSON or CSV)',

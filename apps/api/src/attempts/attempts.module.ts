@@ -12,7 +12,8 @@ import { RetentionService } from './retention.service';
   providers: [
     AttemptsService,
     RetentionService,
-    // Cursor MAC key: AUDIT_CURSOR_KEY when set (same value on every replica), else a fixed built-in key.
+    // Cursor MAC key: AUDIT_CURSOR_KEY when set (same value on every replica; required in production), else a
+    // fixed built-in key, for development only.
     {
       provide: AUDIT_CURSOR_CODEC,
       inject: [APP_CONFIG],

@@ -20,6 +20,7 @@ function attempt(over: Partial<AttemptView> = {}): AttemptView {
     retryAfterSeconds: null,
     graphRequestIds: ['a', 'b'],
     durationMs: 5,
+    wouldStart: null,
     operation: 'start',
     approvalId: null,
     holdId: null,
@@ -64,7 +65,7 @@ describe('export formats', () => {
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines[1]).toBe(
-      '6f2d1c3a-1b2c-4d5e-8f90-123456789abc,2026-11-28T16:00:00.000Z,,0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e,scim.1,api,user,u1,Ada,started,paused,,,false,started,,a b,5,start,,,,',
+      '6f2d1c3a-1b2c-4d5e-8f90-123456789abc,2026-11-28T16:00:00.000Z,,0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e,scim.1,api,user,u1,Ada,started,paused,,,false,started,,a b,5,,start,,,,',
     );
     expect(lines[2]).toContain(',"x, ""y""",');
     expect(lines).toHaveLength(4);

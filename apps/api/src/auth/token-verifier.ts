@@ -1,11 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { Actor } from '@app/common';
 import type { Caller } from './roles';
 
 export interface TokenVerifierOptions {
   issuer: string;
-  audience: string;
+  /**
+   * Accepted `aud` values: the API's application (client) id GUID (what Entra ID v2 access tokens carry) and/or
+   * its App ID URI; a comma-separated string or a list.
+   */
+  audience: string | readonly string[];
   /** JWKS location; when absent it is discovered from the issuer's OpenID configuration. */
   jwksUri: string | null;
   clockToleranceSeconds: number;
@@ -18,12 +29,68 @@ export class AuthenticationError extends Error {
   }
 }
 
-/** Verifies Entra ID v2 access tokens: RS256 signatures from the JWKS, issuer, audience, exp and nbf. */
+/** Splits AUTH_AUDIENCE: a comma-separated list (e.g. the client id and the App ID URI). */
+export function audienceList(audience: string | readonly string[]): string[] {
+  const items = typeof audience === 'string' ? audience.split(',') : [...audience];
+  return items.map((a) => a.trim()).filter((a) => a.length > 0);
+}
+
+export const V1_TOKEN_MESSAGE =
+  'Entra ID v1 access token (issuer https://sts.windows.net/...) refused: this API accepts v2 tokens only; ' +
+  'set "requestedAccessTokenVersion": 2 in the API app registration\'s manifest (api section), then get a new token';
+
+export const ID_TOKEN_MESSAGE =
+  'an ID token is not an access token: request an access token for this API ' +
+  '(scope "<App ID URI>/.default" for a daemon, or one of its delegated scopes for a person)';
+
+/**
+ * Pre-checks on the unverified claims, only to explain a refusal that the signature or claim checks would
+ * otherwise report obscurely: a v1 access token (wrong issuer) and an ID token (no authorised party).
+ */
+function explainWrongTokenKind(token: string): string | null {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return null;
+  }
+  if (
+    claims.ver === '1.0' ||
+    (typeof claims.iss === 'string' && claims.iss.startsWith('https://sts.windows.net/'))
+  ) {
+    return V1_TOKEN_MESSAGE;
+  }
+  return null;
+}
+
+/**
+ * Entra ID v2 access tokens always name the authorised party (`azp`, the client that asked for the token);
+ * ID tokens never do, and carry sign-in proofs (`nonce`, `at_hash`, `c_hash`) that access tokens never carry.
+ */
+function isIdToken(payload: JWTPayload): boolean {
+  return (
+    payload.azp === undefined ||
+    payload.nonce !== undefined ||
+    payload.at_hash !== undefined ||
+    payload.c_hash !== undefined
+  );
+}
+
+/**
+ * Verifies Entra ID v2 access tokens: RS256 signatures from the JWKS, issuer, audience (any of the configured
+ * ones), exp and nbf; v1 access tokens and ID tokens are refused with a message that says what to change.
+ */
 @Injectable()
 export class TokenVerifier {
   private keySet: Promise<JWTVerifyGetKey> | null = null;
+  private readonly audiences: string[];
 
-  constructor(private readonly options: TokenVerifierOptions) {}
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.audiences = audienceList(options.audience);
+    if (this.audiences.length === 0) {
+      throw new Error('AUTH_AUDIENCE has no audience');
+    }
+  }
 
   private async discoverJwksUri(): Promise<string> {
     const url = `${this.options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
@@ -58,18 +125,25 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    const wrongKind = explainWrongTokenKind(token);
+    if (wrongKind !== null) {
+      throw new AuthenticationError(wrongKind);
+    }
     let payload: JWTPayload;
     try {
       const keys = await this.getKeySet();
       ({ payload } = await jwtVerify(token, keys, {
         issuer: this.options.issuer,
-        audience: this.options.audience,
+        audience: this.audiences,
         algorithms: ['RS256'],
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['exp'],
       }));
     } catch (error) {
       throw new AuthenticationError(describeJoseError(error));
+    }
+    if (isIdToken(payload)) {
+      throw new AuthenticationError(ID_TOKEN_MESSAGE);
     }
     return callerFromClaims(payload);
   }

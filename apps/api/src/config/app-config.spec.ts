@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './app-config';
+import { FINALISE_RETRY_DELAYS_MS } from '../jobs/guard-policy';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -30,9 +31,29 @@ describe('loadConfig', () => {
     expect(c.databaseUrl).toBeNull();
   });
 
-  it('keeps the lease longer than the Graph time budget', () => {
+  it('adds RECOVERY_NEEDS_PERSON_REASONS to the built-in reasons, once each, case-insensitively', () => {
+    const c = loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'IngestionInterrupted, toomanydeletes' });
+    expect(c.recovery.needsPersonReasons).toEqual([
+      'TooManyDeletes',
+      'QuarantinedOnDemand',
+      'IngestionInterrupted',
+    ]);
+    expect(
+      loadConfig({ RECOVERY_NEEDS_PERSON_REASONS: 'QuarantineOnDemand' }).recovery.needsPersonReasons,
+    ).toEqual(['TooManyDeletes', 'QuarantinedOnDemand']);
+  });
+
+  it('keeps the lease longer than the longest decision: the Graph budget, then the finalise and its retries', () => {
     const c = loadConfig({ GRAPH_BUDGET_MS: '20000' });
-    expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs);
+    const finaliseRetries = FINALISE_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0);
+    expect(c.guard.leaseSeconds * 1000).toBeGreaterThan(c.graph.budgetMs + finaliseRetries);
+    expect(loadConfig({ GRAPH_BUDGET_MS: '300000' }).guard.leaseSeconds * 1000).toBeGreaterThan(300_000);
+  });
+
+  it('refuses a Graph budget that cannot hold one whole exchange', () => {
+    expect(problems({ GRAPH_BUDGET_MS: '5000', GRAPH_TIMEOUT_MS: '8000' })).toEqual([
+      "GRAPH_BUDGET_MS (5000) must be at least GRAPH_TIMEOUT_MS (8000): a decision's budget must hold one whole Graph exchange",
+    ]);
   });
 
   it.each([
@@ -71,6 +92,7 @@ describe('loadConfig', () => {
         'GRAPH_MODE=simulator is not allowed in production (NODE_ENV=production)',
         'AUTH_ISSUER is required in production (NODE_ENV=production)',
         'AUTH_AUDIENCE is required in production (NODE_ENV=production)',
+        'AUDIT_CURSOR_KEY is required in production (NODE_ENV=production): the built-in key is public',
       ]),
     );
     expect(lines.some((l) => l.startsWith('Graph credentials are required in production'))).toBe(true);
@@ -85,14 +107,48 @@ describe('loadConfig', () => {
       AZURE_CLIENT_SECRET: 's',
       AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
       AUTH_AUDIENCE: 'api://sjg',
+      AUDIT_CURSOR_KEY: 'k'.repeat(32),
     });
     expect(c.production).toBe(true);
     expect(c.graph.clientSecret).toBe('s');
+  });
+
+  it('refuses a short AUDIT_CURSOR_KEY in production without showing it', () => {
+    const lines = problems({ NODE_ENV: 'production', AUDIT_CURSOR_KEY: 'hunter2' });
+    expect(lines).toContain('AUDIT_CURSOR_KEY must be at least 32 characters in production, got (hidden)');
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(problems({ AUDIT_CURSOR_KEY: 'short' })).toEqual([]);
   });
 
   it('refuses a secret and a certificate together', () => {
     expect(problems({ AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_CERTIFICATE_PATH: '/c.pem' })).toEqual([
       'AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are exclusive; set one',
     ]);
+  });
+});
+
+describe('AUTH_AUDIENCE and AUTH_ISSUER for a real Entra ID tenant', () => {
+  const base = {
+    AUTH_ISSUER: 'https://login.microsoftonline.com/00000000-0000-4000-8000-000000000001/v2.0',
+  };
+  it('accepts a comma-separated audience list', () => {
+    const c = loadConfig({
+      ...base,
+      AUTH_AUDIENCE: '6e3c1b0a-1f5d-4c8e-9a7b-2d4f6a8c0e12,api://sync-job-guard',
+    });
+    expect(c.auth.audience).toBe('6e3c1b0a-1f5d-4c8e-9a7b-2d4f6a8c0e12,api://sync-job-guard');
+  });
+  it('refuses a list with no audience in it', () => {
+    expect(() => loadConfig({ ...base, AUTH_AUDIENCE: ' , ,' })).toThrow(
+      /AUTH_AUDIENCE must list at least one/,
+    );
+  });
+  it('refuses the v1 issuer and names the v2 one', () => {
+    expect(() =>
+      loadConfig({
+        AUTH_ISSUER: 'https://sts.windows.net/00000000-0000-4000-8000-000000000001/',
+        AUTH_AUDIENCE: 'api://x',
+      }),
+    ).toThrow(/AUTH_ISSUER must be the Entra ID v2.0 issuer/);
   });
 });

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { needsPersonReasons } from '@app/common';
+import { decisionLeaseSeconds } from '../jobs/guard-policy';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
 export interface AppConfig {
@@ -27,6 +29,7 @@ export interface AppConfig {
   };
   auth: {
     issuer: string | null;
+    /** AUTH_AUDIENCE as given: one or more comma-separated accepted `aud` values. */
     audience: string | null;
     jwksUri: string | null;
     clockToleranceSeconds: number;
@@ -37,11 +40,15 @@ export interface AppConfig {
     startCooldownSeconds: number;
     /** Lease of the single-flight lock; longer than the Graph budget. */
     leaseSeconds: number;
+    /** Refusals (denied, rejected, rate_limited) of one caller stored per window; the rest are only counted. */
+    refusalsPerCaller: number;
+    refusalWindowSeconds: number;
   };
   recovery: {
     enabled: boolean;
     intervalSeconds: number;
     maxAttempts: number;
+    /** The built-in reasons that need a person, plus RECOVERY_NEEDS_PERSON_REASONS (added, never removing one). */
     needsPersonReasons: string[];
     backoffSeconds: number[];
   };
@@ -68,6 +75,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'AUDIT_CURSOR_KEY']);
+/** A production cursor key at least this long (e.g. `openssl rand -base64 32`). */
+const MIN_CURSOR_KEY_LENGTH = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 class Reader {
@@ -213,13 +222,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
         Number.MAX_SAFE_INTEGER,
         'a non-negative integer',
       ),
-      leaseSeconds: Math.ceil(budgetMs / 1000) * 2 + 5,
+      leaseSeconds: decisionLeaseSeconds(budgetMs),
+      refusalsPerCaller: r.int('AUDIT_REFUSALS_PER_CALLER', 100, 1, 2_147_483_647),
+      refusalWindowSeconds: r.int(
+        'AUDIT_REFUSAL_WINDOW_SECONDS',
+        60,
+        1,
+        86_400,
+        'an integer between 1 and 86400',
+      ),
     },
     recovery: {
       enabled: r.bool('RECOVERY_ENABLED', true),
       intervalSeconds: r.int('RECOVERY_INTERVAL_SECONDS', 300, 1),
       maxAttempts: r.int('RECOVERY_MAX_ATTEMPTS', 6, 1),
-      needsPersonReasons: r.list('RECOVERY_NEEDS_PERSON_REASONS', ['TooManyDeletes', 'QuarantinedOnDemand']),
+      needsPersonReasons: needsPersonReasons(r.list('RECOVERY_NEEDS_PERSON_REASONS', [])),
       backoffSeconds: [300, 900, 3600, 14400],
     },
     requireGrants: r.bool('REQUIRE_GRANTS', false),
@@ -241,6 +258,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const p = r.problems;
   const g = config.graph;
+  if (budgetMs < timeoutMs) {
+    // The single-flight lease is derived from the budget; a budget shorter than one exchange cannot hold a decision.
+    p.push(
+      `GRAPH_BUDGET_MS (${budgetMs}) must be at least GRAPH_TIMEOUT_MS (${timeoutMs}): a decision's budget must hold one whole Graph exchange`,
+    );
+  }
   const hasGraphCredential =
     g.useManagedIdentity ||
     (g.tenantId !== null &&
@@ -266,10 +289,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
         p.push(`${key} is required in production (NODE_ENV=production)`);
       }
     }
+    if (config.auditCursorKey === null) {
+      p.push('AUDIT_CURSOR_KEY is required in production (NODE_ENV=production): the built-in key is public');
+    } else if (config.auditCursorKey.length < MIN_CURSOR_KEY_LENGTH) {
+      p.push(
+        `AUDIT_CURSOR_KEY must be at least ${MIN_CURSOR_KEY_LENGTH} characters in production, got (hidden)`,
+      );
+    }
   } else if (config.auth.issuer === null || config.auth.audience === null) {
     if (config.auth.issuer !== null || config.auth.audience !== null || config.auth.jwksUri !== null) {
       p.push('AUTH_ISSUER and AUTH_AUDIENCE must be set together');
     }
+  }
+  if (config.auth.audience !== null && r.list('AUTH_AUDIENCE', []).length === 0) {
+    p.push(
+      "AUTH_AUDIENCE must list at least one audience (the API's client id and/or App ID URI, comma-separated)",
+    );
+  }
+  if (config.auth.issuer?.startsWith('https://sts.windows.net/')) {
+    p.push(
+      'AUTH_ISSUER must be the Entra ID v2.0 issuer https://login.microsoftonline.com/<tenant id>/v2.0 (and the API app registration must set "requestedAccessTokenVersion": 2)',
+    );
   }
   if (p.length > 0) {
     throw new ConfigError(p);

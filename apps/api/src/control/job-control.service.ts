@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { type Caller, Role, hasRole } from '../auth/roles';
 import { MetricsService } from '../metrics/metrics.service';
-import { ATTEMPTS } from '../metrics/metric-names';
+import { ATTEMPTS, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from '../jobs/guard.errors';
 import { type GuardDecision, GuardService } from '../jobs/guard.service';
 import { idProblem } from '../jobs/start-request';
@@ -143,7 +143,8 @@ export class JobControlService {
     resetScope: ResetScope[] = [],
   ): Promise<GuardDecision> {
     try {
-      const attempt = await this.repo.recordFinal({
+      const g = this.config.guard;
+      const { attempt, stored } = await this.repo.recordFinal({
         attemptId: randomUUID(),
         servicePrincipalId: sanitizeForAudit(call.servicePrincipalId),
         jobId: sanitizeForAudit(call.jobId),
@@ -159,8 +160,12 @@ export class JobControlService {
         retryAfterSeconds: null,
         operation,
         resetScope,
+        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
       });
       this.metrics.counter(ATTEMPTS).inc({ outcome, trigger: 'api' });
+      if (!stored) {
+        this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome });
+      }
       return { attempt, upstreamStatus: null, job: null };
     } catch (error) {
       throw new AuditUnavailableError('The audit store is unavailable; try again later', error);

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, type JWK, type CryptoKey } from 'jose';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 
 /**
  * A development token issuer: an RSA key generated at start, its JWKS and OpenID configuration served on
@@ -35,6 +37,8 @@ export interface DevIssuer {
 
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-00000000d0e0';
 export const DEV_AUDIENCE = 'api://sync-job-guard';
+/** The development client (the `azp` of development tokens). */
+export const DEV_CLIENT_ID = '00000000-0000-4000-8000-00000000c11e';
 export const ALL_ROLES = ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'];
 
 interface Key {
@@ -50,8 +54,42 @@ async function newKey(): Promise<Key> {
   return { kid, privateKey, jwk };
 }
 
-export async function startDevIssuer(opts: { port?: number; audience?: string } = {}): Promise<DevIssuer> {
-  const keys: Key[] = [await newKey()];
+/**
+ * The development signing key, kept in a file (mode 0600, under .data/) so that tokens survive a restart.
+ * Created on first use.
+ */
+export async function loadOrCreateKey(file: string): Promise<Key> {
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { kid: string; privateJwk: JWK };
+    const privateKey = (await importJWK(saved.privateJwk, 'RS256', { extractable: true })) as CryptoKey;
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = saved.privateJwk;
+    return { kid: saved.kid, privateKey, jwk: { ...publicJwk, kid: saved.kid, alg: 'RS256', use: 'sig' } };
+  }
+  const key = await newKey();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ kid: key.kid, privateJwk: await exportJWK(key.privateKey) }), {
+    mode: 0o600,
+  });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+/** The issuer of development tokens when it must not depend on the port (tokens kept across restarts). */
+export const DEV_STABLE_ISSUER = `https://sync-job-guard.localhost/${DEV_TENANT_ID}/v2.0`;
+
+export async function startDevIssuer(
+  opts: {
+    port?: number;
+    /** Listening address; default 127.0.0.1. */
+    host?: string;
+    audience?: string;
+    /** Keep the signing key in this file (created when missing); a new key per start otherwise. */
+    keyFile?: string;
+    /** The `iss` of the tokens; defaults to this server's own URL. Use DEV_STABLE_ISSUER with keyFile. */
+    issuer?: string;
+  } = {},
+): Promise<DevIssuer> {
+  const keys: Key[] = [opts.keyFile ? await loadOrCreateKey(opts.keyFile) : await newKey()];
   let origin = '';
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
@@ -61,7 +99,7 @@ export async function startDevIssuer(opts: { port?: number; audience?: string } 
     };
     if (path === `/${DEV_TENANT_ID}/v2.0/.well-known/openid-configuration`) {
       send({
-        issuer: `${origin}/${DEV_TENANT_ID}/v2.0`,
+        issuer: opts.issuer ?? `${origin}/${DEV_TENANT_ID}/v2.0`,
         jwks_uri: `${origin}/${DEV_TENANT_ID}/discovery/v2.0/keys`,
       });
     } else if (path === `/${DEV_TENANT_ID}/discovery/v2.0/keys`) {
@@ -70,9 +108,9 @@ export async function startDevIssuer(opts: { port?: number; audience?: string } 
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const issuer = `${origin}/${DEV_TENANT_ID}/v2.0`;
+  const issuer = opts.issuer ?? `${origin}/${DEV_TENANT_ID}/v2.0`;
   const audience = opts.audience ?? DEV_AUDIENCE;
   return {
     issuer,
@@ -85,12 +123,17 @@ export async function startDevIssuer(opts: { port?: number; audience?: string } 
         throw new Error('no signing key');
       }
       const now = Math.floor(Date.now() / 1000);
+      // Shaped like an Entra ID v2 access token: `azp`/`azpacr` (the client), `ver`, and `idtyp: app` for an
+      // app-only token (the optional claim Entra adds when the API asks for it).
       const payload: Record<string, unknown> = {
         oid: claims.oid ?? '11111111-1111-4111-8111-111111111111',
         tid: DEV_TENANT_ID,
         roles: claims.roles ?? ALL_ROLES,
-        ...(claims.name !== undefined ? { name: claims.name } : { azp: 'sync-job-guard-dev' }),
-        ...(claims.scp !== undefined ? { scp: claims.scp } : {}),
+        azp: DEV_CLIENT_ID,
+        azpacr: '1',
+        ver: '2.0',
+        ...(claims.name !== undefined ? { name: claims.name } : {}),
+        ...(claims.scp !== undefined ? { scp: claims.scp } : { idtyp: 'app' }),
         ...claims.extra,
       };
       const jwt = new SignJWT(payload)

@@ -1,6 +1,10 @@
 import 'reflect-metadata';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
-import { type EmbeddedDatabase, migrate, startEmbeddedPostgres } from '@app/persistence';
+import type { INestApplication } from '@nestjs/common';
+import { EmbeddedPostgresError, migrate, startEmbeddedPostgres } from '@app/persistence';
 import {
   DEMO_JOBS,
   DEMO_SERVICE_PRINCIPAL_ID,
@@ -9,14 +13,88 @@ import {
 } from '../../../graph-simulator/src';
 import { createApp } from '../bootstrap';
 import { ConfigError, loadConfig } from '../config/app-config';
-import { type DevIssuer, startDevIssuer } from './dev-issuer';
+import type { DevIssuer } from './dev-issuer';
+import { type Env, precheckConfig, usesSimulator } from './dev-config';
+import { DEV_DATA_DIR, launcherToken, startLauncherIssuer } from './dev-tokens';
 
 /**
  * `npm start`: zero setup. No DATABASE_URL → an embedded PostgreSQL under .data/ (kept across restarts);
- * no Graph credentials → the built-in Graph simulator with a demo tenant; no AUTH_* → a development token
- * issuer. Then it prints the URL, the docs and a ready-to-paste curl. Never used in production.
+ * no Graph credentials → the built-in Graph simulator with a fresh demo tenant; no AUTH_* → development tokens
+ * signed with a key kept under .data/. The configuration is checked before anything starts; every start-up
+ * failure is one line that says what to change. Never used in production.
  */
 const out = (line = '') => process.stdout.write(`${line}\n`);
+
+/** A start-up failure with one line for the person. */
+class StartupError extends Error {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One `npm start` per checkout: .data/npm-start.pid. Returns its release. */
+function takeLock(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'npm-start.pid');
+  if (existsSync(file)) {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new StartupError(
+        `another npm start is already running in this checkout (pid ${pid}): stop it first (Ctrl-C in its terminal), or use another clone`,
+      );
+    }
+  }
+  writeFileSync(file, String(process.pid));
+  return () => rmSync(file, { force: true });
+}
+
+/** Fails early, before anything starts, when PORT cannot be bound on HOST. */
+function checkListen(port: number, host: string): Promise<void> {
+  return new Promise((resolveCheck, reject) => {
+    const srv = createServer();
+    srv.once('error', (error: NodeJS.ErrnoException) => {
+      const next = port === 0 ? 3001 : port + 1;
+      reject(
+        new StartupError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} on ${host} is already in use: set PORT to a free port, e.g. PORT=${next} npm start`
+            : error.code === 'EACCES'
+              ? `not allowed to listen on port ${port}: set PORT to a port above 1023, e.g. PORT=3000`
+              : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND'
+                ? `HOST=${host} is not an address of this machine: set HOST to 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`
+                : `cannot listen on ${host}:${port} (${error.code ?? error.message}): set PORT or HOST`,
+        ),
+      );
+    });
+    srv.listen(port, host, () => srv.close(() => resolveCheck()));
+  });
+}
+
+async function checkDatabaseUrl(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    let where = 'the server';
+    try {
+      const u = new URL(url);
+      where = `${u.hostname}:${u.port || '5432'}/${u.pathname.replace(/^\//, '')}`;
+    } catch {
+      // keep the generic name
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StartupError(
+      `cannot reach the database in DATABASE_URL (${where}): ${reason}; fix DATABASE_URL, or unset it to use the embedded PostgreSQL`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
@@ -31,105 +109,203 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  if (env.NODE_ENV === 'production') {
-    throw new Error('npm start is the development launcher; in production use `npm run start:prod`');
-  }
-  const started = Date.now();
-  const cleanups: (() => Promise<void>)[] = [];
-
-  if (!env.DATABASE_URL) {
-    out('No DATABASE_URL: starting an embedded PostgreSQL (data in .data/postgres) ...');
-    const embedded: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: '.data/postgres' });
-    cleanups.push(() => embedded.stop());
-    await ensureDatabase(embedded.adminUrl, 'sync_job_guard');
-    env.DATABASE_URL = embedded.urlFor('sync_job_guard');
-  }
-  const migrated = await migrate(env.DATABASE_URL ?? '');
-  out(`Migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already there.`);
-
-  let simulator: RunningSimulator | null = null;
-  const hasCredentials = Boolean(
-    env.AZURE_CLIENT_ID &&
-    (env.AZURE_CLIENT_SECRET || env.AZURE_CLIENT_CERTIFICATE_PATH || env.AZURE_FEDERATED_TOKEN_FILE),
-  );
-  if (env.GRAPH_MODE === 'simulator' || (!env.GRAPH_MODE && !hasCredentials)) {
-    simulator = await startGraphSimulator({ port: Number(env.SIMULATOR_PORT ?? 0), seed: 'demo' });
-    const sim = simulator;
-    cleanups.push(() => sim.close());
-    Object.assign(env, {
-      GRAPH_MODE: 'simulator',
-      GRAPH_BASE_URL: sim.graphBaseUrl,
-      AZURE_AUTHORITY_HOST: sim.authorityHost,
-      AZURE_TENANT_ID: sim.tenantId,
-      AZURE_CLIENT_ID: sim.clientId,
-      AZURE_CLIENT_SECRET: sim.clientSecret,
-    });
-  }
-
-  let issuer: DevIssuer | null = null;
-  if (!env.AUTH_ISSUER) {
-    issuer = await startDevIssuer();
-    const iss = issuer;
-    cleanups.push(() => iss.close());
-    Object.assign(env, {
-      AUTH_ISSUER: issuer.issuer,
-      AUTH_AUDIENCE: issuer.audience,
-      AUTH_JWKS_URI: issuer.jwksUri,
-    });
-  }
-
-  const config = loadConfig(env);
-  if (simulator) {
-    config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
-  }
-  const app = await createApp(config);
-  await app.listen(config.port, config.host === '0.0.0.0' ? '127.0.0.1' : config.host);
-  const base = `http://127.0.0.1:${config.port}`;
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    out('\nStopping ...');
-    await app.close();
-    for (const c of cleanups.reverse()) {
-      await c().catch(() => undefined);
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-
-  out();
-  out(`Sync Job Guard is ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  out(`  API      ${base}/v1`);
-  out(`  Docs     ${base}/docs`);
-  out(`  Health   ${base}/health/ready`);
-  if (simulator) {
-    out(`  Graph    built-in simulator at ${simulator.graphBaseUrl} (demo tenant)`);
-  }
-  if (issuer) {
-    const token = await issuer.sign({ name: 'Developer', scp: 'user_impersonation', expiresIn: 12 * 3600 });
-    out();
-    out('Development token (every role, 12 h):');
-    out(`  Authorization: Bearer ${token}`);
-    out();
-    out('Start the demo paused job:');
-    out(
-      `  curl -s -X POST -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" -d '{"reason":"first try"}' ${base}/v1/servicePrincipals/${DEMO_SERVICE_PRINCIPAL_ID}/synchronization/jobs/${DEMO_JOBS.paused}/start`,
-    );
-    out('Then see who started what:');
-    out(`  curl -s -H "Authorization: Bearer ${token}" "${base}/v1/attempts?limit=5"`);
+/** The demo jobs' guard state (request window, lease, cool-down) starts afresh with the demo tenant. */
+async function resetDemoGuards(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('DELETE FROM job_guards WHERE job_key LIKE $1', [
+      `${DEMO_SERVICE_PRINCIPAL_ID.toLowerCase()}/%`,
+    ]);
+  } finally {
+    await client.end();
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
+const CONSOLE_BUILDS = ['dist/apps/console/index.html', 'apps/console/dist/index.html'];
+
+function banner(opts: {
+  base: string;
+  seconds: number;
+  simulator: RunningSimulator | null;
+  token: string | null;
+  note: string | null;
+}): string[] {
+  const { base, token } = opts;
+  const lines = ['', `Sync Job Guard is ready in ${opts.seconds.toFixed(1)} s`];
+  lines.push(`  API      ${base}/v1`, `  Docs     ${base}/docs`);
+  if (CONSOLE_BUILDS.some((f) => existsSync(f))) {
+    lines.push(`  Console  ${base}/console`);
+  }
+  if (opts.simulator) {
+    lines.push('  Graph    built-in simulator, demo tenant (reset at every start)');
+  }
+  if (opts.note) {
+    lines.push(`  Note     ${opts.note}`);
+  }
+  if (token === null) {
+    return lines;
+  }
+  const jobs = `${base}/v1/servicePrincipals/${DEMO_SERVICE_PRINCIPAL_ID}/synchronization/jobs`;
+  const start = (job: string, what: string) =>
+    `curl -s -w ' %{http_code}\\n' -X POST -H "Authorization: Bearer $TOKEN" $JOBS/${job}/start   # ${what}`;
+  lines.push(
+    '',
+    'Paste these (the token has every role, lasts 30 days and survives a restart):',
+    `export TOKEN=${token}`,
+    `export JOBS=${jobs}`,
   );
-  process.exit(1);
+  if (opts.simulator) {
+    lines.push(
+      start(DEMO_JOBS.paused, 'paused: 200 started'),
+      start(DEMO_JOBS.active, 'active: 409 skipped'),
+      start(DEMO_JOBS.quarantined, 'quarantined (EncounteredQuarantineException): 200 started'),
+      start(DEMO_JOBS.quarantinedTooManyDeletes, 'quarantined (TooManyDeletes)'),
+      start(DEMO_JOBS.quarantinedOnDemand, 'quarantined (QuarantinedOnDemand)'),
+      start('scim.00000000000000000000000000000000', 'not found: 404'),
+    );
+  }
+  lines.push(
+    `curl -s -H "Authorization: Bearer $TOKEN" "${base}/v1/attempts?limit=5"   # who started what`,
+    'A Read-only token, to see the 403 paths:',
+    '  export TOKEN=$(npm run -s token -- read)   # or start, admin, all',
+    '',
+  );
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const env: Env = { ...process.env };
+  if (env.NODE_ENV === 'production') {
+    throw new StartupError('npm start is the development launcher; in production use `npm run start:prod`');
+  }
+  // The launcher binds loopback unless HOST says otherwise.
+  env.HOST = env.HOST?.trim() || '127.0.0.1';
+  const started = Date.now();
+
+  // 1. Everything the person configured is checked before anything starts.
+  const pre = precheckConfig(env);
+  const dataDir = resolve(DEV_DATA_DIR);
+  const releaseLock = takeLock(dataDir);
+  const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(releaseLock())];
+  let app: INestApplication | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (code: number): Promise<void> => {
+    stopping ??= (async () => {
+      // The API first (requests drained, recovery lease released), then what it used, PostgreSQL last.
+      if (app) {
+        await app.close().catch(() => undefined);
+      }
+      for (const c of cleanups.reverse()) {
+        await c().catch(() => undefined);
+      }
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  const onSignal = () => {
+    if (stopping) {
+      return;
+    }
+    out('\nStopping ...');
+    setTimeout(() => process.exit(1), (pre.shutdownTimeoutSeconds + 5) * 1000).unref();
+    void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await checkListen(pre.port, pre.host);
+
+    // 2. The database.
+    let note: string | null = null;
+    if (env.DATABASE_URL) {
+      await checkDatabaseUrl(env.DATABASE_URL);
+    } else {
+      out('No DATABASE_URL: starting an embedded PostgreSQL (data in .data/postgres) ...');
+      const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
+      cleanups.push(() => embedded.stop());
+      note = embedded.note;
+      await ensureDatabase(embedded.adminUrl, 'sync_job_guard');
+      env.DATABASE_URL = embedded.urlFor('sync_job_guard');
+    }
+    const migrated = await migrate(env.DATABASE_URL);
+    out(`Migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already there.`);
+
+    // 3. Graph: the simulator's demo tenant is new at every start, and so are the demo jobs' cool-downs.
+    let simulator: RunningSimulator | null = null;
+    if (usesSimulator(env)) {
+      simulator = await startGraphSimulator({ port: Number(env.SIMULATOR_PORT ?? 0), seed: 'demo' });
+      const sim = simulator;
+      cleanups.push(() => sim.close());
+      Object.assign(env, {
+        GRAPH_MODE: 'simulator',
+        GRAPH_BASE_URL: sim.graphBaseUrl,
+        AZURE_AUTHORITY_HOST: sim.authorityHost,
+        AZURE_TENANT_ID: sim.tenantId,
+        AZURE_CLIENT_ID: sim.clientId,
+        AZURE_CLIENT_SECRET: sim.clientSecret,
+      });
+      await resetDemoGuards(env.DATABASE_URL);
+    }
+
+    // 4. Who may call: development tokens signed with the key kept under .data/.
+    let issuer: DevIssuer | null = null;
+    if (!env.AUTH_ISSUER) {
+      issuer = await startLauncherIssuer(dataDir);
+      const iss = issuer;
+      cleanups.push(() => iss.close());
+      Object.assign(env, {
+        AUTH_ISSUER: issuer.issuer,
+        AUTH_AUDIENCE: issuer.audience,
+        AUTH_JWKS_URI: issuer.jwksUri,
+      });
+    }
+
+    const config = loadConfig(env);
+    if (simulator) {
+      config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
+    }
+    app = await createApp(config);
+    // createApp installs the production signal handling; here the launcher owns the order of the stop.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) {
+        if (listener !== onSignal) {
+          process.removeListener(signal, listener);
+        }
+      }
+    }
+    await app.listen(config.port, config.host);
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;
+    const token = issuer ? await launcherToken(issuer, dataDir) : null;
+    for (const line of banner({
+      base,
+      seconds: (Date.now() - started) / 1000,
+      simulator,
+      token,
+      note,
+    })) {
+      out(line);
+    }
+  } catch (error) {
+    process.stderr.write(`npm start: ${describe(error)}\n`);
+    await stop(1);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) {
+    return `${error.message}\nNothing was started: fix the variables above and run npm start again.`;
+  }
+  if (error instanceof StartupError || error instanceof EmbeddedPostgresError) {
+    return error.message;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return message || 'start-up failed';
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start: ${describe(error)}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
 });

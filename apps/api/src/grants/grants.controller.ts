@@ -40,6 +40,7 @@ import {
   parseGrantQuery,
 } from './grant-request';
 import { CreateGrantDto, GrantDto, GrantEventListDto, GrantListDto } from './grants.dto';
+import { OwnQueryCheck } from '../http/strict-query';
 
 function event(caller: Caller, action: string, details: AdminEventInput['details']): AdminEventInput {
   return { actorId: caller.actor.id, actorName: caller.actor.name, action, subjectId: '', details };
@@ -114,6 +115,7 @@ export class GrantsController {
   }
 
   @Get()
+  @OwnQueryCheck()
   @Roles(Role.Admin)
   @ApiOperation({ summary: 'List grants, newest first' })
   @ApiQuery({ name: 'principalId', required: false, description: 'Only grants of this caller (GUID)' })
@@ -134,6 +136,7 @@ export class GrantsController {
   }
 
   @Get('events')
+  @OwnQueryCheck()
   @Roles(Role.Admin)
   @ApiOperation({ summary: 'Grant changes (created, removed): who, when, what; newest first' })
   @ApiQuery({

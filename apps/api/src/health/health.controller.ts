@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Logger } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthRepository } from '@app/persistence';
@@ -9,6 +9,8 @@ import { Lifecycle } from './lifecycle';
 @Controller('health')
 @Public()
 export class HealthController {
+  private readonly logger = new Logger(HealthController.name);
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
@@ -43,13 +45,17 @@ export class HealthController {
             this.repo.pendingMigrations(),
             new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 3000).unref()),
           ]);
-          return pending.length === 0
-            ? session.up()
-            : session.down({ message: `migrations not applied: ${pending.join(', ')}` });
+          if (pending.length === 0) {
+            return session.up();
+          }
+          this.logger.warn(`not ready: migrations not applied: ${pending.join(', ')}`);
+          return session.down({ message: `${pending.length} migration(s) not applied` });
         } catch (error) {
-          return session.down({
-            message: `database unreachable: ${error instanceof Error ? error.message : String(error)}`,
-          });
+          // Unauthenticated endpoint: the driver's text (hosts, database names) goes to the log only.
+          this.logger.warn(
+            `not ready: database unreachable: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return session.down({ message: 'database unreachable' });
         }
       },
     ]);

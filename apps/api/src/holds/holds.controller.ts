@@ -18,6 +18,7 @@ import { ProblemDto } from '../http/problem.dto';
 import { failClosed } from '../control/control-http';
 import { HoldDto, HoldListDto, PlaceHoldDto } from '../control/control.dto';
 import { HoldsService } from './holds.service';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** Holds (DESIGN 2c): while active, every start and restart of the job is refused with outcome `held`. */
 @ApiTags('holds')
@@ -43,6 +44,7 @@ export class HoldsController {
     return failClosed('placing a hold', () => this.holds.place(body, caller, requestIdOf(req)));
   }
 
+  @OwnQueryCheck()
   @Get()
   @Roles(Role.Read)
   @ApiOperation({ summary: 'Holds, newest first (active ones by default)' })

@@ -33,5 +33,7 @@ export function sendProblem(
   if (statusCode === 401) {
     res.setHeader('WWW-Authenticate', 'Bearer');
   }
+  // Always JSON, even on a route that declared another type for its success (GET /metrics: text/plain).
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.status(statusCode).json(body);
 }

@@ -3,6 +3,25 @@ import type { GraphError, SyncJob } from '@app/graph';
 
 /** Pure decisions of the guard (DESIGN section 3, steps 6-8): no I/O here. */
 
+/** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
+export const FINALISE_RETRY_DELAYS_MS: readonly number[] = [100, 400, 1000];
+/** What one finalise try may take (the statement and a wait for a pooled connection), for the lease's length. */
+export const FINALISE_TRY_ALLOWANCE_MS = 2000;
+/** Slack between the claim's database clock and the decision's own deadline (the claim's round trip, clock steps). */
+export const LEASE_MARGIN_MS = 5000;
+
+/**
+ * The single-flight lease must outlive the longest decision: its Graph budget (token waits and every exchange are
+ * bounded by the same deadline, and no start is sent after it), then the finalise with its retries. The reconciler
+ * treats a row pending for longer than this as orphaned, so it is never shorter than a live decision.
+ */
+export function decisionLeaseSeconds(graphBudgetMs: number): number {
+  const finalise =
+    FINALISE_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) +
+    (FINALISE_RETRY_DELAYS_MS.length + 1) * FINALISE_TRY_ALLOWANCE_MS;
+  return Math.ceil((graphBudgetMs + finalise + LEASE_MARGIN_MS) / 1000);
+}
+
 export function isStartable(status: ObservedStatus): boolean {
   return status === 'paused' || status === 'quarantine';
 }
@@ -31,10 +50,48 @@ export function skipMessage(job: SyncJob): string {
   return `Job is ${describeStatus(job)}; start is only allowed when paused or in quarantine`;
 }
 
-export function dryRunMessage(job: SyncJob): string {
-  return isStartable(job.observedStatus)
+/**
+ * The caller's own rule, applied on top of the status rule to every read of a decision (recovery: quarantine
+ * only, never a reason that needs a person). Returns why a start is refused, or null.
+ */
+export type StartPolicy = (job: SyncJob) => string | null;
+
+/**
+ * Refused: `message` says why. `approvalWhy` is set when the only thing missing is a second person (DESIGN 2c): the
+ * start may be sent once another Admin approves it.
+ */
+export type StartVerdict = { allowed: true } | { allowed: false; message: string; approvalWhy?: string };
+
+/**
+ * The one complete decision of DESIGN section 3, step 7, on a fresh read of the job: a start may be sent only
+ * when the status is paused or quarantine AND the requesting policy allows it AND no second person is needed
+ * (`approvalRule`, DESIGN 2c). The guard applies it to the first
+ * read and to every re-read before a re-send; there is no other copy of these rules.
+ */
+export function startVerdict(
+  job: SyncJob,
+  policy: StartPolicy | undefined,
+  approvalRule?: StartPolicy,
+): StartVerdict {
+  if (!isStartable(job.observedStatus)) {
+    return { allowed: false, message: skipMessage(job) };
+  }
+  const refusal = policy?.(job) ?? null;
+  if (refusal !== null && refusal !== '') {
+    return { allowed: false, message: refusal };
+  }
+  const approvalWhy = approvalRule?.(job) ?? null;
+  if (approvalWhy !== null && approvalWhy !== '') {
+    return { allowed: false, message: approvalWhy, approvalWhy };
+  }
+  return { allowed: true };
+}
+
+/** `refusal`: why the start would not be sent (status or the caller's policy), or null when it would be. */
+export function dryRunMessage(job: SyncJob, refusal: string | null): string {
+  return refusal === null
     ? `Dry run: job is ${describeStatus(job)}, so a start would be sent`
-    : `Dry run: job is ${describeStatus(job)}, so no start would be sent`;
+    : `Dry run: job is ${describeStatus(job)}, so no start would be sent: ${refusal}`;
 }
 
 export function startedMessage(job: SyncJob): string {

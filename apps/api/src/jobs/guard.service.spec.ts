@@ -12,6 +12,7 @@ import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditUnavailableError } from './guard.errors';
 import { GuardService } from './guard.service';
+import { recoveryRefusal } from '../recovery/recovery-policy';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 
@@ -40,9 +41,12 @@ class ScriptedGraph extends GraphClient {
   reads: Step<SyncJob>[] = [];
   startsScript: Step<'ok'>[] = [];
   calls: string[] = [];
+  /** Runs before each call answers (e.g. to move a fake clock). */
+  onCall: (what: string) => void = () => undefined;
 
   private next<T>(script: Step<T>[], what: string): GraphResult<T> {
     this.calls.push(what);
+    this.onCall(what);
     const step = script.shift();
     if (step === undefined) {
       throw new Error(`unexpected ${what}`);
@@ -117,6 +121,7 @@ function view(id: string, outcome: AttemptView['outcome'], message: string | nul
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: null,
+    wouldStart: null,
     operation: 'start',
     approvalId: null,
     holdId: null,
@@ -165,6 +170,37 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     repo.claimError = new Error('ECONNREFUSED');
     await expect(decide()).rejects.toBeInstanceOf(AuditUnavailableError);
     expect(graph.calls).toEqual([]);
+  });
+
+  it.each(OBSERVED_STATUSES)(
+    'answers a dry run of a job that reads %s with dry_run, whether a start would be sent, and why',
+    async (status) => {
+      graph.reads = [job(status, status === 'quarantine' ? 'EncounteredQuarantineException' : null)];
+      await decide({ dryRun: true });
+      const would = status === 'paused' || status === 'quarantine';
+      expect(last()).toMatchObject({ outcome: 'dry_run', wouldStart: would, cooldownSeconds: null });
+      expect(last()?.message).toMatch(would ? /a start would be sent/ : /no start would be sent/);
+      if (!would) {
+        expect(last()?.message).toMatch(/only allowed when paused or in quarantine/);
+      }
+      expect(graph.calls).toEqual(['get']);
+    },
+  );
+
+  it('answers a dry run the caller policy refuses with dry_run, wouldStart false and the refusal', async () => {
+    graph.reads = [job('quarantine', 'TooManyDeletes')];
+    await decide({ dryRun: true, policy: () => 'Quarantine reason TooManyDeletes needs a person' });
+    expect(last()).toMatchObject({ outcome: 'dry_run', wouldStart: false });
+    expect(last()?.message).toMatch(
+      /no start would be sent: Quarantine reason TooManyDeletes needs a person/,
+    );
+    expect(graph.calls).toEqual(['get']);
+  });
+
+  it('records no wouldStart for a decision that is not a dry run', async () => {
+    graph.reads = [job('active')];
+    await decide();
+    expect(last()?.wouldStart ?? null).toBeNull();
   });
 
   it('starts a paused job with one read and one start, and asks for the cool-down', async () => {
@@ -271,6 +307,112 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     graph.reads = [new Error('boom')];
     const d = await decide();
     expect(d.attempt.outcome).toBe('unknown');
+  });
+
+  describe('the same complete decision on every re-read (recovery policy)', () => {
+    const rules = {
+      maxAttempts: 6,
+      needsPersonReasons: ['TooManyDeletes', 'QuarantinedOnDemand'],
+      backoffSeconds: [60],
+    };
+    const recovery = { trigger: 'recovery' as const, policy: (j: SyncJob) => recoveryRefusal(j, rules) };
+    const throttled = () =>
+      new GraphError('throttled', '429', { status: 429, retryAfterSeconds: 1, notActedOn: true });
+
+    it('does not re-send when the quarantine reason became one that needs a person during the wait', async () => {
+      graph.reads = [
+        job('quarantine', 'EncounteredQuarantineException'),
+        job('quarantine', 'TooManyDeletes'),
+      ];
+      graph.startsScript = [throttled()];
+      const d = await decide(recovery);
+      expect(d.attempt.outcome).toBe('skipped');
+      expect(last()?.message).toContain('TooManyDeletes');
+      expect(graph.calls).toEqual(['get', 'start', 'get']);
+      expect(last()?.cooldownSeconds).toBeNull();
+    });
+
+    it('does not re-send when a person paused the job during the wait', async () => {
+      graph.reads = [job('quarantine', 'EncounteredQuarantineException'), job('paused')];
+      graph.startsScript = [throttled()];
+      const d = await decide(recovery);
+      expect(d.attempt.outcome).toBe('skipped');
+      expect(graph.calls).toEqual(['get', 'start', 'get']);
+    });
+
+    it('re-sends when the re-read still satisfies the policy', async () => {
+      graph.reads = [job('quarantine', 'EncounteredQuarantineException'), job('quarantine', 'Unknown')];
+      graph.startsScript = [throttled(), 'ok'];
+      const d = await decide(recovery);
+      expect(d.attempt.outcome).toBe('started');
+      expect(graph.calls).toEqual(['get', 'start', 'get', 'start']);
+    });
+  });
+
+  describe('the Graph time budget', () => {
+    let clock: number;
+    beforeEach(() => {
+      clock = 1_000_000;
+      guard.now = () => clock;
+      guard.wait = (ms) => {
+        waits.push(ms);
+        clock += ms;
+        return Promise.resolve();
+      };
+    });
+
+    it('never sends a start with almost no budget left: upstream_error, not sent, no cool-down', async () => {
+      graph.reads = [job('paused')];
+      graph.onCall = (what) => {
+        if (what === 'get') {
+          clock += 10_000 - 1; // the read used all but 1 ms of the 10 s budget
+        }
+      };
+      const d = await decide();
+      expect(d.attempt.outcome).toBe('upstream_error');
+      expect(d.upstreamStatus).toBe(504);
+      expect(last()?.message).toMatch(/not sent/);
+      expect(last()?.cooldownSeconds).toBeNull();
+      expect(graph.calls).toEqual(['get']);
+    });
+
+    it('a budget used up before sending (inside the client) is not sent: upstream_error, no cool-down, no re-read', async () => {
+      graph.reads = [job('paused')];
+      graph.startsScript = [
+        new GraphError('timeout', 'The time budget was used up before sending', { notSent: true }),
+      ];
+      const d = await decide();
+      expect(d.attempt.outcome).toBe('upstream_error');
+      expect(last()?.message).toMatch(/not sent/);
+      expect(last()?.cooldownSeconds).toBeNull();
+      expect(graph.calls).toEqual(['get', 'start']);
+    });
+
+    it('does not wait for a Retry-After that would leave too little budget for the re-send', async () => {
+      graph.reads = [job('paused')];
+      graph.startsScript = [
+        new GraphError('throttled', '429', { status: 429, retryAfterSeconds: 9, notActedOn: true }),
+      ];
+      const d = await decide();
+      expect(d.attempt.outcome).toBe('rate_limited');
+      expect(waits).toEqual([]);
+      expect(graph.calls).toEqual(['get', 'start']);
+    });
+  });
+
+  it('an unexpected exception after a start was sent counts as a start that may have been sent', async () => {
+    graph.reads = [job('paused')];
+    graph.startsScript = [new Error('socket exploded')];
+    const d = await decide();
+    expect(d.attempt.outcome).toBe('unknown');
+    expect(last()?.cooldownSeconds).toBe(600);
+    expect(last()?.message).toMatch(/after a start was sent/);
+  });
+
+  it('an unexpected exception before any start starts no cool-down', async () => {
+    graph.reads = [new Error('boom')];
+    await decide();
+    expect(last()?.cooldownSeconds).toBeNull();
   });
 
   it('retries the finalise when the database blinks, then gives up with 503', async () => {

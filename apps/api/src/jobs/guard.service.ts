@@ -10,7 +10,14 @@ import {
   type Trigger,
   jobKey,
 } from '@app/common';
-import { GraphClient, GraphError, type GraphCallContext, type JobRef, type SyncJob } from '@app/graph';
+import {
+  GraphClient,
+  GraphError,
+  minWriteBudgetMs,
+  type GraphCallContext,
+  type JobRef,
+  type SyncJob,
+} from '@app/graph';
 import { ApprovalRepository, GuardRepository } from '@app/persistence';
 import {
   type ResetScope,
@@ -22,14 +29,16 @@ import {
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { ATTEMPTS, GUARD_DURATION } from '../metrics/metric-names';
+import { ATTEMPTS, GUARD_DURATION, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import {
+  FINALISE_RETRY_DELAYS_MS,
   type GraphFailure,
+  type StartPolicy,
   dryRunMessage,
   graphFailure,
   isStartable,
-  skipMessage,
+  startVerdict,
   startedMessage,
   describeStatus,
 } from './guard-policy';
@@ -40,8 +49,11 @@ export interface GuardRequest extends JobRef {
   reason: string | null;
   dryRun: boolean;
   requestId: string | null;
-  /** Extra rule applied to the fresh status (recovery: quarantine only, reasons that need a person). */
-  policy?: (job: SyncJob) => string | null;
+  /**
+   * The caller's own rule (recovery: quarantine only, never a reason that needs a person), applied with the status
+   * rule to the first read and to every re-read of the decision (guard-policy `startVerdict`).
+   */
+  policy?: StartPolicy;
   // ---- job control (DESIGN 2c)
   /** Default `start`. */
   operation?: Operation;
@@ -67,12 +79,18 @@ interface RunResult extends GraphFailure {
   job: SyncJob | null;
   /** A start was sent (its answer may have been lost): the cool-down applies. */
   startSent: boolean;
+  /** Dry runs: whether the start would have been sent. */
+  wouldStart?: boolean;
   /** Outcome awaiting_approval: the approval request written. */
   approvalId?: string | null;
 }
 
-/** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
-const FINALISE_RETRY_DELAYS_MS = [100, 400, 1000];
+/** What a decision has done so far, kept outside `run` so an unexpected exception still knows it. */
+interface Progress {
+  /** A start was handed to the Graph client and not proven unsent or refused: it may have taken effect. */
+  startSent: boolean;
+}
+
 /** A POST is re-sent at most this many times, only when Graph proved it was not acted on. */
 const MAX_START_RESENDS = 2;
 
@@ -85,6 +103,8 @@ export class GuardService {
   private readonly logger = new Logger(GuardService.name);
   /** Waits for Graph's Retry-After and between finalise retries; replaceable in unit tests. */
   wait: (ms: number) => Promise<unknown> = sleep;
+  /** The clock of the Graph time budget; replaceable in unit tests. */
+  now: () => number = Date.now;
 
   constructor(
     private readonly repo: GuardRepository,
@@ -118,6 +138,7 @@ export class GuardService {
         cooldownSeconds: g.startCooldownSeconds,
         grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
         requireGrants: this.config.requireGrants,
+        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
         operation: req.operation ?? 'start',
         resetScope: req.resetScope ?? [],
         approvalId: req.approval?.approvalId ?? null,
@@ -131,28 +152,34 @@ export class GuardService {
       );
     }
     if (!claim.claimed) {
+      if (!claim.stored) {
+        this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome: claim.attempt.outcome });
+      }
       this.count(claim.attempt.outcome, req.trigger, startedAt);
       return { attempt: claim.attempt, upstreamStatus: null, job: null };
     }
 
     const requestIds: string[] = [];
+    const progress: Progress = { startSent: false };
     let result: RunResult;
     try {
-      result = await this.run(req, attemptId, requestIds);
+      result = await this.run(req, attemptId, requestIds, progress);
     } catch (error) {
       this.logger.error(
         `guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`,
       );
       result = {
         outcome: 'unknown',
-        message:
-          'The guard failed unexpectedly; the job was not started by this attempt unless a start was sent',
+        message: progress.startSent
+          ? 'The guard failed unexpectedly after a start was sent to Graph; the start may have taken effect, so the cool-down applies'
+          : 'The guard failed unexpectedly before any start was sent to Graph; the job was not started by this attempt',
         retryAfterSeconds: null,
         upstreamStatus: null,
         observedStatus: null,
         quarantineReason: null,
         job: null,
-        startSent: false,
+        // An unexpected failure after the start went out counts as "the start may have been sent".
+        startSent: progress.startSent,
       };
     }
     const durationMs = Math.round(performance.now() - startedAt);
@@ -167,6 +194,7 @@ export class GuardService {
       graphRequestIds: requestIds,
       durationMs,
       cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
+      wouldStart: result.wouldStart ?? null,
       approvalId: result.approvalId ?? null,
     };
     for (let i = 0; ; i++) {
@@ -180,8 +208,11 @@ export class GuardService {
           this.logger.error(
             `attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`,
           );
+          const sent = result.startSent
+            ? 'a start was sent to Graph (it may have taken effect, so the cool-down applies)'
+            : 'no start was sent to Graph';
           throw new AuditUnavailableError(
-            `The decision was made (${result.outcome}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
+            `The decision was made (${result.outcome}; ${sent}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
             error,
           );
         }
@@ -300,6 +331,7 @@ export class GuardService {
     requestIds: string[],
     seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
     plain: (outcome: Outcome, message: string) => GraphFailure,
+    progress: Progress,
   ): Promise<RunResult> {
     const scopes = req.resetScope ?? [];
     const approvalWhy = req.trigger === 'approval' ? null : restartApprovalWhy(scopes);
@@ -331,7 +363,21 @@ export class GuardService {
         ),
       );
     }
+    if (
+      ctx.deadline !== undefined &&
+      ctx.deadline - this.now() < minWriteBudgetMs(this.config.graph.timeoutMs)
+    ) {
+      return seen(job, {
+        outcome: 'upstream_error',
+        message:
+          "The guard's Graph time budget was used up before the restart could be sent; the restart was not sent to Graph",
+        retryAfterSeconds: null,
+        upstreamStatus: 504,
+      });
+    }
     try {
+      // From here an unexpected failure counts as "the restart may have been sent" (cool-down).
+      progress.startSent = true;
       const r = await this.graph.restartJob(ref, scopes.map(toGraphScope), ctx);
       requestIds.push(...r.requestIds);
       return seen(
@@ -365,9 +411,15 @@ export class GuardService {
 
   // ---------------------------------------------------------------- end job control
 
-  private async run(req: GuardRequest, attemptId: string, requestIds: string[]): Promise<RunResult> {
+  private async run(
+    req: GuardRequest,
+    attemptId: string,
+    requestIds: string[],
+    progress: Progress,
+  ): Promise<RunResult> {
     const ref: JobRef = { servicePrincipalId: req.servicePrincipalId, jobId: req.jobId };
-    const deadline = Date.now() + this.config.graph.budgetMs;
+    const deadline = this.now() + this.config.graph.budgetMs;
+    const leastToSend = minWriteBudgetMs(this.config.graph.timeoutMs);
     const ctx: GraphCallContext = { clientRequestId: req.requestId ?? attemptId, deadline };
     const seen = (job: SyncJob | null, failure: GraphFailure, startSent = false): RunResult => ({
       ...failure,
@@ -382,13 +434,20 @@ export class GuardService {
       retryAfterSeconds: null,
       upstreamStatus: null,
     });
+    const notSent = (job: SyncJob, why: string): RunResult =>
+      seen(job, {
+        outcome: 'upstream_error',
+        message: `${why}; the start was not sent to Graph`,
+        retryAfterSeconds: null,
+        upstreamStatus: 504,
+      });
 
     // ---- job control (DESIGN 2c): pause and restart have their own steps.
     if (req.operation === 'pause') {
       return this.runPause(req, ref, ctx, requestIds, seen, plain);
     }
     if (req.operation === 'restart') {
-      return this.runRestart(req, attemptId, ref, ctx, requestIds, seen, plain);
+      return this.runRestart(req, attemptId, ref, ctx, requestIds, seen, plain, progress);
     }
     // ---- end job control
 
@@ -397,36 +456,35 @@ export class GuardService {
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
-    // Step 7: only paused or quarantined jobs may be started.
-    if (!isStartable(job.observedStatus)) {
-      return seen(job, plain('skipped', skipMessage(job)));
-    }
-    const refusal = req.policy?.(job);
-    if (refusal) {
-      return seen(job, plain('skipped', refusal));
-    }
-    // Two-person rule (DESIGN 2c): a caller's start of a job quarantined for a reason that needs a person.
-    const approvalWhy = req.trigger === 'api' ? startApprovalWhy(job) : null;
+    // Step 7: the one complete decision (status, the caller's policy and the two-person rule), on this read and on
+    // every re-read.
+    const approvalRule = req.trigger === 'api' ? startApprovalWhy : undefined;
+    const verdict = startVerdict(job, req.policy, approvalRule);
     if (req.dryRun) {
-      return seen(
-        job,
-        plain(
-          'dry_run',
-          approvalWhy
-            ? `${dryRunMessage(job)}, once another Admin approves it. ${approvalWhy}`
-            : dryRunMessage(job),
-        ),
-      );
+      // A dry run is always answered as such, with whether the start would be sent and why.
+      const refusal = verdict.allowed
+        ? null
+        : verdict.approvalWhy
+          ? `${verdict.approvalWhy}; it is sent once another Admin approves it`
+          : verdict.message;
+      return { ...seen(job, plain('dry_run', dryRunMessage(job, refusal))), wouldStart: verdict.allowed };
     }
-    if (approvalWhy) {
-      const asked = await this.askApproval(req, attemptId, approvalWhy);
+    if (!verdict.allowed && verdict.approvalWhy) {
+      const asked = await this.askApproval(req, attemptId, verdict.approvalWhy);
       return { ...seen(job, asked.failure), approvalId: asked.approvalId };
+    }
+    if (!verdict.allowed) {
+      return seen(job, plain('skipped', verdict.message));
     }
     // Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on
     // (429, or 503 with Retry-After), and only after re-reading the status.
     for (let resends = 0; ; resends++) {
       const before: SyncJob = job;
+      if (deadline - this.now() < leastToSend) {
+        return notSent(before, "The guard's Graph time budget was used up before the start could be sent");
+      }
       try {
+        progress.startSent = true;
         const r = await this.graph.startJob(ref, ctx);
         requestIds.push(...r.requestIds);
         return seen(before, plain('started', startedMessage(before)), true);
@@ -435,9 +493,15 @@ export class GuardService {
           throw error;
         }
         requestIds.push(...error.requestIds);
+        if (error.details.notSent) {
+          progress.startSent = false;
+          const failure = graphFailure(error, 'start');
+          return seen(before, { ...failure, message: `${failure.message}; the start was not sent to Graph` });
+        }
         if (error.details.notActedOn) {
+          progress.startSent = false;
           const waitMs = Math.max(1, error.details.retryAfterSeconds ?? 1) * 1000;
-          if (resends >= MAX_START_RESENDS || Date.now() + waitMs >= deadline) {
+          if (resends >= MAX_START_RESENDS || this.now() + waitMs + leastToSend > deadline) {
             return seen(before, graphFailure(error, 'start'));
           }
           await this.wait(waitMs);
@@ -445,12 +509,13 @@ export class GuardService {
           if (again instanceof GraphError) {
             return seen(before, graphFailure(again, 'read'));
           }
-          if (!isStartable(again.observedStatus)) {
+          const reread = startVerdict(again, req.policy, approvalRule);
+          if (!reread.allowed) {
             return seen(
               again,
               plain(
                 'skipped',
-                `Job became ${describeStatus(again)} while the start waited for Graph's Retry-After; not sent again`,
+                `While the start waited for Graph's Retry-After the job changed: ${reread.message}; not sent again`,
               ),
             );
           }
@@ -494,6 +559,8 @@ export class GuardService {
             true,
           );
         }
+        // Graph answered and refused (403, 404, 400...): nothing was acted on.
+        progress.startSent = false;
         return seen(before, graphFailure(error, 'start'));
       }
     }

@@ -26,6 +26,7 @@ import { StartRequestDto } from './dto/start-request.dto';
 import { graphFailure } from './guard-policy';
 import { JobsService } from './jobs.service';
 import { idProblem } from './start-request';
+import { OwnQueryCheck } from '../http/strict-query';
 
 export interface JobView extends SyncJob {
   servicePrincipalId: string;
@@ -222,6 +223,7 @@ export class JobsController {
 
   /** The guarded start (DESIGN section 3). Any authenticated caller reaches it; a missing role is a `denied` row. */
   @Post(':jobId/start')
+  @OwnQueryCheck()
   @Roles()
   @ApiOperation({
     summary: 'The guarded start',

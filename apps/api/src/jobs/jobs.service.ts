@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { type Caller, Role, hasRole } from '../auth/roles';
 import { MetricsService } from '../metrics/metrics.service';
-import { ATTEMPTS } from '../metrics/metric-names';
+import { ATTEMPTS, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import { type GuardDecision, GuardService } from './guard.service';
 import { idProblem, parseStartBody } from './start-request';
@@ -66,7 +66,8 @@ export class JobsService {
     reason: string | null,
   ): Promise<GuardDecision> {
     try {
-      const attempt = await this.repo.recordFinal({
+      const g = this.config.guard;
+      const { attempt, stored } = await this.repo.recordFinal({
         attemptId: randomUUID(),
         servicePrincipalId: sanitizeForAudit(call.servicePrincipalId),
         jobId: sanitizeForAudit(call.jobId),
@@ -80,8 +81,12 @@ export class JobsService {
         observedStatus: null,
         message,
         retryAfterSeconds: null,
+        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
       });
       this.metrics.counter(ATTEMPTS).inc({ outcome, trigger: 'api' });
+      if (!stored) {
+        this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome });
+      }
       return { attempt, upstreamStatus: null, job: null };
     } catch (error) {
       throw new AuditUnavailableError('The audit store is unavailable; try again later', error);

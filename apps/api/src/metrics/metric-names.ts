@@ -9,6 +9,7 @@ export const RECOVERY_SWEEPS = 'sjg_recovery_sweeps_total';
 export const RECOVERY_NEEDS_ATTENTION = 'sjg_recovery_jobs_needing_attention';
 export const AUTH_FAILURES = 'sjg_auth_failures_total';
 export const DB_POOL = 'sjg_db_pool_connections';
+export const REFUSALS_UNRECORDED = 'sjg_refusals_unrecorded_total';
 
 export type CounterName =
   | typeof ATTEMPTS
@@ -16,6 +17,7 @@ export type CounterName =
   | typeof GRAPH_THROTTLED
   | typeof GRAPH_TOKENS
   | typeof RECOVERY_SWEEPS
-  | typeof AUTH_FAILURES;
+  | typeof AUTH_FAILURES
+  | typeof REFUSALS_UNRECORDED;
 export type HistogramName = typeof GUARD_DURATION | typeof GRAPH_DURATION;
 export type GaugeName = typeof RECOVERY_NEEDS_ATTENTION | typeof DB_POOL;

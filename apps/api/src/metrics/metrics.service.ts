@@ -14,7 +14,7 @@ export class MetricsService {
 
   constructor() {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'sjg_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'sjg_' });
     this.counters = {
       [M.ATTEMPTS]: new Counter({
         name: M.ATTEMPTS,
@@ -50,6 +50,12 @@ export class MetricsService {
         name: M.AUTH_FAILURES,
         help: 'Refused callers by reason',
         labelNames: ['reason'],
+        registers,
+      }),
+      [M.REFUSALS_UNRECORDED]: new Counter({
+        name: M.REFUSALS_UNRECORDED,
+        help: 'Refusals answered but not stored: the caller passed AUDIT_REFUSALS_PER_CALLER in its window',
+        labelNames: ['outcome'],
         registers,
       }),
     };

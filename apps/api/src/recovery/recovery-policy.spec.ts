@@ -71,6 +71,7 @@ function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptVie
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: 1,
+    wouldStart: null,
     operation: 'start',
     approvalId: null,
     holdId: null,
@@ -85,6 +86,26 @@ describe('recovery policy', () => {
     expect(needsPerson('toomanydeletes', rules)).toBe(true);
     expect(needsPerson('EncounteredQuarantineException', rules)).toBe(false);
     expect(needsPerson(null, rules)).toBe(false);
+  });
+
+  it('adds configured reasons to the built-in ones, which can never be removed', () => {
+    const extra: RecoveryRules = { ...rules, needsPersonReasons: ['ingestionINTERRUPTED'] };
+    expect(needsPerson('IngestionInterrupted', extra)).toBe(true);
+    expect(needsPerson('TooManyDeletes', extra)).toBe(true);
+    expect(needsPerson('QuarantinedOnDemand', extra)).toBe(true);
+    // Microsoft's pages spell it both ways.
+    expect(needsPerson('QuarantineOnDemand', extra)).toBe(true);
+    expect(needsPerson('quarantineondemand', { ...rules, needsPersonReasons: [] })).toBe(true);
+    expect(needsPerson('EncounteredQuarantineException', extra)).toBe(false);
+    expect(
+      recoveryRefusal(job('quarantine', 'TOOMANYDELETES'), { ...rules, needsPersonReasons: [] }),
+    ).toMatch(/needs a person/);
+  });
+
+  it('treats a configured alternative spelling as the reason it names', () => {
+    const extra: RecoveryRules = { ...rules, needsPersonReasons: ['EncounteredQuarantineException'] };
+    expect(needsPerson('encounteredquarantineexception', extra)).toBe(true);
+    expect(needsPerson('EncounteredBaseEscrowThreshold', extra)).toBe(false);
   });
 
   it('backs off by the n-th step, capped at the last', () => {

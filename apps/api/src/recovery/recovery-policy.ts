@@ -1,4 +1,4 @@
-import type { AttemptView } from '@app/common';
+import { type AttemptView, reasonNeedsPerson } from '@app/common';
 import type { GraphError, SyncJob } from '@app/graph';
 import type { WatchRecord } from '@app/persistence';
 
@@ -12,6 +12,7 @@ import type { WatchRecord } from '@app/persistence';
  */
 export interface RecoveryRules {
   maxAttempts: number;
+  /** Added to the built-in reasons that need a person (TooManyDeletes, QuarantinedOnDemand), never replacing them. */
   needsPersonReasons: string[];
   backoffSeconds: number[];
 }
@@ -30,11 +31,7 @@ export interface ReadVerdict extends Verdict {
 }
 
 export function needsPerson(reason: string | null, rules: RecoveryRules): boolean {
-  if (reason === null) {
-    return false;
-  }
-  const r = reason.toLowerCase();
-  return rules.needsPersonReasons.some((x) => x.toLowerCase() === r);
+  return reasonNeedsPerson(reason, rules.needsPersonReasons);
 }
 
 /** Delay after the n-th failure in a row (n starting at 1), capped at the last configured step. */

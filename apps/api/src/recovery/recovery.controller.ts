@@ -14,7 +14,9 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiAcceptedResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
   ApiNoContentResponse,
@@ -34,8 +36,10 @@ import { graphFailure } from '../jobs/guard-policy';
 import { httpStatusForOutcome } from '../http/outcome-status';
 import { requestIdOf } from '../http/problem';
 import { ProblemDto } from '../http/problem.dto';
+import { RecoveryService } from './recovery.service';
 import {
   CreateWatchDto,
+  RecoverySweepDto,
   RecoverySweepPageDto,
   RecoveryWatchBulkDto,
   RecoveryWatchDto,
@@ -49,6 +53,7 @@ import {
   parseWatchBody,
   parseWatchListQuery,
 } from './recovery-query';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /** The watch list and the sweep history of scheduled recovery (DESIGN sections 2 and 3a). */
 @ApiTags('recovery')
@@ -62,6 +67,7 @@ export class RecoveryController {
   constructor(
     private readonly repo: RecoveryRepository,
     private readonly graph: GraphClient,
+    private readonly recovery: RecoveryService,
     private readonly holds: HoldRepository,
   ) {}
 
@@ -75,6 +81,22 @@ export class RecoveryController {
     }
   }
 
+  /** A Graph read for a watch: its failure answers as the guard's outcome would (404 not_found, 429, 502…). */
+  private async fromGraph<T>(res: Response, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof GraphError)) {
+        throw error;
+      }
+      const f = graphFailure(error, 'read');
+      if (f.retryAfterSeconds !== null) {
+        res.setHeader('Retry-After', String(f.retryAfterSeconds));
+      }
+      throw new HttpException(f.message, httpStatusForOutcome(f.outcome, f.upstreamStatus));
+    }
+  }
+
   @Post('watches')
   @Roles(Role.Admin)
   @ApiOperation({
@@ -85,6 +107,7 @@ export class RecoveryController {
   @ApiBody({ type: CreateWatchDto })
   @ApiCreatedResponse({ type: RecoveryWatchDto, description: 'Watch created' })
   @ApiOkResponse({ type: RecoveryWatchDto, description: 'Already watched: the existing watch' })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'Graph has no such job or service principal' })
   async create(
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
@@ -97,7 +120,12 @@ export class RecoveryController {
     }
     const request = parsed.value;
     const event = { actorId: caller.actor.id, actorName: caller.actor.name, action: 'watch.create' };
+    const ctx = { clientRequestId: requestIdOf(req) ?? undefined };
     if (request.kind === 'one') {
+      // Only a job Graph has can be watched: an unknown one is refused now (404), not flagged by a later sweep.
+      await this.fromGraph(res, () =>
+        this.graph.getJob({ servicePrincipalId: request.servicePrincipalId, jobId: request.jobId }, ctx),
+      );
       const { watches, created } = await this.db('creating a watch', () =>
         this.repo.createWatches(request.servicePrincipalId, [request.jobId], event),
       );
@@ -110,22 +138,8 @@ export class RecoveryController {
       res.status(created.has(watch.watchId) ? 201 : 200);
       return watch;
     }
-    let jobIds: string[];
-    try {
-      const listed = await this.graph.listJobs(request.servicePrincipalId, {
-        clientRequestId: requestIdOf(req) ?? undefined,
-      });
-      jobIds = listed.value.map((j) => j.id);
-    } catch (error) {
-      if (!(error instanceof GraphError)) {
-        throw error;
-      }
-      const f = graphFailure(error, 'read');
-      if (f.retryAfterSeconds !== null) {
-        res.setHeader('Retry-After', String(f.retryAfterSeconds));
-      }
-      throw new HttpException(f.message, httpStatusForOutcome(f.outcome, f.upstreamStatus));
-    }
+    const listed = await this.fromGraph(res, () => this.graph.listJobs(request.servicePrincipalId, ctx));
+    const jobIds = listed.value.map((j) => j.id);
     const { watches, created } = await this.db('creating watches', () =>
       this.repo.createWatches(request.servicePrincipalId, jobIds, event),
     );
@@ -134,6 +148,7 @@ export class RecoveryController {
   }
 
   @Get('watches')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'The watch list, oldest first, with each job’s last seen status and recovery state',
@@ -197,6 +212,7 @@ export class RecoveryController {
   }
 
   @Get('sweeps')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({
     summary: 'Sweep history, newest first: when, which replica led, jobs read, started, left for a person',
@@ -219,5 +235,36 @@ export class RecoveryController {
       items,
       nextCursor: rows.length > q.limit && last ? encodeCursor(last.startedAt, last.sweepId) : null,
     };
+  }
+
+  @Post('sweeps')
+  @Roles(Role.Admin)
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Sweep now: led by the current leader, never two at once',
+    description:
+      'Runs a sweep on this replica when it holds or wins the leader lease (joining the sweep already running here, if any) and answers 202 with it. 409 when another replica leads (it sweeps at its next tick) or when RECOVERY_ENABLED=false.',
+  })
+  @ApiAcceptedResponse({ type: RecoverySweepDto, description: 'The sweep, finished' })
+  @ApiConflictResponse({ type: ProblemDto, description: 'Another replica leads, or recovery is disabled' })
+  async sweepNow(@Res({ passthrough: true }) res: Response): Promise<RecoverySweepDto> {
+    const result = await this.recovery.sweepNow();
+    switch (result.status) {
+      case 'swept':
+        return result.sweep;
+      case 'not_leader':
+        res.setHeader('Retry-After', String(this.recovery.leaseSeconds));
+        throw new HttpException(
+          'Another replica leads recovery and sweeps at its next tick; send the request again to have the leader run it now',
+          409,
+        );
+      case 'disabled':
+        throw new HttpException('Scheduled recovery is disabled (RECOVERY_ENABLED=false)', 409);
+      default:
+        throw new HttpException(
+          'The sweep could not run (database unavailable or shutting down); try again later',
+          503,
+        );
+    }
   }
 }

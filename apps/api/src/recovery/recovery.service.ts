@@ -11,6 +11,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { type BatchItemResult, GraphClient, GraphError, type JobRef } from '@app/graph';
 import {
+  type LeaderTerm,
   RecoveryRepository,
   type RecoverySweepView,
   type SweepCounts,
@@ -39,8 +40,24 @@ const PAGE_SIZE = 500;
 const DECISION_CONCURRENCY = 4;
 /** Time budget of one `$batch` read, its own retries included. */
 const BATCH_BUDGET_MS = 20_000;
+/** A sweep's stop reason when its leader lost the lease. */
+const LEASE_LOST = 'Stopped early: the leader lease was lost to another replica; nothing more was written';
+
+/** This replica's leadership: its fencing term and heartbeat. */
+interface Leadership {
+  term: LeaderTerm;
+  /** Set by the heartbeat (or a fenced write) when another replica took over: stop at once. */
+  lost: boolean;
+  timer: NodeJS.Timeout | null;
+  beating?: boolean;
+}
+
 /** Name of the sweep's interval in the SchedulerRegistry. */
 export const RECOVERY_INTERVAL_NAME = 'recovery-sweep';
+
+/** What `sweepNow()` did: swept (here, or joined the sweep already running here), or why not. */
+export type SweepNowResult =
+  { status: 'swept'; sweep: SweepSummary } | { status: 'not_leader' | 'disabled' | 'unavailable' };
 
 export type SweepSummary = RecoverySweepView;
 
@@ -85,6 +102,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
   private stopping = false;
   private inFlight: Promise<SweepSummary | null> | null = null;
   private timerRegistered = false;
+  private leadership: Leadership | null = null;
 
   constructor(
     private readonly repo: RecoveryRepository,
@@ -102,10 +120,13 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     };
   }
 
-  /** Lease length: one interval plus a margin (at least 5 s, or a tenth of the interval). */
+  /**
+   * Lease length: half an interval (2 to 60 s). The leader renews it by a heartbeat every third of it, independent
+   * of the sweep's progress, so a live leader never loses it to a slow batch, and a dead leader's lease runs out well
+   * within one interval: the next tick of any replica after that takes over (DESIGN 3a).
+   */
   get leaseSeconds(): number {
-    const interval = this.config.recovery.intervalSeconds;
-    return interval + Math.max(5, Math.ceil(interval / 10));
+    return Math.min(60, Math.max(2, Math.ceil(this.config.recovery.intervalSeconds / 2)));
   }
 
   onApplicationBootstrap(): void {
@@ -151,6 +172,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       }
     }
     await this.inFlight?.catch(() => null);
+    this.stopHeartbeat();
     try {
       await this.repo.releaseLeadership(this.config.replicaId);
     } catch (error) {
@@ -166,6 +188,37 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     this.sweep().catch((error: unknown) => {
       this.logger.error(`recovery tick failed: ${describe(error)}`);
     });
+  }
+
+  /**
+   * `POST /v1/recovery/sweeps`: a sweep now, on this replica if it holds (or wins) the leader lease. Never two at
+   * once: a sweep already running here is joined rather than repeated, and another replica's lease means that
+   * replica leads (`not_leader`). Uses the same lease and the same sweep as the timer.
+   */
+  async sweepNow(): Promise<SweepNowResult> {
+    if (!this.config.recovery.enabled) {
+      return { status: 'disabled' };
+    }
+    if (this.isStopping()) {
+      return { status: 'unavailable' };
+    }
+    const running = this.inFlight;
+    if (running !== null) {
+      const joined = await running.catch(() => null);
+      return joined ? { status: 'swept', sweep: joined } : { status: 'unavailable' };
+    }
+    let leading: boolean;
+    try {
+      leading = (await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds)) !== null;
+    } catch (error) {
+      this.logger.warn(`recovery could not claim the leader lease: ${describe(error)}`);
+      return { status: 'unavailable' };
+    }
+    if (!leading) {
+      return { status: 'not_leader' };
+    }
+    const sweep = await this.sweep();
+    return sweep ? { status: 'swept', sweep } : { status: 'unavailable' };
   }
 
   private isStopping(): boolean {
@@ -197,15 +250,15 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     if (this.isStopping()) {
       return null;
     }
-    let leading: boolean;
+    let leader: Leadership | null;
     try {
-      leading = await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds);
+      leader = await this.lead();
     } catch (error) {
       this.logger.warn(`recovery could not claim the leader lease: ${describe(error)}`);
       this.metrics.counter(RECOVERY_SWEEPS).inc({ result: 'error' });
       return null;
     }
-    if (!leading) {
+    if (leader === null) {
       this.metrics.counter(RECOVERY_SWEEPS).inc({ result: 'not_leader' });
       await this.refreshGauge();
       return null;
@@ -224,8 +277,12 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     const notes: string[] = [];
     let result: 'ok' | 'error' = 'ok';
     try {
-      await this.repo.startSweep(sweepId, this.config.replicaId, startedAt);
-      const stop = await this.work(now, counts);
+      if (!(await this.repo.startSweep(sweepId, leader.term, startedAt))) {
+        leader.lost = true;
+        this.metrics.counter(RECOVERY_SWEEPS).inc({ result: 'not_leader' });
+        return null;
+      }
+      const stop = await this.work(now, counts, leader);
       if (stop !== null) {
         notes.push(stop);
       }
@@ -272,10 +329,69 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     }
   }
 
+  /**
+   * Leads: keeps the current leadership when its heartbeat still holds it, else claims the lease (a new term) and
+   * starts the heartbeat. Null when another replica leads.
+   */
+  private async lead(): Promise<Leadership | null> {
+    const current = this.leadership;
+    if (current !== null && !current.lost) {
+      if (await this.repo.renewLeadership(current.term, this.leaseSeconds)) {
+        return current;
+      }
+      this.loseLeadership(current, 'its lease could not be renewed');
+    }
+    const term = await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds);
+    if (term === null) {
+      return null;
+    }
+    const leader: Leadership = { term, lost: false, timer: null };
+    // The heartbeat: renews every third of the lease, whatever the sweep is doing.
+    leader.timer = setInterval(() => void this.beat(leader), Math.max(250, (this.leaseSeconds * 1000) / 3));
+    leader.timer.unref();
+    this.leadership = leader;
+    return leader;
+  }
+
+  private async beat(leader: Leadership): Promise<void> {
+    if (leader.lost || leader.beating) {
+      return;
+    }
+    leader.beating = true;
+    try {
+      if (!(await this.repo.renewLeadership(leader.term, this.leaseSeconds))) {
+        this.loseLeadership(leader, 'another replica holds the lease');
+      }
+    } catch (error) {
+      // The database is away: the lease may run out; the fenced writes and the next beat decide.
+      this.logger.warn(`recovery lease heartbeat failed: ${describe(error)}`);
+    } finally {
+      leader.beating = false;
+    }
+  }
+
+  private loseLeadership(leader: Leadership, why: string): void {
+    if (!leader.lost) {
+      this.logger.warn(`recovery leadership (term ${leader.term.term}) lost: ${why}`);
+    }
+    leader.lost = true;
+    if (leader.timer !== null) {
+      clearInterval(leader.timer);
+      leader.timer = null;
+    }
+    if (this.leadership === leader) {
+      this.leadership = null;
+    }
+  }
+
+  private stopHeartbeat(): void {
+    if (this.leadership !== null) {
+      this.loseLeadership(this.leadership, 'the replica is stopping');
+    }
+  }
+
   /** Pages through the due watches, 20 per `$batch`. Returns why it stopped early, or null. */
-  private async work(now: Date, counts: Counts): Promise<StopReason> {
-    const renewEveryMs = (this.leaseSeconds * 1000) / 3;
-    let renewedAt = Date.now();
+  private async work(now: Date, counts: Counts, leader: Leadership): Promise<StopReason> {
     let afterId: string | null = null;
     for (;;) {
       const page = await this.repo.dueWatches(now, afterId, PAGE_SIZE);
@@ -287,13 +403,10 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
         if (this.isStopping()) {
           return 'Stopped early: the replica is shutting down; the rest is left for the next sweep';
         }
-        if (Date.now() - renewedAt >= renewEveryMs) {
-          if (!(await this.repo.claimLeadership(this.config.replicaId, this.leaseSeconds))) {
-            return 'Stopped early: the leader lease was lost to another replica';
-          }
-          renewedAt = Date.now();
+        if (leader.lost) {
+          return LEASE_LOST;
         }
-        const stop = await this.sweepBatch(page.slice(i, i + RECOVERY_BATCH_SIZE), now, counts);
+        const stop = await this.sweepBatch(page.slice(i, i + RECOVERY_BATCH_SIZE), now, counts, leader);
         if (stop !== null) {
           return stop;
         }
@@ -325,7 +438,12 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
   }
 
   /** Reads one batch, decides on its quarantined jobs and saves the watches. Returns a stop reason or null. */
-  private async sweepBatch(watches: WatchRecord[], now: Date, counts: Counts): Promise<StopReason> {
+  private async sweepBatch(
+    watches: WatchRecord[],
+    now: Date,
+    counts: Counts,
+    leader: Leadership,
+  ): Promise<StopReason> {
     const refs: JobRef[] = watches.map((w) => ({ servicePrincipalId: w.servicePrincipalId, jobId: w.jobId }));
     let items: BatchItemResult[];
     try {
@@ -370,13 +488,18 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
     });
 
     await eachLimited(toDecide, DECISION_CONCURRENCY, async (record) => {
-      if (this.isStopping()) {
+      if (this.isStopping() || leader.lost) {
         save.push(record);
         return;
       }
       save.push(await this.decide(record, now, counts));
     });
-    await this.repo.saveWatches(save);
+    // Fenced by the term: if another replica took over meanwhile, this writes nothing.
+    const written = await this.repo.saveWatches(save, leader.term);
+    if (save.length > 0 && written === 0) {
+      this.loseLeadership(leader, 'the watches were not written (fenced by a newer term)');
+      return LEASE_LOST;
+    }
 
     const t = throttled as GraphError | null;
     if (t !== null) {
@@ -404,7 +527,8 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       this.tally(counts, v.tally);
       return v.record;
     } catch (error) {
-      // The audit store could not record the attempt: nothing was sent to Graph; next sweep tries again.
+      // The audit store failed: before the claim nothing was sent to Graph; after it, the error's message says
+      // whether a start went out (the reconciler settles that row, with its cool-down). Next sweep tries again.
       counts.errors += 1;
       this.logger.warn(
         `recovery of ${record.servicePrincipalId}/${record.jobId} not decided: ${describe(error)}`,

@@ -92,6 +92,14 @@ export class AttemptDto {
   durationMs!: number | null;
 
   @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Dry runs: whether the start would have been sent (the message says why); null otherwise',
+  })
+  wouldStart!: boolean | null;
+
+  @ApiProperty({
+    type: String,
     enum: OPERATIONS,
     description: 'What was asked of Graph; attempts before job control read start',
   })

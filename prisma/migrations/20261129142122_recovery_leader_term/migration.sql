@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "recovery_leader" ADD COLUMN     "term" BIGSERIAL NOT NULL;
