@@ -291,6 +291,15 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
       expect(graphCalls('pause')).toBe(0);
     });
 
+    it('a pause with hold of a job Graph does not have: 404 not_found, and no hold is left behind', async () => {
+      const res = await as('starter')
+        .post(`${jobBase(jobId)}/pause`, { hold: { reason: 'typo in the job id' } })
+        .expect(404);
+      expect(res.body).toMatchObject({ outcome: 'not_found', operation: 'pause' });
+      const holds = await as('starter').get(`/v1/holds?jobId=${jobId}`).expect(200);
+      expect(holds.body.items).toEqual([]);
+    });
+
     it('needs JobControl.Start (denied, recorded)', async () => {
       seed('Active');
       const reader = await env.issuer.sign({ roles: ['JobControl.Read'], oid: randomUUID(), scp: 'x' });
@@ -414,6 +423,11 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
         requestedBy: { id: PEOPLE.admin1.oid, name: 'Ada Admin' },
       });
       expect(sim.state.getJob(SP, jobId)?.lastRestartScope).toEqual(['Full']);
+      const approved = await as('starter').get('/v1/approvals?state=approved').expect(200);
+      expect(approved.body.items.map((a: { approvalId: string }) => a.approvalId)).toContain(id);
+      const stillPending = await as('starter').get('/v1/approvals?state=pending').expect(200);
+      expect(stillPending.body.items.map((a: { approvalId: string }) => a.approvalId)).not.toContain(id);
+      await as('starter').get('/v1/approvals?state=open').expect(400);
       const approval = await as('starter').get(`/v1/approvals/${id}`).expect(200);
       expect(approval.body).toMatchObject({
         state: 'approved',

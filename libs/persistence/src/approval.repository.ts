@@ -143,6 +143,7 @@ export class ApprovalRepository {
   }
 
   async list(filter: { state?: ApprovalState; limit: number }): Promise<ApprovalView[]> {
+    // A pending request past its expiry reads as expired before the timer closes it.
     const where =
       filter.state === undefined
         ? ''
@@ -150,9 +151,11 @@ export class ApprovalRepository {
           ? `WHERE state = 'pending' AND expires_at > now()`
           : filter.state === 'expired'
             ? `WHERE state = 'expired' OR (state = 'pending' AND expires_at <= now())`
-            : `WHERE state = '${filter.state}'`;
+            : `WHERE state = $1::"ApprovalState"`;
+    const params = filter.state === 'approved' || filter.state === 'rejected' ? [filter.state] : [];
     const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
       `SELECT ${COLUMNS} FROM approvals ${where} ORDER BY requested_at DESC, id DESC LIMIT ${Math.floor(filter.limit)}`,
+      ...params,
     );
     return rows.map(view);
   }

@@ -28,7 +28,8 @@ const SCOPE_BY_LOWER = new Map<string, ResetScope>([
   ['forcedeletes', 'ForceDeletion'],
 ]);
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+/** A refusal names the field; `untilInPast` marks the one refusal with its own stable code. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string; untilInPast?: true };
 
 function reasonOf(value: unknown, name: string, required: boolean): Parsed<string | null> {
   if (value === undefined || value === null) {
@@ -158,7 +159,7 @@ export function parseUntil(value: unknown, now: Date, name = 'until'): Parsed<Da
   }
   const at = new Date(Date.parse(value));
   if (at.getTime() <= now.getTime()) {
-    return { ok: false, message: `${name} must be in the future` };
+    return { ok: false, message: `${name} must be in the future`, untilInPast: true };
   }
   return { ok: true, value: at };
 }

@@ -70,6 +70,11 @@ export class JobControlService {
       operation: 'pause',
       holdId: hold?.holdId ?? null,
     });
+    if (hold !== null && decision.attempt.outcome === 'not_found') {
+      // Graph has no such job: the hold placed for it would only confuse; take it back.
+      await this.holds.releaseChecked(hold.holdId, call.caller).catch(() => undefined);
+      return { ...decision, hold: null };
+    }
     return { ...decision, hold };
   }
 

@@ -24,10 +24,7 @@ export class HoldsService {
   async place(body: unknown, caller: Caller, requestId: string | null): Promise<HoldView> {
     const parsed = parsePlaceHoldBody(body, new Date(), { isServicePrincipalId, isJobId });
     if (!parsed.ok) {
-      throw new ControlError(
-        /until must be in the future/.test(parsed.message) ? 'HOLD_UNTIL_IN_PAST' : 'INVALID_INPUT',
-        parsed.message,
-      );
+      throw new ControlError(parsed.untilInPast ? 'HOLD_UNTIL_IN_PAST' : 'INVALID_INPUT', parsed.message);
     }
     const { servicePrincipalId, jobId } = parsed.value;
     await this.mustExist(servicePrincipalId, jobId, requestId);
@@ -49,6 +46,11 @@ export class HoldsService {
       until: hold.until,
       placedBy: { id: caller.actor.id, name: caller.actor.name },
     });
+  }
+
+  /** Releases a hold this service just placed (no role check). */
+  async releaseChecked(holdId: string, caller: Caller): Promise<void> {
+    await this.holds.release(holdId, { id: caller.actor.id, name: caller.actor.name });
   }
 
   async list(query: Record<string, unknown>): Promise<{ items: HoldView[] }> {

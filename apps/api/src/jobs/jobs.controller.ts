@@ -110,6 +110,11 @@ function StartResponses(): MethodDecorator {
   const decorators = [
     ApiExtraModels(AttemptDto, ProblemDto),
     attempt(200, 'started (Graph accepted the start) or dry_run'),
+    attempt(
+      202,
+      'awaiting_approval: the job is quarantined for a reason that needs a person; another Admin must approve (approvalId)',
+    ),
+    attempt(423, 'held: a hold on the job or its service principal (message: reason, who, until)'),
     ApiResponse({
       status: 400,
       description:
