@@ -9,3 +9,4 @@ export * from './embedded';
 export * from './recovery.repository';
 export * from './attempt.repository';
 export * from './retention.repository';
+export * from './notification.repository';

@@ -6,6 +6,7 @@ import { GrantRepository } from './grant.repository';
 import { RecoveryRepository } from './recovery.repository';
 import { AttemptRepository } from './attempt.repository';
 import { RetentionRepository } from './retention.repository';
+import { NotificationRepository } from './notification.repository';
 
 const REPOSITORIES = [
   PrismaService,
@@ -15,6 +16,7 @@ const REPOSITORIES = [
   RecoveryRepository,
   AttemptRepository,
   RetentionRepository,
+  NotificationRepository,
 ];
 
 @Global()

@@ -411,7 +411,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       }
       save.push(await this.decide(record, now, counts));
     });
-    await this.repo.saveWatches(save);
+    await this.repo.saveWatches(save, now);
 
     const t = throttled as GraphError | null;
     if (t !== null) {
