@@ -16,6 +16,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { AttemptsModule } from './attempts/attempts.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { GrantsModule } from './grants/grants.module';
+import { NotificationsModule } from './notifications/notifications.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -52,6 +53,7 @@ export class AppModule {
         AttemptsModule,
         RecoveryModule,
         GrantsModule,
+        NotificationsModule,
       ],
       providers: [
         { provide: TokenVerifier, useValue: verifier },

@@ -9,6 +9,9 @@ export const RECOVERY_SWEEPS = 'sjg_recovery_sweeps_total';
 export const RECOVERY_NEEDS_ATTENTION = 'sjg_recovery_jobs_needing_attention';
 export const AUTH_FAILURES = 'sjg_auth_failures_total';
 export const DB_POOL = 'sjg_db_pool_connections';
+export const NOTIFY_DELIVERIES = 'sjg_notification_deliveries_total';
+export const NOTIFY_LATENCY = 'sjg_notification_delivery_latency_seconds';
+export const NOTIFY_QUEUE = 'sjg_notification_deliveries';
 
 export type CounterName =
   | typeof ATTEMPTS
@@ -16,6 +19,7 @@ export type CounterName =
   | typeof GRAPH_THROTTLED
   | typeof GRAPH_TOKENS
   | typeof RECOVERY_SWEEPS
-  | typeof AUTH_FAILURES;
-export type HistogramName = typeof GUARD_DURATION | typeof GRAPH_DURATION;
-export type GaugeName = typeof RECOVERY_NEEDS_ATTENTION | typeof DB_POOL;
+  | typeof AUTH_FAILURES
+  | typeof NOTIFY_DELIVERIES;
+export type HistogramName = typeof GUARD_DURATION | typeof GRAPH_DURATION | typeof NOTIFY_LATENCY;
+export type GaugeName = typeof RECOVERY_NEEDS_ATTENTION | typeof DB_POOL | typeof NOTIFY_QUEUE;
