@@ -55,7 +55,7 @@ describe('notifications: outbox delivered to real receivers on loopback', () => 
     NOTIFY_WEBHOOK_URL: hook.url,
     NOTIFY_WEBHOOK_SECRET: SECRET,
     // Replica a delivers only when a test drives it (runOnce with a moved clock).
-    NOTIFY_POLL_INTERVAL_MS: '3600000',
+    NOTIFY_DISPATCH_ENABLED: 'false',
     NOTIFY_TIMEOUT_MS: '1000',
     NOTIFY_RETRY_SCHEDULE: '5,60',
     RATE_LIMIT_PER_JOB: '1000',
@@ -330,7 +330,13 @@ describe('notifications: outbox delivered to real receivers on loopback', () => 
           databaseUrl: env.db.url,
           issuer: env.issuer,
           graph: sim,
-          env: { ...appEnv(), REPLICA_ID: id, NOTIFY_POLL_INTERVAL_MS: '50', NOTIFY_CONCURRENCY: '4' },
+          env: {
+            ...appEnv(),
+            REPLICA_ID: id,
+            NOTIFY_DISPATCH_ENABLED: 'true',
+            NOTIFY_POLL_INTERVAL_MS: '3600000',
+            NOTIFY_CONCURRENCY: '4',
+          },
         }),
       ),
     );

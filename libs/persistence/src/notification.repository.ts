@@ -7,7 +7,7 @@ import {
   type NotificationDestinationKind,
   type NotificationEventType,
 } from '@app/common';
-import { PrismaService } from './prisma.service';
+import { type Listening, PrismaService } from './prisma.service';
 
 /**
  * The notification outbox (DESIGN section 2d).
@@ -426,6 +426,11 @@ export class NotificationRepository {
   }
 
   // ------------------------------------------------------------------ the dispatcher
+
+  /** Calls `onWake` when an event is committed (the fan-out trigger's NOTIFY) or a delivery is requeued. */
+  listen(onWake: () => void, onError: (error: unknown) => void): Listening {
+    return this.prisma.listen(NOTIFICATION_CHANNEL, onWake, onError);
+  }
 
   /**
    * Claims up to `limit` due deliveries for `holder` until now + leaseSeconds: each is the oldest pending one of

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
-import { type ClaimedDelivery, NotificationRepository } from '@app/persistence';
+import { type ClaimedDelivery, type Listening, NotificationRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -67,6 +67,9 @@ export function requestFor(d: ClaimedDelivery, now: Date, consoleUrl: string | n
 /**
  * Delivers the notification outbox (DESIGN section 2d), on every replica.
  *
+ * Woken by PostgreSQL when an event commits (LISTEN on a dedicated connection), and every
+ * NOTIFY_POLL_INTERVAL_MS for retries that come due and as a safety net.
+ *
  * Each pump claims as many due deliveries as it has free slots (NOTIFY_CONCURRENCY), in one statement with
  * FOR UPDATE SKIP LOCKED and a lease per delivery, and sends each on its own: a slow or hanging receiver holds
  * one slot until NOTIFY_TIMEOUT_MS, never the others, never the guard, and never a database connection. A
@@ -83,6 +86,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private stopping = false;
   private timerRegistered = false;
   private gaugeAt = 0;
+  private listening: Listening | null = null;
 
   constructor(
     private readonly repo: NotificationRepository,
@@ -115,6 +119,11 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     timer.unref();
     this.scheduler.addInterval(NOTIFY_INTERVAL_NAME, timer);
     this.timerRegistered = true;
+    // A committed event wakes the dispatchers at once (the trigger's NOTIFY); the interval is the safety net.
+    this.listening = this.repo.listen(
+      () => this.tick(),
+      (error) => this.logger.debug(`notification wake-ups interrupted: ${describe(error)}`),
+    );
   }
 
   /** Stops claiming, and lets the tries in flight finish (bounded by their timeout) while the database is up. */
@@ -128,6 +137,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
         // already removed by the scheduler's own shutdown
       }
     }
+    await this.listening?.close();
+    this.listening = null;
     await this.pumping?.catch(() => 0);
     await this.idle();
   }
