@@ -39,6 +39,9 @@ function verified(r: Receiver['received'][number], secret = SECRET): CloudEventB
   return new Webhook(secret).verify(r.body, headers) as CloudEventBody;
 }
 
+// Starting the database, simulator and app can take more than Jest's default 5 s on a loaded machine.
+jest.setTimeout(60_000);
+
 describe('notifications: outbox delivered to real receivers on loopback', () => {
   let stack: TestStack;
   let env: TestEnv;
@@ -136,6 +139,35 @@ describe('notifications: outbox delivered to real receivers on loopback', () => 
       jobId,
       destinationKind: 'webhook',
     });
+  });
+
+  it('a start whose answer is lost: its finalise writes attempt.unknown, delivered with who asked', async () => {
+    const jobId = newJobId();
+    sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Paused' });
+    sim.state.addFault({ operation: 'start', jobId, action: 'dropBefore', times: 1 });
+    const starter = await env.issuer.sign({
+      roles: ['JobControl.Start'],
+      oid: randomUUID(),
+      name: 'Sam Starter',
+    });
+    const res = await post(
+      `/v1/servicePrincipals/${SP}/synchronization/jobs/${jobId}/start`,
+      {},
+      starter,
+    ).expect(502);
+    expect(res.body.outcome).toBe('unknown');
+    expect(await dispatcher.runOnce(new Date())).toBe(1);
+    expect(hook.received.map((r) => verified(r))).toEqual([
+      expect.objectContaining({
+        type: 'attempt.unknown',
+        subject: `servicePrincipals/${SP}/synchronization/jobs/${jobId}`,
+        data: expect.objectContaining({
+          attemptId: res.body.attemptId,
+          outcome: 'unknown',
+          actor: expect.objectContaining({ type: 'app', name: 'Sam Starter' }),
+        }),
+      }),
+    ]);
   });
 
   it('a hanging receiver times out and holds up no other destination; Teams and Slack get their messages', async () => {
