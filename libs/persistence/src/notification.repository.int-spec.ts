@@ -285,6 +285,32 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     expect(requeued).toMatchObject({ state: 'pending', attempts: 0, deadAt: null });
   });
 
+  it('purges delivered events after the retention, and keeps pending and dead-lettered ones', async () => {
+    await webhook();
+    const ids: Record<string, string> = {};
+    for (const name of ['delivered', 'pending', 'dead', 'recent']) {
+      ids[name] = await repo.enqueue({
+        type: 'job.recovered',
+        servicePrincipalId: SP,
+        jobId: name,
+        data: {},
+      });
+    }
+    await prisma.$executeRawUnsafe(
+      `UPDATE notification_events SET created_at = now() - interval '40 days' WHERE job_id <> 'recent'`,
+    );
+    await prisma.$executeRawUnsafe(
+      `UPDATE notification_deliveries d SET state = CASE e.job_id WHEN 'dead' THEN 'dead' WHEN 'pending' THEN 'pending'
+         ELSE 'delivered' END::"NotificationDeliveryState"
+       FROM notification_events e WHERE e.id = d.event_id`,
+    );
+    const cutoff = new Date(Date.now() - 30 * DAY_MS);
+    expect(await repo.purgeDelivered(cutoff, 100)).toBe(1);
+    expect((await events()).map((e) => e.job_id).sort()).toEqual(['dead', 'pending', 'recent']);
+    expect(await repo.purgeDelivered(cutoff, 100)).toBe(0);
+    expect(ids.delivered).toBeDefined();
+  });
+
   it('saveWatches writes the job events its changes call for, in the same statement', async () => {
     await webhook();
     const recovery = new RecoveryRepository(prisma);

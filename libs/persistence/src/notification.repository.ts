@@ -514,6 +514,23 @@ export class NotificationRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Deletes up to `limit` events older than `before` whose every delivery was delivered (or that matched no
+   * destination), with their deliveries. Pending and dead-lettered ones stay (visible, redeliverable).
+   */
+  async purgeDelivered(before: Date, limit: number): Promise<number> {
+    return this.prisma.$executeRawUnsafe(
+      `DELETE FROM notification_events WHERE id IN (
+         SELECT e.id FROM notification_events e
+         WHERE e.created_at < $1::timestamptz
+           AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.event_id = e.id AND d.state <> 'delivered')
+         ORDER BY e.created_at
+         LIMIT $2::int)`,
+      before.toISOString(),
+      limit,
+    );
+  }
+
   /** Earliest time a pending delivery becomes due (for the dispatcher's next wake-up), or null. */
   async nextDueAt(): Promise<Date | null> {
     const rows = await this.prisma.$queryRawUnsafe<{ at: Date | null }[]>(

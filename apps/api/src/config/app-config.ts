@@ -74,6 +74,8 @@ export interface NotifyConfig {
   pollIntervalMs: number;
   /** Base URL of the operator console, for links in messages (e.g. https://guard.example/console). */
   consoleUrl: string | null;
+  /** Delivered events are removed after this many days (pending and dead-lettered ones stay). */
+  retentionDays: number;
 }
 
 /**
@@ -290,6 +292,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'an integer between 50 and 3600000',
       ),
       consoleUrl: r.url('NOTIFY_CONSOLE_URL', null),
+      retentionDays: r.int('NOTIFY_RETENTION_DAYS', 30, 1),
     },
   };
 

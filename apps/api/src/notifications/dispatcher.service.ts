@@ -21,6 +21,12 @@ import {
 } from './messages';
 
 export const NOTIFY_INTERVAL_NAME = 'notifications-dispatch';
+export const NOTIFY_RETENTION_NAME = 'notifications-retention';
+const RETENTION_EVERY_MS = 60 * 60_000;
+/** Events deleted per statement, and statements per retention run. */
+const RETENTION_BATCH = 5000;
+const RETENTION_MAX_BATCHES = 100;
+const DAY_MS = 86_400_000;
 /** The queue gauges are refreshed at most this often. */
 const GAUGE_EVERY_MS = 5000;
 /** At most this much of a receiver's error body is kept as the delivery's last error. */
@@ -30,6 +36,22 @@ export interface SendResult {
   ok: boolean;
   status: number | null;
   error: string | null;
+  /** The receiver's Retry-After (429, 503), in seconds: the next try waits at least this long. */
+  retryAfterSeconds?: number;
+}
+
+/** Retry-After as seconds (delta or HTTP date), capped at a day; undefined when absent or malformed. */
+export function retryAfterSeconds(value: string | null, now: Date): number | undefined {
+  if (value === null) {
+    return undefined;
+  }
+  const v = value.trim();
+  const seconds = /^\d+$/.test(v)
+    ? Number(v)
+    : /^[A-Za-z]{3}, /.test(v)
+      ? (Date.parse(v) - now.getTime()) / 1000
+      : Number.NaN;
+  return Number.isFinite(seconds) ? Math.min(86_400, Math.max(0, Math.ceil(seconds))) : undefined;
 }
 
 function describe(error: unknown): string {
@@ -118,6 +140,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const timer = setInterval(() => this.tick(), n.pollIntervalMs);
     timer.unref();
     this.scheduler.addInterval(NOTIFY_INTERVAL_NAME, timer);
+    const retention = setInterval(() => void this.purge(), RETENTION_EVERY_MS);
+    retention.unref();
+    this.scheduler.addInterval(NOTIFY_RETENTION_NAME, retention);
     this.timerRegistered = true;
     // A committed event wakes the dispatchers at once (the trigger's NOTIFY); the interval is the safety net.
     this.listening = this.repo.listen(
@@ -131,10 +156,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     this.stopping = true;
     if (this.timerRegistered) {
       this.timerRegistered = false;
-      try {
-        this.scheduler.deleteInterval(NOTIFY_INTERVAL_NAME);
-      } catch {
-        // already removed by the scheduler's own shutdown
+      for (const name of [NOTIFY_INTERVAL_NAME, NOTIFY_RETENTION_NAME]) {
+        try {
+          this.scheduler.deleteInterval(name);
+        } catch {
+          // already removed by the scheduler's own shutdown
+        }
       }
     }
     await this.listening?.close();
@@ -224,7 +251,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
     const result = await this.send(d, fixedNow ?? this.clock.now());
     const now = fixedNow ?? this.clock.now();
     const schedule = this.config.notify.retryScheduleSeconds;
-    const wait = result.ok ? undefined : schedule[d.attempt - 1];
+    const step = result.ok ? undefined : schedule[d.attempt - 1];
+    const wait = step === undefined ? undefined : Math.max(step, result.retryAfterSeconds ?? 0);
     const retryAt = wait === undefined ? null : new Date(now.getTime() + wait * 1000);
     const kind = d.kind;
     try {
@@ -302,10 +330,12 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       }
       const body = await res.text().catch(() => '');
       const shown = body.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_CHARS);
+      const after = retryAfterSeconds(res.headers.get('retry-after'), now);
       return {
         ok: false,
         status: res.status,
         error: `the receiver answered ${res.status}${shown.length > 0 ? `: ${shown}` : ''}`,
+        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
       };
     } catch (error) {
       // An abort by the timeout is a DOMException, not always an Error in this runtime.
@@ -316,6 +346,24 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       }
       return { ok: false, status: null, error: `could not reach the receiver: ${describe(error)}` };
     }
+  }
+
+  /** Removes delivered events older than NOTIFY_RETENTION_DAYS, in bounded batches; returns how many. */
+  async purge(now: Date = this.clock.now()): Promise<number> {
+    const before = new Date(now.getTime() - this.config.notify.retentionDays * DAY_MS);
+    let deleted = 0;
+    try {
+      for (let i = 0; i < RETENTION_MAX_BATCHES && !this.stopping; i++) {
+        const n = await this.repo.purgeDelivered(before, RETENTION_BATCH);
+        deleted += n;
+        if (n < RETENTION_BATCH) {
+          break;
+        }
+      }
+    } catch (error) {
+      this.logger.warn(`notification retention failed: ${describe(error)}`);
+    }
+    return deleted;
   }
 
   private async refreshGauges(): Promise<void> {
