@@ -1,3 +1,4 @@
 export * from './ids';
 export * from './domain';
 export * from './quarantine';
+export * from './notifications';

@@ -10,6 +10,7 @@ import {
 } from '@app/common';
 import { PrismaService } from './prisma.service';
 import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+import { outboxInsert } from './notification.repository';
 
 export interface AttemptIdentity {
   attemptId: string;
@@ -155,6 +156,18 @@ function firstRow<T>(rows: T[], what: string): T {
 }
 
 const ATTEMPT_COLUMNS = ATTEMPT_SELECT;
+
+/** The finalise statement's outbox CTE: one `attempt.unknown` event when the outcome is unknown. */
+const ATTEMPT_UNKNOWN_EVENT = outboxInsert({
+  type: `'attempt.unknown'`,
+  servicePrincipalId: 'fin.service_principal_id',
+  jobId: 'fin.job_id',
+  data: `jsonb_build_object('attemptId', fin.id, 'servicePrincipalId', fin.service_principal_id, 'jobId', fin.job_id,
+           'trigger', fin.trigger, 'actor', jsonb_build_object('type', fin.actor_type, 'id', fin.actor_id, 'name', fin.actor_name),
+           'outcome', fin.outcome, 'observedStatus', fin.observed_status, 'quarantineReason', fin.quarantine_reason,
+           'message', fin.message, 'createdAt', fin.created_at, 'finishedAt', fin.finished_at)`,
+  from: `FROM fin WHERE fin.outcome = 'unknown'`,
+});
 
 /**
  * The guard's two database round trips (DESIGN section 3, cost budget).
@@ -319,7 +332,9 @@ export class GuardRepository {
                                  ELSE greatest(cooldown_until, now() + make_interval(secs => $10::int)) END
          WHERE job_key = $9 AND (lease_attempt_id = $1::uuid OR $10::int IS NOT NULL)
          RETURNING 1
-       )
+       ),
+       -- notification outbox (DESIGN 2d): an attempt finalised as unknown is reported by this same statement
+       notify AS (${ATTEMPT_UNKNOWN_EVENT})
        SELECT fin.* FROM fin LEFT JOIN (SELECT count(*) AS n FROM rel) r ON true`,
       input.attemptId,
       input.outcome,

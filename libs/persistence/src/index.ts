@@ -11,3 +11,4 @@ export * from './attempt.repository';
 export * from './retention.repository';
 export * from './hold.repository';
 export * from './approval.repository';
+export * from './notification.repository';

@@ -8,6 +8,7 @@ import { AttemptRepository } from './attempt.repository';
 import { RetentionRepository } from './retention.repository';
 import { HoldRepository } from './hold.repository';
 import { ApprovalRepository } from './approval.repository';
+import { NotificationRepository } from './notification.repository';
 
 const REPOSITORIES = [
   PrismaService,
@@ -19,6 +20,7 @@ const REPOSITORIES = [
   RetentionRepository,
   HoldRepository,
   ApprovalRepository,
+  NotificationRepository,
 ];
 
 @Global()

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool, type QueryResultRow } from 'pg';
+import { Client, Pool, type QueryResultRow } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 
 export const PERSISTENCE_OPTIONS = Symbol('PERSISTENCE_OPTIONS');
@@ -14,6 +14,14 @@ export interface PersistenceOptions {
   /** Server-side statement timeout (default 5000 ms). */
   statementTimeoutMs?: number;
 }
+
+/** A LISTEN connection; `close()` ends it for good. */
+export interface Listening {
+  close(): Promise<void>;
+}
+
+/** Wait before a lost LISTEN connection is opened again. */
+const LISTEN_RETRY_MS = 1000;
 
 export interface PoolStats {
   total: number;
@@ -30,6 +38,7 @@ export interface PoolStats {
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly pool: Pool;
   private ended = false;
+  private readonly options: PersistenceOptions;
 
   constructor(@Inject(PERSISTENCE_OPTIONS) options: PersistenceOptions) {
     const pool = new Pool({
@@ -43,6 +52,71 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     pool.on('error', () => undefined);
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
+    this.options = options;
+  }
+
+  /**
+   * LISTENs on `channel` on a dedicated connection, outside the pool, and calls `onNotify` for each
+   * notification, and once after each (re)connection (to catch up on what was missed while it was away). A lost
+   * connection is opened again after a second, until `close()`.
+   */
+  listen(channel: string, onNotify: () => void, onError: (error: unknown) => void): Listening {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) {
+      throw new Error(`not a channel name: ${channel}`);
+    }
+    let closed = false;
+    let current: Client | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    const retry = (c: Client): void => {
+      if (closed || c !== current || timer !== undefined) {
+        return;
+      }
+      current = null;
+      c.end().catch(() => undefined);
+      timer = setTimeout(() => {
+        timer = undefined;
+        void connect();
+      }, LISTEN_RETRY_MS);
+      timer.unref();
+    };
+    const connect = async (): Promise<void> => {
+      if (closed) {
+        return;
+      }
+      const c = new Client({
+        connectionString: this.options.connectionString,
+        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 3000,
+      });
+      current = c;
+      c.on('notification', () => onNotify());
+      c.on('error', (error) => {
+        onError(error);
+        retry(c);
+      });
+      c.on('end', () => retry(c));
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+        if (closed) {
+          await c.end();
+          return;
+        }
+        onNotify();
+      } catch (error) {
+        onError(error);
+        retry(c);
+      }
+    };
+    void connect();
+    return {
+      close: async () => {
+        closed = true;
+        clearTimeout(timer);
+        const c = current;
+        current = null;
+        await c?.end().catch(() => undefined);
+      },
+    };
   }
 
   /** One round trip of a named prepared statement on the shared pool. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RECOVERY_STATES, type RecoveryState } from '@app/common';
 import { PrismaService } from './prisma.service';
 import type { AdminEventInput } from './grant.repository';
+import { outboxInsert } from './notification.repository';
 
 /** A watched job as the API lists it. */
 export interface RecoveryWatchView {
@@ -34,6 +35,8 @@ export interface WatchRecord {
   nextTryAt: Date | null;
   lastAttemptId: string | null;
   lastMessage: string | null;
+  /** Graph's seriesBegan of the quarantine seen (the quarantine clock); null or absent when not quarantined. */
+  quarantineSince?: Date | null;
 }
 
 export interface SweepCounts {
@@ -73,6 +76,7 @@ interface WatchRow {
   next_try_at: Date | null;
   last_attempt_id: string | null;
   last_message: string | null;
+  quarantine_since: Date | null;
 }
 
 interface SweepRow {
@@ -90,7 +94,7 @@ interface SweepRow {
 }
 
 const WATCH_COLUMNS = `id, service_principal_id, job_id, created_at, created_by, state::text AS state, last_seen_status,
-  last_quarantine_reason, last_seen_at, failed_attempts, next_try_at, last_attempt_id, last_message`;
+  last_quarantine_reason, last_seen_at, failed_attempts, next_try_at, last_attempt_id, last_message, quarantine_since`;
 
 /** A leader and its fencing term (a bigint, as text). */
 export interface LeaderTerm {
@@ -140,6 +144,7 @@ function watchRecord(r: WatchRow): WatchRecord {
     nextTryAt: r.next_try_at,
     lastAttemptId: r.last_attempt_id,
     lastMessage: r.last_message,
+    quarantineSince: r.quarantine_since,
   };
 }
 
@@ -358,30 +363,94 @@ export class RecoveryRepository {
   /**
    * Writes the sweep's verdicts back in one statement (watches deleted meanwhile are simply skipped), fenced by the
    * leader's term: when `leader` no longer holds the lease (another replica took over), nothing is written, so an
-   * old sweep can never overwrite a newer one's state. Returns how many watches were written.
+   * old sweep can never overwrite a newer one's state. Returns how many watches were written. The same statement
+   * writes the notification events the changes call for (DESIGN 2d): job.quarantined,
+   * job.quarantine_reason_changed, job.needs_attention, job.auto_disable_approaching (7 and 1 days before
+   * autoDisableAt, once each per quarantine series, as of `now`) and job.recovered.
    */
-  async saveWatches(records: WatchRecord[], leader: LeaderTerm): Promise<number> {
+  async saveWatches(records: WatchRecord[], leader: LeaderTerm, now: Date = new Date()): Promise<number> {
     if (records.length === 0) {
       return 0;
     }
     const col = <T>(f: (r: WatchRecord) => T): T[] => records.map(f);
-    return this.prisma.$executeRawUnsafe(
-      `UPDATE recovery_watches AS w SET
-         state = u.state::"RecoveryState",
-         last_seen_status = u.last_seen_status,
-         last_quarantine_reason = u.last_quarantine_reason,
-         last_seen_at = u.last_seen_at::timestamptz,
-         failed_attempts = u.failed_attempts::int,
-         next_try_at = u.next_try_at::timestamptz,
-         last_attempt_id = u.last_attempt_id::uuid,
-         last_message = u.last_message
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::text[])
-         AS u(id, state, last_seen_status, last_quarantine_reason, last_seen_at, failed_attempts, next_try_at,
-              last_attempt_id, last_message)
-       WHERE w.id = u.id::uuid
-         AND EXISTS (SELECT 1 FROM recovery_leader l
-                     WHERE l.id = $10::int AND l.holder = $11 AND l.term = $12::bigint AND l.expires_at > now())`,
+    const rows = await this.prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `WITH u AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                              $8::text[], $9::text[], $10::text[])
+           AS u(id, state, last_seen_status, last_quarantine_reason, last_seen_at, failed_attempts, next_try_at,
+                last_attempt_id, last_message, quarantine_since)
+       ),
+       -- notification outbox (DESIGN 2d): the watch before and after, and the events the change calls for
+       old AS (
+         SELECT w.id, w.service_principal_id, w.job_id, w.state::text AS state, w.last_seen_status,
+                w.last_quarantine_reason, w.quarantine_since, w.auto_disable_notice
+         FROM recovery_watches w JOIN u ON w.id = u.id::uuid
+         WHERE EXISTS (SELECT 1 FROM recovery_leader l
+                       WHERE l.id = $12::int AND l.holder = $13 AND l.term = $14::bigint AND l.expires_at > now())
+         FOR UPDATE OF w
+       ),
+       c AS (
+         SELECT u.*, o.service_principal_id, o.job_id, o.state AS old_state, o.last_seen_status AS old_status,
+                o.last_quarantine_reason AS old_reason, q.since, q.disable_at,
+                CASE WHEN q.since IS NOT NULL AND q.since = o.quarantine_since THEN o.auto_disable_notice END AS old_notice,
+                (SELECT min(n) FROM unnest(ARRAY[7, 1]) AS n
+                  WHERE q.disable_at > $11::timestamptz
+                    AND q.disable_at - $11::timestamptz <= make_interval(days => n)) AS notice_due
+         FROM u JOIN old o ON o.id = u.id::uuid
+         CROSS JOIN LATERAL (
+           SELECT CASE WHEN u.last_seen_status = 'quarantine' THEN u.quarantine_since::timestamptz END AS since,
+                  CASE WHEN u.last_seen_status = 'quarantine'
+                       THEN u.quarantine_since::timestamptz + interval '28 days' END AS disable_at
+         ) q
+       ),
+       saved AS (
+         UPDATE recovery_watches AS w SET
+           state = c.state::"RecoveryState",
+           last_seen_status = c.last_seen_status,
+           last_quarantine_reason = c.last_quarantine_reason,
+           last_seen_at = c.last_seen_at::timestamptz,
+           failed_attempts = c.failed_attempts::int,
+           next_try_at = c.next_try_at::timestamptz,
+           last_attempt_id = c.last_attempt_id::uuid,
+           last_message = c.last_message,
+           quarantine_since = c.since,
+           auto_disable_notice = CASE WHEN c.notice_due IS NULL THEN c.old_notice
+                                      ELSE least(c.notice_due, coalesce(c.old_notice, c.notice_due)) END
+         FROM c
+         WHERE w.id = c.id::uuid
+         RETURNING w.id
+       ),
+       notify AS (${outboxInsert({
+         type: 'ev.type',
+         servicePrincipalId: 'c.service_principal_id',
+         jobId: 'c.job_id',
+         data: `jsonb_build_object('watchId', c.id, 'servicePrincipalId', c.service_principal_id, 'jobId', c.job_id,
+                  'recoveryState', c.state, 'observedStatus', c.last_seen_status,
+                  'quarantineReason', c.last_quarantine_reason, 'previousQuarantineReason', c.old_reason,
+                  'quarantineSince', c.since, 'autoDisableAt', c.disable_at,
+                  'daysUntilAutoDisable', CASE WHEN c.disable_at IS NOT NULL
+                    THEN greatest(0, floor(extract(epoch FROM c.disable_at - $11::timestamptz) / 86400))::int END,
+                  'notice', CASE WHEN ev.type = 'job.auto_disable_approaching' THEN c.notice_due END,
+                  'failedAttempts', c.failed_attempts::int, 'lastAttemptId', c.last_attempt_id,
+                  'message', c.last_message)`,
+         from: `FROM c JOIN saved ON saved.id = c.id::uuid
+           CROSS JOIN LATERAL (VALUES
+             (1, 'job.quarantined',
+                 c.last_seen_status = 'quarantine' AND c.old_status IS DISTINCT FROM 'quarantine'),
+             (2, 'job.quarantine_reason_changed',
+                 c.last_seen_status = 'quarantine' AND c.old_status = 'quarantine'
+                 AND c.last_quarantine_reason IS DISTINCT FROM c.old_reason),
+             (3, 'job.needs_attention', c.state = 'needs_attention' AND c.old_state <> 'needs_attention'),
+             (4, 'job.auto_disable_approaching',
+                 c.notice_due IS NOT NULL AND (c.old_notice IS NULL OR c.notice_due < c.old_notice)),
+             (5, 'job.recovered',
+                 c.last_seen_status = 'active'
+                 AND (c.old_status = 'quarantine' OR c.old_state IN ('recovering', 'backing_off', 'needs_attention')))
+           ) AS ev(ord, type, fire)
+           WHERE ev.fire
+           ORDER BY c.id, ev.ord`,
+       })})
+       SELECT count(*) AS n FROM saved`,
       col((r) => r.id),
       col((r) => r.state),
       col((r) => r.lastSeenStatus),
@@ -391,10 +460,13 @@ export class RecoveryRepository {
       col((r) => iso(r.nextTryAt)),
       col((r) => r.lastAttemptId),
       col((r) => r.lastMessage),
+      col((r) => iso(r.quarantineSince ?? null)),
+      now.toISOString(),
       LEADER_ROW_ID,
       leader.holder,
       leader.term,
     );
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** Records the start of a sweep, only while `leader` holds the lease; false when it no longer does. */

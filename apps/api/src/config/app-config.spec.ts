@@ -75,6 +75,35 @@ describe('loadConfig', () => {
     expect(problems({ [key]: value })).toEqual([message]);
   });
 
+  it('notifications: NOTIFY_WEBHOOK_URL needs a Standard Webhooks secret, never shown in the message', () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    expect(
+      loadConfig({ NOTIFY_WEBHOOK_URL: 'https://r.example/h', NOTIFY_WEBHOOK_SECRET: secret }).notify,
+    ).toMatchObject({
+      webhookUrl: 'https://r.example/h',
+      webhookSecret: secret,
+      retryScheduleSeconds: [5, 300, 1800, 7200, 18000, 36000, 23095],
+    });
+    expect(loadConfig({}).notify.retryScheduleSeconds.reduce((a, b) => a + b, 0)).toBe(86_400);
+    expect(problems({ NOTIFY_WEBHOOK_URL: 'https://r.example/h' })).toEqual([
+      'NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together',
+    ]);
+    const short = problems({
+      NOTIFY_WEBHOOK_URL: 'https://r.example/h',
+      NOTIFY_WEBHOOK_SECRET: 'whsec_c2hvcnQ=',
+    });
+    expect(short).toEqual([
+      'NOTIFY_WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_ and the base64 of 24 to 64 bytes',
+    ]);
+    expect(problems({ NOTIFY_WEBHOOK_URL: 'not a url', NOTIFY_WEBHOOK_SECRET: secret })).toEqual([
+      'NOTIFY_WEBHOOK_URL must be a URL (http: or https:), got (hidden)',
+      'NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together',
+    ]);
+    expect(problems({ NOTIFY_RETRY_SCHEDULE: '5,x' })).toEqual([
+      'NOTIFY_RETRY_SCHEDULE must be a comma-separated list of whole seconds (0-604800), e.g. 5,300,1800',
+    ]);
+  });
+
   it('reports every bad value at once, one line each', () => {
     expect(problems({ RATE_LIMIT_PER_JOB: 'x', RECOVERY_INTERVAL_SECONDS: 'y', PORT: 'z' })).toHaveLength(3);
   });

@@ -63,6 +63,41 @@ export interface AppConfig {
   shutdownTimeoutSeconds: number;
   bodyLimitBytes: number;
   corsOrigins: string[];
+  notify: NotifyConfig;
+}
+
+/** Notifications (DESIGN section 2d). */
+export interface NotifyConfig {
+  /** NOTIFY_WEBHOOK_URL + NOTIFY_WEBHOOK_SECRET: one webhook destination for every event, no API call. */
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  /** Whether this replica delivers (every replica may; SKIP LOCKED and leases share the work). */
+  dispatchEnabled: boolean;
+  /** Waits after the 1st, 2nd, … failed try; after the last one the delivery is dead-lettered. */
+  retryScheduleSeconds: number[];
+  timeoutMs: number;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** Base URL of the operator console, for links in messages (e.g. https://guard.example/console). */
+  consoleUrl: string | null;
+  /** Delivered events are removed after this many days (pending and dead-lettered ones stay). */
+  retentionDays: number;
+}
+
+/**
+ * Standard Webhooks' suggested schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h), with a last wait that ends the
+ * tries 24 h after the first: 8 tries, then the dead letter.
+ */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 23095];
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes. */
+export function isWebhookSecret(value: string): boolean {
+  const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value);
+  if (!m?.[1]) {
+    return false;
+  }
+  const bytes = Buffer.from(m[1], 'base64').length;
+  return bytes >= 24 && bytes <= 64;
 }
 
 export class ConfigError extends Error {
@@ -74,7 +109,14 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const SECRET_KEYS = new Set(['AZURE_CLIENT_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'AUDIT_CURSOR_KEY']);
+const SECRET_KEYS = new Set([
+  'AZURE_CLIENT_SECRET',
+  'METRICS_TOKEN',
+  'DATABASE_URL',
+  'AUDIT_CURSOR_KEY',
+  'NOTIFY_WEBHOOK_URL',
+  'NOTIFY_WEBHOOK_SECRET',
+]);
 /** A production cursor key at least this long (e.g. `openssl rand -base64 32`). */
 const MIN_CURSOR_KEY_LENGTH = 32;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -254,9 +296,42 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600, 'an integer between 1 and 3600'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 16_384, 256, 10_485_760, 'an integer between 256 and 10485760'),
     corsOrigins: r.list('CORS_ORIGINS', []),
+    notify: {
+      webhookUrl: r.url('NOTIFY_WEBHOOK_URL', null),
+      webhookSecret: r.str('NOTIFY_WEBHOOK_SECRET'),
+      dispatchEnabled: r.bool('NOTIFY_DISPATCH_ENABLED', true),
+      retryScheduleSeconds: r
+        .list('NOTIFY_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE_SECONDS.map(String))
+        .map(Number),
+      timeoutMs: r.int('NOTIFY_TIMEOUT_MS', 10_000, 100, 120_000, 'an integer between 100 and 120000'),
+      concurrency: r.int('NOTIFY_CONCURRENCY', 8, 1, 256, 'an integer between 1 and 256'),
+      pollIntervalMs: r.int(
+        'NOTIFY_POLL_INTERVAL_MS',
+        1000,
+        50,
+        3_600_000,
+        'an integer between 50 and 3600000',
+      ),
+      consoleUrl: r.url('NOTIFY_CONSOLE_URL', null),
+      retentionDays: r.int('NOTIFY_RETENTION_DAYS', 30, 1),
+    },
   };
 
   const p = r.problems;
+  const n = config.notify;
+  if (n.retryScheduleSeconds.some((v) => !Number.isInteger(v) || v < 0 || v > 604_800)) {
+    p.push(
+      'NOTIFY_RETRY_SCHEDULE must be a comma-separated list of whole seconds (0-604800), e.g. 5,300,1800',
+    );
+    n.retryScheduleSeconds = DEFAULT_RETRY_SCHEDULE_SECONDS;
+  }
+  if ((n.webhookUrl === null) !== (n.webhookSecret === null)) {
+    p.push('NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together');
+  } else if (n.webhookSecret !== null && !isWebhookSecret(n.webhookSecret)) {
+    p.push(
+      'NOTIFY_WEBHOOK_SECRET must be a Standard Webhooks secret: whsec_ and the base64 of 24 to 64 bytes',
+    );
+  }
   const g = config.graph;
   if (budgetMs < timeoutMs) {
     // The single-flight lease is derived from the budget; a budget shorter than one exchange cannot hold a decision.

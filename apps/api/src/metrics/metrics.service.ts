@@ -58,6 +58,12 @@ export class MetricsService {
         labelNames: ['outcome'],
         registers,
       }),
+      [M.NOTIFY_DELIVERIES]: new Counter({
+        name: M.NOTIFY_DELIVERIES,
+        help: 'Notification tries by result (delivered, failed and to be retried, dead-lettered) and destination kind',
+        labelNames: ['result', 'kind'],
+        registers,
+      }),
     };
     this.histograms = {
       [M.GUARD_DURATION]: new Histogram({
@@ -74,6 +80,13 @@ export class MetricsService {
         buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
         registers,
       }),
+      [M.NOTIFY_LATENCY]: new Histogram({
+        name: M.NOTIFY_LATENCY,
+        help: 'Time from an event (the change it reports) to its delivery, by destination kind',
+        labelNames: ['kind'],
+        buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86400],
+        registers,
+      }),
     };
     this.gauges = {
       [M.RECOVERY_NEEDS_ATTENTION]: new Gauge({
@@ -84,6 +97,12 @@ export class MetricsService {
       [M.DB_POOL]: new Gauge({
         name: M.DB_POOL,
         help: 'Database pool connections by state',
+        labelNames: ['state'],
+        registers,
+      }),
+      [M.NOTIFY_QUEUE]: new Gauge({
+        name: M.NOTIFY_QUEUE,
+        help: 'Notification deliveries by state (pending, delivered, dead)',
         labelNames: ['state'],
         registers,
       }),

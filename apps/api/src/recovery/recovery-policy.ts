@@ -1,4 +1,4 @@
-import { type AttemptView, reasonNeedsPerson } from '@app/common';
+import { type AttemptView, quarantineClock, reasonNeedsPerson } from '@app/common';
 import type { GraphError, SyncJob } from '@app/graph';
 import type { WatchRecord } from '@app/persistence';
 
@@ -106,6 +106,12 @@ function settled(record: WatchRecord, message: string): Verdict {
   };
 }
 
+/** When the job's quarantine series began (the quarantine clock), or null when Graph did not say. */
+function seriesBegan(job: SyncJob): Date | null {
+  const since = quarantineClock(job.quarantine).since;
+  return since === null ? null : new Date(since);
+}
+
 /** The watch after its job was read (in a `$batch`). */
 export function afterRead(watch: WatchRecord, job: SyncJob, now: Date, rules: RecoveryRules): ReadVerdict {
   const reason = job.quarantine?.reason ?? null;
@@ -114,6 +120,7 @@ export function afterRead(watch: WatchRecord, job: SyncJob, now: Date, rules: Re
     lastSeenStatus: job.observedStatus,
     lastQuarantineReason: job.observedStatus === 'quarantine' ? reason : null,
     lastSeenAt: now,
+    quarantineSince: job.observedStatus === 'quarantine' ? seriesBegan(job) : null,
   };
   if (job.observedStatus !== 'quarantine') {
     let message: string;

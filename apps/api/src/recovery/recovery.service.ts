@@ -495,7 +495,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy,
       save.push(await this.decide(record, now, counts));
     });
     // Fenced by the term: if another replica took over meanwhile, this writes nothing.
-    const written = await this.repo.saveWatches(save, leader.term);
+    const written = await this.repo.saveWatches(save, leader.term, now);
     if (save.length > 0 && written === 0) {
       this.loseLeadership(leader, 'the watches were not written (fenced by a newer term)');
       return LEASE_LOST;
