@@ -50,6 +50,7 @@ import {
   DestinationDto,
   DestinationListDto,
 } from './notifications.dto';
+import { OwnQueryCheck } from '../http/strict-query';
 
 /**
  * Notification destinations and deliveries (DESIGN section 2d). Destinations are Admin-only and their secrets
@@ -100,6 +101,7 @@ export class NotificationsController {
   }
 
   @Get('destinations')
+  @OwnQueryCheck()
   @Roles(Role.Admin)
   @ApiOperation({ summary: 'List notification destinations (without secrets)' })
   @ApiOkResponse({ type: DestinationListDto })
@@ -134,6 +136,7 @@ export class NotificationsController {
   }
 
   @Get('deliveries')
+  @OwnQueryCheck()
   @Roles(Role.Read)
   @ApiOperation({ summary: 'Notification deliveries, newest first: state, tries, last status and error' })
   @ApiQuery({ name: 'state', required: false, enum: ['pending', 'delivered', 'dead'] })
