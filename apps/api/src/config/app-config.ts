@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { GUID_PATTERN } from '@app/common';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
 export interface AppConfig {
@@ -54,6 +55,28 @@ export interface AppConfig {
   shutdownTimeoutSeconds: number;
   bodyLimitBytes: number;
   corsOrigins: string[];
+  /** The operator console at /console (DESIGN section 2e). */
+  console: ConsoleConfig;
+}
+
+/** A role the development launcher signs a token for, shown in the console's role switcher. */
+export interface ConsoleDevIdentity {
+  role: 'Admin' | 'Start' | 'Read';
+  name: string;
+  token: string;
+}
+
+export interface ConsoleConfig {
+  /** Entra ID application (client) id of the console's single-page app registration; null: no MSAL sign-in. */
+  clientId: string | null;
+  /** Delegated scope the console asks for, e.g. api://sync-job-guard/user_impersonation. */
+  apiScope: string | null;
+  /** Entra ID authority, e.g. https://login.microsoftonline.com/<tenant>. */
+  authority: string | null;
+  /** Service principals the Jobs view lists besides the watched ones. */
+  servicePrincipalIds: string[];
+  /** Development only: tokens per role, set by the development launcher (never from the environment). */
+  devIdentities: ConsoleDevIdentity[] | null;
 }
 
 export class ConfigError extends Error {
@@ -228,6 +251,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownTimeoutSeconds: r.int('SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600, 'an integer between 1 and 3600'),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 16_384, 256, 10_485_760, 'an integer between 256 and 10485760'),
     corsOrigins: r.list('CORS_ORIGINS', []),
+    console: {
+      clientId: r.str('CONSOLE_CLIENT_ID'),
+      apiScope: r.str('CONSOLE_API_SCOPE'),
+      authority: r.url('CONSOLE_AUTHORITY', null, ['https:']),
+      servicePrincipalIds: r.list('CONSOLE_SERVICE_PRINCIPALS', []),
+      devIdentities: null,
+    },
   };
 
   const p = r.problems;
@@ -262,10 +292,39 @@ export function loadConfig(env: Env = process.env): AppConfig {
       p.push('AUTH_ISSUER and AUTH_AUDIENCE must be set together');
     }
   }
+  const c = config.console;
+  if (c.clientId !== null && !GUID_PATTERN.test(c.clientId)) {
+    p.push(`CONSOLE_CLIENT_ID must be an application (client) id (GUID), got ${JSON.stringify(c.clientId)}`);
+  }
+  if (c.clientId !== null && c.apiScope === null) {
+    p.push(
+      'CONSOLE_API_SCOPE is required with CONSOLE_CLIENT_ID (e.g. api://sync-job-guard/user_impersonation)',
+    );
+  }
+  if (c.clientId !== null && c.authority === null) {
+    c.authority = entraAuthorityOf(config.auth.issuer);
+    if (c.authority === null) {
+      p.push(
+        'CONSOLE_AUTHORITY is required with CONSOLE_CLIENT_ID when AUTH_ISSUER is not an Entra ID v2 issuer',
+      );
+    }
+  }
+  const badSp = c.servicePrincipalIds.find((id) => !GUID_PATTERN.test(id));
+  if (badSp !== undefined) {
+    p.push(
+      `CONSOLE_SERVICE_PRINCIPALS must be a comma-separated list of GUIDs, got ${JSON.stringify(badSp)}`,
+    );
+  }
   if (p.length > 0) {
     throw new ConfigError(p);
   }
   return config;
+}
+
+/** https://login.microsoftonline.com/<tenant>/v2.0 → https://login.microsoftonline.com/<tenant>; else null. */
+export function entraAuthorityOf(issuer: string | null): string | null {
+  const m = issuer === null ? null : /^(https:\/\/[^/]+\/[^/]+)\/v2\.0\/?$/.exec(issuer);
+  return m?.[1] ?? null;
 }
 
 /** True when the caller configured who may call us; otherwise only the development launcher may supply it. */

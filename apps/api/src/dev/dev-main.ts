@@ -9,6 +9,7 @@ import {
 } from '../../../graph-simulator/src';
 import { createApp } from '../bootstrap';
 import { ConfigError, loadConfig } from '../config/app-config';
+import { consoleDevIdentities } from './console-identities';
 import { type DevIssuer, startDevIssuer } from './dev-issuer';
 
 /**
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
   if (simulator) {
     config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
   }
+  if (issuer) {
+    config.console.devIdentities = await consoleDevIdentities(issuer);
+  }
+  if (simulator && config.console.servicePrincipalIds.length === 0) {
+    config.console.servicePrincipalIds = [DEMO_SERVICE_PRINCIPAL_ID];
+  }
   const app = await createApp(config);
   await app.listen(config.port, config.host === '0.0.0.0' ? '127.0.0.1' : config.host);
   const base = `http://127.0.0.1:${config.port}`;
@@ -108,6 +115,7 @@ async function main(): Promise<void> {
   out(`Sync Job Guard is ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   out(`  API      ${base}/v1`);
   out(`  Docs     ${base}/docs`);
+  out(`  Console  ${base}/console`);
   out(`  Health   ${base}/health/ready`);
   if (simulator) {
     out(`  Graph    built-in simulator at ${simulator.graphBaseUrl} (demo tenant)`);
