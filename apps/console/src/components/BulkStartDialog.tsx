@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import {
   Button,
   Dialog,
@@ -79,6 +79,7 @@ export function BulkStartDialog(props: { jobs: JobRef[] }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [preview, setPreview] = useState<Row[] | null>(null);
@@ -112,75 +113,83 @@ export function BulkStartDialog(props: { jobs: JobRef[] }) {
   };
 
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(_, d) => {
-        setOpen(d.open);
-        if (!d.open) {
-          setPreview(null);
-          setDone(null);
-          setTyped('');
-          setReason('');
-        }
-      }}
-    >
-      <DialogTrigger disableButtonEnhancement>
-        <Button appearance="primary" disabled={props.jobs.length === 0}>
-          Start selected ({props.jobs.length})
-        </Button>
-      </DialogTrigger>
-      <DialogSurface aria-describedby={undefined} style={{ maxWidth: 800 }}>
-        <DialogBody>
-          <DialogTitle>Bulk start of {props.jobs.length} selected jobs</DialogTitle>
-          <DialogContent>
-            {!preview && (
-              <Field label="Reason (stored with every attempt)">
-                <Textarea value={reason} maxLength={500} onChange={(_, d) => setReason(d.value)} />
-              </Field>
-            )}
-            {preview && !done && (
-              <>
-                <Text as="p" weight="semibold">
-                  {go.length} would start, {preview.length - go.length} would be skipped or refused.
-                </Text>
-                <Results rows={preview} caption="Preview of the bulk start" />
-                {go.length > 0 && (
-                  <Field label={`Type "${phrase}" to confirm`} style={{ marginTop: 12 }}>
-                    <Input value={typed} onChange={(_, d) => setTyped(d.value)} />
+    <>
+      <Button
+        ref={opener}
+        onClick={() => setOpen(true)}
+        appearance="primary"
+        disabled={props.jobs.length === 0}
+      >
+        Start selected ({props.jobs.length})
+      </Button>
+      {open && (
+        <Dialog
+          open
+          onOpenChange={(_, d) => {
+            setOpen(d.open);
+            if (!d.open) {
+              opener.current?.focus();
+              setPreview(null);
+              setDone(null);
+              setTyped('');
+              setReason('');
+            }
+          }}
+        >
+          <DialogSurface aria-describedby={undefined} style={{ maxWidth: 800 }}>
+            <DialogBody>
+              <DialogTitle>Bulk start of {props.jobs.length} selected jobs</DialogTitle>
+              <DialogContent>
+                {!preview && (
+                  <Field label="Reason (stored with every attempt)">
+                    <Textarea value={reason} maxLength={500} onChange={(_, d) => setReason(d.value)} />
                   </Field>
                 )}
-              </>
-            )}
-            {done && (
-              <>
-                <Text as="p" weight="semibold">
-                  {done.filter((r) => r.attempt?.outcome === 'started').length} started of {done.length}.
-                </Text>
-                <Results rows={done} caption="Result of the bulk start" />
-              </>
-            )}
-          </DialogContent>
-          <DialogActions>
-            {!preview && (
-              <Button appearance="primary" disabled={busy} onClick={() => void runPreview()}>
-                {busy ? 'Previewing…' : 'Preview (dry run)'}
-              </Button>
-            )}
-            {preview && !done && go.length > 0 && (
-              <Button
-                appearance="primary"
-                disabled={busy || typed.trim() !== phrase}
-                onClick={() => void runStart()}
-              >
-                {busy ? 'Starting…' : `Start ${go.length}`}
-              </Button>
-            )}
-            <DialogTrigger disableButtonEnhancement>
-              <Button appearance="secondary">{done ? 'Close' : 'Cancel'}</Button>
-            </DialogTrigger>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+                {preview && !done && (
+                  <>
+                    <Text as="p" weight="semibold">
+                      {go.length} would start, {preview.length - go.length} would be skipped or refused.
+                    </Text>
+                    <Results rows={preview} caption="Preview of the bulk start" />
+                    {go.length > 0 && (
+                      <Field label={`Type "${phrase}" to confirm`} style={{ marginTop: 12 }}>
+                        <Input value={typed} onChange={(_, d) => setTyped(d.value)} />
+                      </Field>
+                    )}
+                  </>
+                )}
+                {done && (
+                  <>
+                    <Text as="p" weight="semibold">
+                      {done.filter((r) => r.attempt?.outcome === 'started').length} started of {done.length}.
+                    </Text>
+                    <Results rows={done} caption="Result of the bulk start" />
+                  </>
+                )}
+              </DialogContent>
+              <DialogActions>
+                {!preview && (
+                  <Button appearance="primary" disabled={busy} onClick={() => void runPreview()}>
+                    {busy ? 'Previewing…' : 'Preview (dry run)'}
+                  </Button>
+                )}
+                {preview && !done && go.length > 0 && (
+                  <Button
+                    appearance="primary"
+                    disabled={busy || typed.trim() !== phrase}
+                    onClick={() => void runStart()}
+                  >
+                    {busy ? 'Starting…' : `Start ${go.length}`}
+                  </Button>
+                )}
+                <DialogTrigger disableButtonEnhancement>
+                  <Button appearance="secondary">{done ? 'Close' : 'Cancel'}</Button>
+                </DialogTrigger>
+              </DialogActions>
+            </DialogBody>
+          </DialogSurface>
+        </Dialog>
+      )}
+    </>
   );
 }

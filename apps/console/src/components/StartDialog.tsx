@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 import {
   Button,
@@ -57,6 +57,7 @@ export function StartDialog(props: { spId: string; jobId: string }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [step, setStep] = useState<Step>({ kind: 'edit' });
 
@@ -76,63 +77,72 @@ export function StartDialog(props: { spId: string; jobId: string }) {
   };
 
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(_, d) => {
-        setOpen(d.open);
-        if (!d.open) {
-          setStep({ kind: 'edit' });
-          setReason('');
-        }
-      }}
-    >
-      <DialogTrigger disableButtonEnhancement>
-        <Button size="small" appearance="primary" aria-label={`Start ${props.jobId}`}>
-          Start
-        </Button>
-      </DialogTrigger>
-      <DialogSurface aria-describedby={undefined}>
-        <DialogBody>
-          <DialogTitle>Start {props.jobId}</DialogTitle>
-          <DialogContent>
-            <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
-              <Textarea
-                value={reason}
-                maxLength={500}
-                onChange={(_, d) => setReason(d.value)}
-                disabled={step.kind !== 'edit' && step.kind !== 'error'}
-              />
-            </Field>
-            <div style={{ marginTop: 12 }}>
-              {step.kind === 'previewed' && <AttemptResult attempt={step.attempt} preview />}
-              {step.kind === 'done' && <AttemptResult attempt={step.attempt} preview={false} />}
-              {step.kind === 'error' && (
-                <MessageBar intent="error" role="alert">
-                  <MessageBarBody>
-                    <MessageBarTitle>Request failed</MessageBarTitle>
-                    {step.message}
-                  </MessageBarBody>
-                </MessageBar>
-              )}
-            </div>
-          </DialogContent>
-          <DialogActions>
-            {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
-              <Button appearance="primary" disabled={step.kind === 'busy'} onClick={() => void run(true)}>
-                Preview (dry run)
-              </Button>
-            )}
-            {step.kind === 'previewed' && isGo(step.attempt) && (
-              <Button appearance="primary" onClick={() => void run(false)}>
-                Confirm start
-              </Button>
-            )}
-            <DialogTrigger disableButtonEnhancement>
-              <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
-            </DialogTrigger>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <>
+      <Button
+        ref={opener}
+        onClick={() => setOpen(true)}
+        size="small"
+        appearance="primary"
+        aria-label={`Start ${props.jobId}`}
+      >
+        Start
+      </Button>
+      {open && (
+        <Dialog
+          open
+          onOpenChange={(_, d) => {
+            setOpen(d.open);
+            if (!d.open) {
+              opener.current?.focus();
+              setStep({ kind: 'edit' });
+              setReason('');
+            }
+          }}
+        >
+          <DialogSurface aria-describedby={undefined}>
+            <DialogBody>
+              <DialogTitle>Start {props.jobId}</DialogTitle>
+              <DialogContent>
+                <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
+                  <Textarea
+                    value={reason}
+                    maxLength={500}
+                    onChange={(_, d) => setReason(d.value)}
+                    disabled={step.kind !== 'edit' && step.kind !== 'error'}
+                  />
+                </Field>
+                <div style={{ marginTop: 12 }}>
+                  {step.kind === 'previewed' && <AttemptResult attempt={step.attempt} preview />}
+                  {step.kind === 'done' && <AttemptResult attempt={step.attempt} preview={false} />}
+                  {step.kind === 'error' && (
+                    <MessageBar intent="error" role="alert">
+                      <MessageBarBody>
+                        <MessageBarTitle>Request failed</MessageBarTitle>
+                        {step.message}
+                      </MessageBarBody>
+                    </MessageBar>
+                  )}
+                </div>
+              </DialogContent>
+              <DialogActions>
+                {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
+                  <Button appearance="primary" disabled={step.kind === 'busy'} onClick={() => void run(true)}>
+                    Preview (dry run)
+                  </Button>
+                )}
+                {step.kind === 'previewed' && isGo(step.attempt) && (
+                  <Button appearance="primary" onClick={() => void run(false)}>
+                    Confirm start
+                  </Button>
+                )}
+                <DialogTrigger disableButtonEnhancement>
+                  <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
+                </DialogTrigger>
+              </DialogActions>
+            </DialogBody>
+          </DialogSurface>
+        </Dialog>
+      )}
+    </>
   );
 }
