@@ -28,6 +28,13 @@ const FLAGS = [
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
 const SHOTS = join(ROOT, 'docs/screenshots');
 
+interface AttemptBody {
+  outcome: string;
+  jobId: string;
+  reason: string | null;
+  message: string;
+}
+
 // A real browser and axe-core scans on a shared 2-core machine: generous per-test time.
 jest.setTimeout(120_000);
 
@@ -40,12 +47,15 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
   let adminToken: string;
   const browserErrors: string[] = [];
 
-  const api = async (path: string, init: RequestInit = {}) => {
+  const api = async <T = { items: AttemptBody[] }>(
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: T }> => {
     const res = await fetch(`${stack.app.url}${path}`, {
       ...init,
       headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json', ...init.headers },
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as T };
   };
 
   /** No serious or critical axe-core violation on the page as it is now. */
@@ -114,7 +124,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
 
   it('serves the console and its runtime configuration from the API, same origin', async () => {
     const res = await fetch(`${base}/config.json`);
-    const config = (await res.json()) as any;
+    const config = (await res.json()) as { auth: { mode: string; identities: { role: string }[] } };
     expect(config.auth.mode).toBe('dev');
     expect(config.auth.identities.map((i: { role: string }) => i.role)).toEqual(['Admin', 'Start', 'Read']);
     const deep = await fetch(`${base}/jobs/${SP}/x`, { headers: { Accept: 'text/html' } });
@@ -155,8 +165,8 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await page.getByRole('button', { name: 'Close' }).click();
 
     const rows = await api(`/v1/attempts?jobId=${DEMO_JOBS.paused}`);
-    expect(rows.body.items.map((a: any) => a.outcome)).toEqual(['started', 'dry_run']);
-    expect(rows.body.items[0].reason).toBe('console e2e start');
+    expect(rows.body.items.map((a) => a.outcome)).toEqual(['started', 'dry_run']);
+    expect(rows.body.items[0]?.reason).toBe('console e2e start');
 
     await page.goto(`${base}/audit?jobId=${DEMO_JOBS.paused}&outcome=started`);
     const table = page.getByRole('table', { name: 'Attempts' });
@@ -195,8 +205,8 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const alert = page.getByRole('dialog').getByRole('alert');
     await alert.waitFor();
     const refused = await api(`/v1/attempts?jobId=${DEMO_JOBS.active}&limit=1`);
-    expect(refused.body.items[0].outcome).toBe('skipped');
-    await expect(alert.innerText()).resolves.toContain(refused.body.items[0].message);
+    expect(refused.body.items[0]?.outcome).toBe('skipped');
+    await expect(alert.innerText()).resolves.toContain(refused.body.items[0]?.message ?? 'no attempt');
     await expect(page.getByRole('button', { name: 'Confirm start' }).count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Cancel' }).click();
   });
@@ -218,7 +228,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await confirm.click();
     await page.getByText('3 started of 3.').waitFor();
     const started = await api('/v1/attempts?outcome=started&trigger=api');
-    const ids = started.body.items.map((a: any) => a.jobId);
+    const ids = started.body.items.map((a) => a.jobId);
     for (const id of [
       DEMO_JOBS.quarantined,
       DEMO_JOBS.quarantinedTooManyDeletes,

@@ -17,7 +17,13 @@ import { Grants } from './views/Grants';
 const Audit = lazy(() => import('./views/Audit'));
 
 const useStyles = makeStyles({
-  shell: { display: 'grid', gridTemplateColumns: '200px 1fr', minHeight: '100vh', minWidth: '1000px' },
+  shell: {
+    display: 'grid',
+    gridTemplateColumns: '200px 1fr',
+    gridTemplateRows: 'auto 1fr',
+    minHeight: '100vh',
+    minWidth: '1000px',
+  },
   header: {
     gridColumn: '1 / span 2',
     display: 'flex',

@@ -32,7 +32,7 @@ export function toSearch(query: Query = {}): string {
 
 function messageOf(status: number, body: unknown): string {
   if (typeof body === 'object' && body !== null && 'message' in body) {
-    const m = (body as { message: unknown }).message;
+    const m = body.message;
     if (typeof m === 'string' && m.length > 0) {
       return m;
     }

@@ -18,6 +18,7 @@ export const useLayout = makeStyles({
     backgroundColor: tokens.colorNeutralBackground1,
   },
   steps: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
+  id: { wordBreak: 'break-all' },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, wordBreak: 'break-all' },
 });
 
@@ -40,10 +41,10 @@ export function Count(props: { label: string; value: number | string }) {
   const s = useLayout();
   return (
     <div className={s.card}>
-      <Text as="p" size={700} weight="bold" block>
+      <Text as="p" size={700} weight="bold" block style={{ margin: 0 }}>
         {props.value}
       </Text>
-      <Text as="p" size={200} block>
+      <Text as="p" size={200} block style={{ margin: 0 }}>
         {props.label}
       </Text>
     </div>

@@ -26,7 +26,7 @@ export interface Call {
  * An API that answers from a table of routes (the component tests' stand-in for the HTTP boundary) and records
  * every call. Routes: "GET /v1/attempts" → body, or a function of the call; an ApiError thrown is a refusal.
  */
-export function fakeApi(routes: Record<string, unknown | ((c: Call) => ApiResponse<unknown> | unknown)>) {
+export function fakeApi(routes: Record<string, unknown>) {
   const calls: Call[] = [];
   const answer = (c: Call): ApiResponse<unknown> => {
     calls.push(c);

@@ -234,7 +234,7 @@ export default function Audit() {
                     <TableCell>
                       <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
                     </TableCell>
-                    <TableCell>
+                    <TableCell className={l.id}>
                       <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
                     </TableCell>
                     <TableCell>

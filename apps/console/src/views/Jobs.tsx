@@ -187,7 +187,7 @@ export function Jobs() {
                         />
                       </TableCell>
                     )}
-                    <TableCell>
+                    <TableCell className={s.id}>
                       <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
                     </TableCell>
                     <TableCell title={j.servicePrincipalId}>{shortId(j.servicePrincipalId)}</TableCell>

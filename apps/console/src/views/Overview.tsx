@@ -52,6 +52,7 @@ function DaysLeft(props: { job: Job | undefined }) {
 
 /** The needs-attention queue first, then quarantined jobs, recent unknown outcomes and counts. */
 export function Overview() {
+  const l = useLayout();
   const { jobs, errors, pending, watches } = useKnownJobs();
   const since = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - DAY_MS).toISOString();
   const stats = useStats({ from: since });
@@ -65,7 +66,7 @@ export function Overview() {
       <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
         Overview
       </Text>
-      <div className={useLayout().cards}>
+      <div className={l.cards}>
         <Count label="Need a person" value={attention.length} />
         <Count label="Quarantined" value={quarantined.length} />
         <Count label="Paused" value={jobs.filter((j) => j.observedStatus === 'paused').length} />
@@ -102,7 +103,7 @@ export function Overview() {
                   const job = byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`);
                   return (
                     <TableRow key={w.watchId}>
-                      <TableCell>
+                      <TableCell className={l.id}>
                         <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
                       </TableCell>
                       <TableCell>{w.lastQuarantineReason ?? '—'}</TableCell>
@@ -145,7 +146,7 @@ export function Overview() {
                 const reason = j.quarantine?.reason ?? null;
                 return (
                   <TableRow key={`${j.servicePrincipalId}/${j.id}`}>
-                    <TableCell>
+                    <TableCell className={l.id}>
                       <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
                     </TableCell>
                     <TableCell>
@@ -190,7 +191,7 @@ export function Overview() {
                     <TableCell>
                       <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
                     </TableCell>
-                    <TableCell>
+                    <TableCell className={l.id}>
                       <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
                     </TableCell>
                     <TableCell>

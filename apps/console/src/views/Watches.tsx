@@ -76,6 +76,7 @@ export function Watches() {
   const api = useApi();
   const qc = useQueryClient();
   const admin = useCan('admin');
+  const l = useLayout();
   const watches = useWatches();
   const sweeps = useSweeps();
   const remove = useMutation({
@@ -111,7 +112,7 @@ export function Watches() {
               <TableBody>
                 {list.map((w) => (
                   <TableRow key={w.watchId}>
-                    <TableCell>
+                    <TableCell className={l.id}>
                       <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
                     </TableCell>
                     <TableCell>
