@@ -8,6 +8,7 @@ COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Builds the API, the simulator and the operator console (dist/console, served at /console).
 RUN npm run build
 
 FROM node:20.20-bookworm-slim AS runtime

@@ -301,7 +301,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       'CONSOLE_API_SCOPE is required with CONSOLE_CLIENT_ID (e.g. api://sync-job-guard/user_impersonation)',
     );
   }
-  if (c.clientId !== null && c.authority === null) {
+  if (c.clientId !== null && c.authority === null && r.str('CONSOLE_AUTHORITY') === null) {
     c.authority = entraAuthorityOf(config.auth.issuer);
     if (c.authority === null) {
       p.push(
