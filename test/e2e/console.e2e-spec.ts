@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -131,6 +132,21 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     expect(deep.status).toBe(200);
     expect(await deep.text()).toContain('<div id="root">');
     expect(deep.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
+  it('keeps the initial JavaScript within 400 KB gzipped', () => {
+    const dir = join(ROOT, 'dist/console');
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    // The entry script and every module it preloads: what a first visit downloads before the console runs.
+    const initial = [...html.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+\.js)"/g)].map(
+      (m) => m[1] ?? '',
+    );
+    expect(initial.length).toBeGreaterThan(0);
+    const gzipped = initial.reduce((n, f) => n + gzipSync(readFileSync(join(dir, f))).length, 0);
+    console.log(
+      `console initial JavaScript: ${(gzipped / 1024).toFixed(1)} KB gzipped (${initial.join(', ')})`,
+    );
+    expect(gzipped).toBeLessThanOrEqual(400 * 1024);
   });
 
   it("shows the demo tenant's quarantined jobs with their reasons, and the needs-attention queue first", async () => {

@@ -18,7 +18,7 @@ export const useLayout = makeStyles({
     backgroundColor: tokens.colorNeutralBackground1,
   },
   steps: { margin: 0, paddingLeft: tokens.spacingHorizontalL },
-  id: { wordBreak: 'break-all' },
+  id: { overflowWrap: 'anywhere' },
   mono: { fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, wordBreak: 'break-all' },
 });
 

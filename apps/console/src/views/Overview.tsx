@@ -94,7 +94,7 @@ export function Overview() {
                   <TableHeaderCell>Job</TableHeaderCell>
                   <TableHeaderCell>Reason</TableHeaderCell>
                   <TableHeaderCell>Since</TableHeaderCell>
-                  <TableHeaderCell>What to do</TableHeaderCell>
+                  <TableHeaderCell style={{ width: '34%' }}>What to do</TableHeaderCell>
                   <TableHeaderCell>Before Entra disables it</TableHeaderCell>
                 </TableRow>
               </TableHeader>
@@ -106,7 +106,7 @@ export function Overview() {
                       <TableCell className={l.id}>
                         <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
                       </TableCell>
-                      <TableCell>{w.lastQuarantineReason ?? '—'}</TableCell>
+                      <TableCell className={l.id}>{w.lastQuarantineReason ?? '—'}</TableCell>
                       <TableCell>{when(job ? clockOf(job).since : w.lastSeenAt)}</TableCell>
                       <TableCell>
                         <Advice reason={w.lastQuarantineReason} />
@@ -136,7 +136,7 @@ export function Overview() {
                 <TableHeaderCell>Reason</TableHeaderCell>
                 <TableHeaderCell>Since</TableHeaderCell>
                 <TableHeaderCell>Entra retries next</TableHeaderCell>
-                <TableHeaderCell>What to do</TableHeaderCell>
+                <TableHeaderCell style={{ width: '34%' }}>What to do</TableHeaderCell>
                 <TableHeaderCell>Before Entra disables it</TableHeaderCell>
               </TableRow>
             </TableHeader>
@@ -149,7 +149,7 @@ export function Overview() {
                     <TableCell className={l.id}>
                       <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
                     </TableCell>
-                    <TableCell>
+                    <TableCell className={l.id}>
                       {reason ?? 'Unknown'}{' '}
                       {adviceFor(reason).needsPerson && (
                         <Badge appearance="outline" color="danger">
