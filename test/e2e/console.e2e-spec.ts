@@ -37,7 +37,7 @@ interface AttemptBody {
 }
 
 // A real browser and axe-core scans on a shared 2-core machine: generous per-test time.
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 describe('operator console (headless Chromium, real API, PostgreSQL and simulator)', () => {
   let stack: TestStack;
@@ -168,7 +168,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await expectAccessible('overview');
   });
 
-  it('starts a job with a dry-run preview and a confirmation, and the start lands in the audit view', async () => {
+  it('starts a job with a dry-run preview and a confirmation', async () => {
     await page.goto(`${base}/jobs`);
     await expectAccessible('jobs');
     await page.getByRole('button', { name: `Start ${DEMO_JOBS.paused}` }).click();
@@ -183,7 +183,9 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const rows = await api(`/v1/attempts?jobId=${DEMO_JOBS.paused}`);
     expect(rows.body.items.map((a) => a.outcome)).toEqual(['started', 'dry_run']);
     expect(rows.body.items[0]?.reason).toBe('console e2e start');
+  });
 
+  it('shows that start in the audit view, filtered by the URL', async () => {
     await page.goto(`${base}/audit?jobId=${DEMO_JOBS.paused}&outcome=started`);
     const table = page.getByRole('table', { name: 'Attempts' });
     await table.getByText(DEMO_JOBS.paused).waitFor();
@@ -302,6 +304,20 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await page.getByRole('button', { name: `Start ${DEMO_JOBS.paused}` }).waitFor();
     await expect(page.getByRole('link', { name: 'Grants' }).count()).resolves.toBe(0);
     await switchRole('Admin');
+  });
+
+  it('is keyboard navigable: Tab reaches the navigation, Enter follows it', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('table', { name: 'Quarantined jobs' }).waitFor();
+    let focused = '';
+    for (let i = 0; i < 15 && focused !== 'Jobs'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    }
+    expect(focused).toBe('Jobs');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/jobs');
   });
 
   it('wrote nothing to the browser console', () => {
