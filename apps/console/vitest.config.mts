@@ -9,6 +9,8 @@ export default mergeConfig(
       include: ['src/**/*.test.{ts,tsx}'],
       setupFiles: ['src/test/setup.ts'],
       restoreMocks: true,
+      // Rendering Fluent UI in jsdom on a shared 2-core machine can pass the 5 s default.
+      testTimeout: 30_000,
     },
   }),
 );

@@ -1,5 +1,8 @@
 import { afterEach } from 'vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
+
+// findBy* waits up to 5 s: a loaded machine renders slowly.
+configure({ asyncUtilTimeout: 5000 });
 
 afterEach(() => {
   cleanup();
