@@ -28,26 +28,24 @@ const queryClient = new QueryClient({
   defaultOptions: { queries: { retry: 1, staleTime: 5_000, refetchOnWindowFocus: false } },
 });
 
+type MsalModule = typeof import('./auth/MsalSession');
+
 function SignedIn(props: { config: RuntimeConfig; children: ReactNode }) {
   const { auth } = props.config;
-  const [msal, setMsal] = useState<ReactNode | null>(null);
+  const [msal, setMsal] = useState<{
+    m: MsalModule;
+    pca: Awaited<ReturnType<MsalModule['createMsal']>>;
+  } | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (auth.mode !== 'msal') {
       return;
     }
-    // MSAL is loaded only where it is used (production sign-in).
+    // MSAL is loaded only where it is used (production sign-in), once.
     import('./auth/MsalSession')
-      .then(async (m) => {
-        const pca = await m.createMsal(auth);
-        setMsal(
-          <m.MsalSession pca={pca} settings={auth}>
-            {props.children}
-          </m.MsalSession>,
-        );
-      })
+      .then(async (m) => setMsal({ m, pca: await m.createMsal(auth) }))
       .catch(setError);
-  }, [auth, props.children]);
+  }, [auth]);
   if (auth.mode === 'dev') {
     return <DevSession identities={auth.identities}>{props.children}</DevSession>;
   }
@@ -57,7 +55,14 @@ function SignedIn(props: { config: RuntimeConfig; children: ReactNode }) {
   if (error) {
     return <ErrorBox title="Sign-in failed" error={error} />;
   }
-  return msal ?? <Loading label="Signing in…" />;
+  if (!msal) {
+    return <Loading label="Signing in…" />;
+  }
+  return (
+    <msal.m.MsalSession pca={msal.pca} settings={auth}>
+      {props.children}
+    </msal.m.MsalSession>
+  );
 }
 
 function Root() {
