@@ -308,7 +308,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
 
   it('is keyboard navigable: Tab reaches the navigation, Enter follows it', async () => {
     await page.goto(`${base}/`);
-    await page.getByRole('table', { name: 'Quarantined jobs' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     let focused = '';
     for (let i = 0; i < 15 && focused !== 'Jobs'; i++) {
       await page.keyboard.press('Tab');
