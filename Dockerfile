@@ -11,6 +11,7 @@ COPY scripts/postinstall.js ./scripts/postinstall.js
 COPY tools/stubs ./tools/stubs
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Builds the API, the simulator and the operator console (dist/console, served at /console).
 RUN npm run build
 
 FROM node:22-bookworm-slim AS runtime

@@ -11,6 +11,7 @@ import { genReqId } from './http/logging';
 import { sendProblem } from './http/problem';
 import { setupOpenApi } from './http/openapi';
 import { Lifecycle } from './health/lifecycle';
+import { consoleRouter } from './console/console';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -146,6 +147,7 @@ export async function createApp(
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins });
   }
+  app.use('/console', consoleRouter(config));
   app.enableVersioning({ type: VersioningType.URI });
   setupOpenApi(app);
   const server: Server = app.getHttpServer();

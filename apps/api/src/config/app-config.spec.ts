@@ -154,6 +154,47 @@ describe('loadConfig', () => {
       'AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are exclusive; set one',
     ]);
   });
+
+  describe('console sign-in', () => {
+    const CLIENT = '0d7e5c3a-1b2c-4d5e-8f90-123456789abc';
+
+    it('derives the authority from an Entra ID v2 issuer', () => {
+      const c = loadConfig({
+        AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+        AUTH_AUDIENCE: 'api://sjg',
+        CONSOLE_CLIENT_ID: CLIENT,
+        CONSOLE_API_SCOPE: 'api://sjg/user_impersonation',
+      });
+      expect(c.console).toEqual({
+        clientId: CLIENT,
+        apiScope: 'api://sjg/user_impersonation',
+        authority: 'https://login.microsoftonline.com/t',
+        servicePrincipalIds: [],
+        devIdentities: null,
+      });
+    });
+
+    it('needs a scope with a client id, a GUID client id and GUID service principals', () => {
+      expect(
+        problems({ CONSOLE_CLIENT_ID: 'console', CONSOLE_SERVICE_PRINCIPALS: `${CLIENT},sp-1` }),
+      ).toEqual([
+        'CONSOLE_CLIENT_ID must be an application (client) id (GUID), got "console"',
+        'CONSOLE_API_SCOPE is required with CONSOLE_CLIENT_ID (e.g. api://sync-job-guard/user_impersonation)',
+        'CONSOLE_AUTHORITY is required with CONSOLE_CLIENT_ID when AUTH_ISSUER is not an Entra ID v2 issuer',
+        'CONSOLE_SERVICE_PRINCIPALS must be a comma-separated list of GUIDs, got "sp-1"',
+      ]);
+    });
+
+    it('takes an explicit https authority, and refuses another scheme', () => {
+      const env = { CONSOLE_CLIENT_ID: CLIENT, CONSOLE_API_SCOPE: 's' };
+      expect(
+        loadConfig({ ...env, CONSOLE_AUTHORITY: 'https://login.microsoftonline.us/t' }).console.authority,
+      ).toBe('https://login.microsoftonline.us/t');
+      expect(problems({ ...env, CONSOLE_AUTHORITY: 'http://login/t' })).toEqual([
+        'CONSOLE_AUTHORITY must be a URL (https:), got "http://login/t"',
+      ]);
+    });
+  });
 });
 
 describe('AUTH_AUDIENCE and AUTH_ISSUER for a real Entra ID tenant', () => {

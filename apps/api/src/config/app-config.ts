@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { needsPersonReasons } from '@app/common';
+import { GUID_PATTERN, needsPersonReasons } from '@app/common';
 import { decisionLeaseSeconds } from '../jobs/guard-policy';
 
 /** The service's configuration (DESIGN section 4), built once at boot from the environment and validated. */
@@ -64,6 +64,28 @@ export interface AppConfig {
   bodyLimitBytes: number;
   corsOrigins: string[];
   notify: NotifyConfig;
+  /** The operator console at /console (DESIGN section 2e). */
+  console: ConsoleConfig;
+}
+
+/** A role the development launcher signs a token for, shown in the console's role switcher. */
+export interface ConsoleDevIdentity {
+  role: 'Admin' | 'Start' | 'Read';
+  name: string;
+  token: string;
+}
+
+export interface ConsoleConfig {
+  /** Entra ID application (client) id of the console's single-page app registration; null: no MSAL sign-in. */
+  clientId: string | null;
+  /** Delegated scope the console asks for, e.g. api://sync-job-guard/user_impersonation. */
+  apiScope: string | null;
+  /** Entra ID authority, e.g. https://login.microsoftonline.com/<tenant>. */
+  authority: string | null;
+  /** Service principals the Jobs view lists besides the watched ones. */
+  servicePrincipalIds: string[];
+  /** Development only: tokens per role, set by the development launcher (never from the environment). */
+  devIdentities: ConsoleDevIdentity[] | null;
 }
 
 /** Notifications (DESIGN section 2d). */
@@ -315,6 +337,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       consoleUrl: r.url('NOTIFY_CONSOLE_URL', null),
       retentionDays: r.int('NOTIFY_RETENTION_DAYS', 30, 1),
     },
+    console: {
+      clientId: r.str('CONSOLE_CLIENT_ID'),
+      apiScope: r.str('CONSOLE_API_SCOPE'),
+      authority: r.url('CONSOLE_AUTHORITY', null, ['https:']),
+      servicePrincipalIds: r.list('CONSOLE_SERVICE_PRINCIPALS', []),
+      devIdentities: null,
+    },
   };
 
   const p = r.problems;
@@ -386,10 +415,39 @@ export function loadConfig(env: Env = process.env): AppConfig {
       'AUTH_ISSUER must be the Entra ID v2.0 issuer https://login.microsoftonline.com/<tenant id>/v2.0 (and the API app registration must set "requestedAccessTokenVersion": 2)',
     );
   }
+  const c = config.console;
+  if (c.clientId !== null && !GUID_PATTERN.test(c.clientId)) {
+    p.push(`CONSOLE_CLIENT_ID must be an application (client) id (GUID), got ${JSON.stringify(c.clientId)}`);
+  }
+  if (c.clientId !== null && c.apiScope === null) {
+    p.push(
+      'CONSOLE_API_SCOPE is required with CONSOLE_CLIENT_ID (e.g. api://sync-job-guard/user_impersonation)',
+    );
+  }
+  if (c.clientId !== null && c.authority === null && r.str('CONSOLE_AUTHORITY') === null) {
+    c.authority = entraAuthorityOf(config.auth.issuer);
+    if (c.authority === null) {
+      p.push(
+        'CONSOLE_AUTHORITY is required with CONSOLE_CLIENT_ID when AUTH_ISSUER is not an Entra ID v2 issuer',
+      );
+    }
+  }
+  const badSp = c.servicePrincipalIds.find((id) => !GUID_PATTERN.test(id));
+  if (badSp !== undefined) {
+    p.push(
+      `CONSOLE_SERVICE_PRINCIPALS must be a comma-separated list of GUIDs, got ${JSON.stringify(badSp)}`,
+    );
+  }
   if (p.length > 0) {
     throw new ConfigError(p);
   }
   return config;
+}
+
+/** https://login.microsoftonline.com/<tenant>/v2.0 → https://login.microsoftonline.com/<tenant>; else null. */
+export function entraAuthorityOf(issuer: string | null): string | null {
+  const m = issuer === null ? null : /^(https:\/\/[^/]+\/[^/]+)\/v2\.0\/?$/.exec(issuer);
+  return m?.[1] ?? null;
 }
 
 /** True when the caller configured who may call us; otherwise only the development launcher may supply it. */

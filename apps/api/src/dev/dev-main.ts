@@ -13,6 +13,7 @@ import {
 } from '../../../graph-simulator/src';
 import { createApp } from '../bootstrap';
 import { ConfigError, loadConfig } from '../config/app-config';
+import { consoleDevIdentities } from './console-identities';
 import type { DevIssuer } from './dev-issuer';
 import { type Env, precheckConfig, usesSimulator } from './dev-config';
 import { DEV_DATA_DIR, launcherToken, startLauncherIssuer } from './dev-tokens';
@@ -265,6 +266,13 @@ async function main(): Promise<void> {
     const config = loadConfig(env);
     if (simulator) {
       config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
+      if (config.console.servicePrincipalIds.length === 0) {
+        config.console.servicePrincipalIds = [DEMO_SERVICE_PRINCIPAL_ID];
+      }
+    }
+    if (issuer) {
+      // The console's role switcher: a real token of the development issuer per role.
+      config.console.devIdentities = await consoleDevIdentities(issuer);
     }
     app = await createApp(config);
     // createApp installs the production signal handling; here the launcher owns the order of the stop.

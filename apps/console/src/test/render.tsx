@@ -1,0 +1,83 @@
+import type { ReactElement } from 'react';
+import { render } from '@testing-library/react';
+import { MemoryRouter } from 'react-router';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { FluentProvider, webLightTheme } from '@fluentui/react-components';
+import { ApiError, type Api, type ApiResponse } from '../api/client';
+import { ApiProvider } from '../api/context';
+import { SessionContext } from '../auth/session';
+import { LiveProvider } from '../live';
+import { RuntimeConfigContext } from '../runtime';
+
+export const ROLES = {
+  Admin: ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'],
+  Start: ['JobControl.Read', 'JobControl.Start'],
+  Read: ['JobControl.Read'],
+};
+
+export interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+  query?: unknown;
+}
+
+/**
+ * An API that answers from a table of routes (the component tests' stand-in for the HTTP boundary) and records
+ * every call. Routes: "GET /v1/attempts" → body, or a function of the call; an ApiError thrown is a refusal.
+ */
+export function fakeApi(routes: Record<string, unknown>) {
+  const calls: Call[] = [];
+  const answer = (c: Call): ApiResponse<unknown> => {
+    calls.push(c);
+    const route = routes[`${c.method} ${c.path}`];
+    if (route === undefined) {
+      throw new ApiError(404, `no route ${c.method} ${c.path}`, null);
+    }
+    const r = typeof route === 'function' ? (route as (c: Call) => unknown)(c) : route;
+    return r !== null && typeof r === 'object' && 'status' in r && 'body' in r
+      ? (r as ApiResponse<unknown>)
+      : { status: 200, body: r };
+  };
+  const api: Api = {
+    get: <T,>(path: string, query?: unknown) =>
+      Promise.resolve().then(() => answer({ method: 'GET', path, query }).body as T),
+    send: <T,>(method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+      Promise.resolve().then(() => answer({ method, path, body }) as ApiResponse<T>),
+    post: <T,>(path: string, body?: unknown) =>
+      Promise.resolve().then(() => answer({ method: 'POST', path, body }).body as T),
+    del: (path: string) => Promise.resolve().then(() => void answer({ method: 'DELETE', path })),
+    blob: (path: string) =>
+      Promise.resolve().then(() => new Blob([JSON.stringify(answer({ method: 'GET', path }).body)])),
+  };
+  return { api, calls };
+}
+
+export function renderWith(
+  ui: ReactElement,
+  opts: { api: Api; roles: string[]; path?: string; servicePrincipalIds?: string[] },
+) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  return render(
+    <FluentProvider theme={webLightTheme}>
+      <QueryClientProvider client={client}>
+        <RuntimeConfigContext.Provider
+          value={{
+            servicePrincipalIds: opts.servicePrincipalIds ?? [],
+            auth: { mode: 'dev', identities: [] },
+          }}
+        >
+          <MemoryRouter initialEntries={[opts.path ?? '/']}>
+            <SessionContext.Provider
+              value={{ name: 'Test user', roles: opts.roles, getToken: () => Promise.resolve('t') }}
+            >
+              <LiveProvider>
+                <ApiProvider api={opts.api}>{ui}</ApiProvider>
+              </LiveProvider>
+            </SessionContext.Provider>
+          </MemoryRouter>
+        </RuntimeConfigContext.Provider>
+      </QueryClientProvider>
+    </FluentProvider>,
+  );
+}

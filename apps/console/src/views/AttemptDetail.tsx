@@ -1,0 +1,58 @@
+import { Link as RouterLink, useParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { Text } from '@fluentui/react-components';
+import { useApi } from '../api/context';
+import { attemptsApi } from '../api/attempts';
+import { jobPath, when } from '../format';
+import { useLayout } from '../components/layout';
+import { QueryState } from '../components/states';
+import { OutcomeBadge } from '../components/badges';
+
+/** One attempt, as the audit stores it. */
+export function AttemptDetail() {
+  const { attemptId = '' } = useParams();
+  const api = useApi();
+  const l = useLayout();
+  const q = useQuery({ queryKey: ['attempt', attemptId], queryFn: () => attemptsApi.get(api, attemptId) });
+  return (
+    <>
+      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+        Attempt
+      </Text>
+      <QueryState query={q}>
+        {(a) => (
+          <dl style={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px' }}>
+            <dt>Outcome</dt>
+            <dd>
+              <OutcomeBadge outcome={a.outcome} />
+            </dd>
+            <dt>Message</dt>
+            <dd>{a.message}</dd>
+            <dt>Job</dt>
+            <dd>
+              <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
+            </dd>
+            <dt>When</dt>
+            <dd>
+              {when(a.createdAt)} → {when(a.finishedAt)} ({a.durationMs ?? '?'} ms)
+            </dd>
+            <dt>Who</dt>
+            <dd>
+              {a.actor.name ?? '—'} ({a.actor.type}, {a.actor.id}), trigger {a.trigger}
+            </dd>
+            <dt>Reason</dt>
+            <dd>{a.reason ?? '—'}</dd>
+            <dt>Observed status</dt>
+            <dd>
+              {a.observedStatus ?? '—'} {a.quarantineReason ? `(${a.quarantineReason})` : ''}
+            </dd>
+            <dt>Graph request ids</dt>
+            <dd className={l.mono}>{a.graphRequestIds.join(', ') || '—'}</dd>
+            <dt>Attempt id</dt>
+            <dd className={l.mono}>{a.attemptId}</dd>
+          </dl>
+        )}
+      </QueryState>
+    </>
+  );
+}

@@ -1,0 +1,264 @@
+import { useMemo } from 'react';
+import { Link as RouterLink, useSearchParams } from 'react-router';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import {
+  Button,
+  Checkbox,
+  Field,
+  Input,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  tokens,
+} from '@fluentui/react-components';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { OUTCOMES } from '@app/common/domain';
+import { useApi } from '../api/context';
+import { attemptsApi, filterFromSearch, filterToSearch, type AttemptFilter } from '../api/attempts';
+import type { AttemptView } from '../api/types';
+import { useStats } from '../hooks';
+import { useLive } from '../live';
+import { jobPath, when } from '../format';
+import { Count, Section, useLayout } from '../components/layout';
+import { Empty, ErrorBox, Loading } from '../components/states';
+import { OutcomeBadge } from '../components/badges';
+
+const COLORS: Record<string, string> = {
+  started: tokens.colorPaletteGreenBackground3,
+  dry_run: tokens.colorPaletteBlueBorderActive,
+  skipped: tokens.colorNeutralForeground3,
+  rate_limited: tokens.colorPaletteMarigoldBackground3,
+  not_found: tokens.colorPaletteYellowForeground2,
+  denied: tokens.colorPaletteRedBackground3,
+  forbidden: tokens.colorPaletteCranberryBorderActive,
+  rejected: tokens.colorPaletteDarkOrangeBackground3,
+  upstream_error: tokens.colorPaletteBerryBackground3,
+  unknown: tokens.colorPalettePurpleBackground2,
+};
+
+/** Attempts bucketed per hour (a span under two days) or per day, by outcome. */
+export function bucketByTime(items: AttemptView[]): Record<string, number | string>[] {
+  if (items.length === 0) {
+    return [];
+  }
+  const times = items.map((a) => Date.parse(a.createdAt));
+  const span = Math.max(...times) - Math.min(...times);
+  const hourly = span < 2 * 24 * 3600 * 1000;
+  const buckets = new Map<string, Record<string, number | string>>();
+  for (const a of items) {
+    const iso = new Date(a.createdAt).toISOString();
+    const label = hourly ? `${iso.slice(0, 13)}:00Z` : iso.slice(0, 10);
+    const b = buckets.get(label) ?? { time: label };
+    b[a.outcome] = (Number(b[a.outcome]) || 0) + 1;
+    buckets.set(label, b);
+  }
+  return [...buckets.values()].sort((x, y) => String(x.time).localeCompare(String(y.time)));
+}
+
+function download(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Every /v1/attempts filter in the URL, outcomes over time, stats and export. */
+export default function Audit() {
+  const api = useApi();
+  const live = useLive();
+  const l = useLayout();
+  const [params, setParams] = useSearchParams();
+  const parsed = filterFromSearch(params);
+  const limit = parsed.limit ?? 50;
+  const filter: AttemptFilter = useMemo(() => {
+    const { limit: _limit, ...f } = filterFromSearch(params);
+    return f;
+  }, [params]);
+  const set = (next: AttemptFilter & { limit?: number }) =>
+    setParams(filterToSearch(next), { replace: true });
+  const pages = useInfiniteQuery({
+    queryKey: ['audit', filter, limit],
+    queryFn: ({ pageParam }) => attemptsApi.list(api, filter, limit, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    refetchInterval: live.refetchInterval,
+  });
+  const stats = useStats(filter);
+  const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
+  const chart = bucketByTime(items);
+  const outcomesInChart = OUTCOMES.filter((o) => chart.some((b) => b[o] !== undefined));
+  const text = (key: 'servicePrincipalId' | 'jobId' | 'actor', label: string) => (
+    <Field label={label}>
+      <Input value={parsed[key] ?? ''} onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })} />
+    </Field>
+  );
+  const exportAs = (format: 'csv' | 'ndjson') =>
+    attemptsApi.export(api, filter, format).then(
+      (b) => download(b, `attempts.${format}`),
+      (e: unknown) => window.alert(e instanceof Error ? e.message : String(e)),
+    );
+
+  return (
+    <>
+      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+        Audit
+      </Text>
+      <Section title="Filters">
+        <div className={l.row}>
+          {text('servicePrincipalId', 'Service principal id')}
+          {text('jobId', 'Job id')}
+          {text('actor', 'Actor id')}
+          <Field label="Trigger">
+            <Select
+              value={parsed.trigger ?? ''}
+              onChange={(_, d) => set({ ...parsed, trigger: d.value || undefined })}
+            >
+              <option value="">any</option>
+              <option value="api">api</option>
+              <option value="recovery">recovery</option>
+            </Select>
+          </Field>
+          <Field label="From (inclusive)">
+            <Input
+              type="date"
+              value={parsed.from ?? ''}
+              onChange={(_, d) => set({ ...parsed, from: d.value || undefined })}
+            />
+          </Field>
+          <Field label="To (exclusive)">
+            <Input
+              type="date"
+              value={parsed.to ?? ''}
+              onChange={(_, d) => set({ ...parsed, to: d.value || undefined })}
+            />
+          </Field>
+          <Field label="Page size">
+            <Select value={String(limit)} onChange={(_, d) => set({ ...parsed, limit: Number(d.value) })}>
+              {[25, 50, 100, 200, 500].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        </div>
+        <fieldset style={{ border: 'none', padding: 0, marginTop: 8 }}>
+          <legend>
+            <Text weight="semibold">Outcomes</Text>
+          </legend>
+          {OUTCOMES.map((o) => (
+            <Checkbox
+              key={o}
+              label={o}
+              checked={parsed.outcome?.includes(o) ?? false}
+              onChange={(_, d) => {
+                const current = parsed.outcome ?? [];
+                const next = d.checked ? [...current, o] : current.filter((x) => x !== o);
+                set({ ...parsed, outcome: next.length ? next : undefined });
+              }}
+            />
+          ))}
+        </fieldset>
+        <div className={l.row} style={{ marginTop: 8 }}>
+          <Button onClick={() => set({})}>Clear filters</Button>
+          <Button onClick={() => void exportAs('csv')}>Export CSV</Button>
+          <Button onClick={() => void exportAs('ndjson')}>Export NDJSON</Button>
+        </div>
+      </Section>
+      <Section title="Stats">
+        {stats.error ? (
+          <ErrorBox error={stats.error} />
+        ) : !stats.data ? (
+          <Loading />
+        ) : (
+          <div className={l.cards} aria-label="Counts by outcome">
+            <Count label="total" value={stats.data.total} />
+            {Object.entries(stats.data.byOutcome)
+              .filter(([, n]) => (n ?? 0) > 0)
+              .map(([o, n]) => (
+                <Count key={o} label={o} value={n ?? 0} />
+              ))}
+          </div>
+        )}
+      </Section>
+      <Section title="Outcomes over time">
+        {chart.length === 0 ? (
+          <Empty>No attempt to chart.</Empty>
+        ) : (
+          <div style={{ width: '100%', height: 260 }} role="img" aria-label="Attempts over time by outcome">
+            <ResponsiveContainer>
+              <BarChart data={chart}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis dataKey="time" tick={{ fill: tokens.colorNeutralForeground2 }} />
+                <YAxis allowDecimals={false} tick={{ fill: tokens.colorNeutralForeground2 }} />
+                <Tooltip />
+                <Legend />
+                {outcomesInChart.map((o) => (
+                  <Bar key={o} dataKey={o} stackId="a" fill={COLORS[o] ?? tokens.colorBrandBackground} />
+                ))}
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        )}
+      </Section>
+      <Section title="Attempts">
+        {pages.error ? (
+          <ErrorBox error={pages.error} />
+        ) : pages.isPending ? (
+          <Loading />
+        ) : items.length === 0 ? (
+          <Empty>No attempt matches the filters.</Empty>
+        ) : (
+          <>
+            <Table aria-label="Attempts" size="small">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>When</TableHeaderCell>
+                  <TableHeaderCell>Job</TableHeaderCell>
+                  <TableHeaderCell>Outcome</TableHeaderCell>
+                  <TableHeaderCell>Who</TableHeaderCell>
+                  <TableHeaderCell>Trigger</TableHeaderCell>
+                  <TableHeaderCell>Message</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {items.map((a) => (
+                  <TableRow key={a.attemptId}>
+                    <TableCell>
+                      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
+                    </TableCell>
+                    <TableCell className={l.id}>
+                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
+                    </TableCell>
+                    <TableCell>
+                      <OutcomeBadge outcome={a.outcome} />
+                    </TableCell>
+                    <TableCell>{a.actor.name ?? a.actor.id}</TableCell>
+                    <TableCell>{a.trigger}</TableCell>
+                    <TableCell>{a.message}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+            {pages.hasNextPage && (
+              <Button
+                style={{ marginTop: 8 }}
+                disabled={pages.isFetchingNextPage}
+                onClick={() => void pages.fetchNextPage()}
+              >
+                Load more
+              </Button>
+            )}
+          </>
+        )}
+      </Section>
+    </>
+  );
+}

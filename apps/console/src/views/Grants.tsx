@@ -1,0 +1,154 @@
+import { useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Button,
+  Field,
+  Input,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import { useApi } from '../api/context';
+import { grantsApi } from '../api/grants';
+import { useLive } from '../live';
+import { when } from '../format';
+import { Section, useLayout } from '../components/layout';
+import { ErrorBox, QueryState } from '../components/states';
+
+/** Admin: narrow callers to named service principals, and who changed what. */
+export function Grants() {
+  const api = useApi();
+  const qc = useQueryClient();
+  const live = useLive();
+  const l = useLayout();
+  const [principalId, setPrincipalId] = useState('');
+  const [servicePrincipalId, setSp] = useState('');
+  const grants = useQuery({
+    queryKey: ['grants'],
+    queryFn: () => grantsApi.list(api),
+    refetchInterval: live.refetchInterval,
+  });
+  const events = useQuery({
+    queryKey: ['grant-events'],
+    queryFn: () => grantsApi.events(api),
+    refetchInterval: live.refetchInterval,
+  });
+  const create = useMutation({
+    mutationFn: () =>
+      grantsApi.create(api, {
+        principalId: principalId.trim(),
+        servicePrincipalId: servicePrincipalId.trim(),
+      }),
+    onSuccess: () => {
+      setPrincipalId('');
+      setSp('');
+    },
+    onSettled: () => void qc.invalidateQueries(),
+  });
+  const remove = useMutation({
+    mutationFn: (grantId: string) => grantsApi.remove(api, grantId),
+    onSettled: () => void qc.invalidateQueries(),
+  });
+  return (
+    <>
+      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+        Grants
+      </Text>
+      <Section title="Add a grant">
+        <form
+          className={l.row}
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+        >
+          <Field label="Caller object id (oid)">
+            <Input value={principalId} onChange={(_, d) => setPrincipalId(d.value)} style={{ width: 330 }} />
+          </Field>
+          <Field label="Service principal id">
+            <Input value={servicePrincipalId} onChange={(_, d) => setSp(d.value)} style={{ width: 330 }} />
+          </Field>
+          <Button type="submit" appearance="primary" disabled={create.isPending}>
+            Grant
+          </Button>
+        </form>
+        {create.error && <ErrorBox error={create.error} title="The grant was not added" />}
+      </Section>
+      <Section title="Grants">
+        {remove.error && <ErrorBox error={remove.error} title="The grant was not removed" />}
+        <QueryState
+          query={grants}
+          empty={(d) => d.length === 0}
+          emptyText="No grant: every caller with a role acts on every service principal."
+        >
+          {(list) => (
+            <Table aria-label="Grants" size="small">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Caller</TableHeaderCell>
+                  <TableHeaderCell>Service principal</TableHeaderCell>
+                  <TableHeaderCell>Created</TableHeaderCell>
+                  <TableHeaderCell>By</TableHeaderCell>
+                  <TableHeaderCell>Actions</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {list.map((g) => (
+                  <TableRow key={g.grantId}>
+                    <TableCell className={l.mono}>{g.principalId}</TableCell>
+                    <TableCell className={l.mono}>{g.servicePrincipalId}</TableCell>
+                    <TableCell>{when(g.createdAt)}</TableCell>
+                    <TableCell className={l.mono}>{g.createdBy}</TableCell>
+                    <TableCell>
+                      <Button
+                        size="small"
+                        aria-label={`Remove the grant of ${g.principalId}`}
+                        onClick={() => {
+                          if (window.confirm('Remove this grant?')) {
+                            remove.mutate(g.grantId);
+                          }
+                        }}
+                      >
+                        Remove
+                      </Button>
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
+      </Section>
+      <Section title="Changes">
+        <QueryState query={events} empty={(d) => d.length === 0} emptyText="No change yet.">
+          {(list) => (
+            <Table aria-label="Grant changes" size="small">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>When</TableHeaderCell>
+                  <TableHeaderCell>Change</TableHeaderCell>
+                  <TableHeaderCell>By</TableHeaderCell>
+                  <TableHeaderCell>Details</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {list.map((e) => (
+                  <TableRow key={e.eventId}>
+                    <TableCell>{when(e.at)}</TableCell>
+                    <TableCell>{e.action}</TableCell>
+                    <TableCell>{e.actor.name ?? e.actor.id}</TableCell>
+                    <TableCell className={l.mono}>{JSON.stringify(e.details)}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
+      </Section>
+    </>
+  );
+}

@@ -1,0 +1,226 @@
+import { useState } from 'react';
+import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
+import {
+  Button,
+  Checkbox,
+  Field,
+  Input,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import { isJobId, isServicePrincipalId } from '@app/common/ids';
+import { useCan } from '../auth/session';
+import { useAttempts, useKnownJobs } from '../hooks';
+import { clockOf, jobPath, shortId, when } from '../format';
+import { Section, useLayout } from '../components/layout';
+import { Empty, ErrorBox, Loading } from '../components/states';
+import { OutcomeBadge, StatusBadge } from '../components/badges';
+import { StartDialog } from '../components/StartDialog';
+import { BulkStartDialog } from '../components/BulkStartDialog';
+import type { AttemptView, Job } from '../api/types';
+
+const STATUSES = ['', 'paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
+const key = (j: { servicePrincipalId: string; id: string }) =>
+  `${j.servicePrincipalId.toLowerCase()}/${j.id}`;
+
+function Lookup() {
+  const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const [sp, setSp] = useState('');
+  const [job, setJob] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const s = useLayout();
+  return (
+    <form
+      className={s.row}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!isServicePrincipalId(sp.trim())) {
+          setProblem('The service principal id must be a GUID.');
+          return;
+        }
+        if (job.trim() && !isJobId(job.trim())) {
+          setProblem('The job id may hold letters, digits, dots, dashes and underscores.');
+          return;
+        }
+        setProblem(null);
+        if (job.trim()) {
+          void navigate(jobPath(sp.trim(), job.trim()));
+        } else {
+          const next = new URLSearchParams(params);
+          next.append('sp', sp.trim().toLowerCase());
+          setParams(next);
+        }
+      }}
+    >
+      <Field label="Service principal id" validationMessage={problem ?? undefined}>
+        <Input value={sp} onChange={(_, d) => setSp(d.value)} style={{ width: 330 }} />
+      </Field>
+      <Field label="Job id (optional)">
+        <Input value={job} onChange={(_, d) => setJob(d.value)} style={{ width: 330 }} />
+      </Field>
+      <Button type="submit">Look up</Button>
+    </form>
+  );
+}
+
+/** Watched and looked-up service principals' jobs, with filters in the URL, single and bulk starts. */
+export function Jobs() {
+  const [params, setParams] = useSearchParams();
+  const extra = params.getAll('sp').filter((id) => isServicePrincipalId(id));
+  const status = params.get('status') ?? '';
+  const text = params.get('q') ?? '';
+  const canStart = useCan('start');
+  const { jobs, errors, pending, servicePrincipalIds } = useKnownJobs(extra);
+  const recent = useAttempts({}, 200);
+  const last = new Map<string, AttemptView>();
+  for (const a of recent.data?.items ?? []) {
+    if (!last.has(key({ servicePrincipalId: a.servicePrincipalId, id: a.jobId }))) {
+      last.set(key({ servicePrincipalId: a.servicePrincipalId, id: a.jobId }), a);
+    }
+  }
+  const shown = jobs.filter(
+    (j) =>
+      (!status || j.observedStatus === status) && (!text || j.id.toLowerCase().includes(text.toLowerCase())),
+  );
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const chosen = shown.filter((j) => selected.has(key(j)));
+  const set = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) {
+      next.set(name, value);
+    } else {
+      next.delete(name);
+    }
+    setParams(next, { replace: true });
+  };
+  const toggle = (j: Job, on: boolean) => {
+    const next = new Set(selected);
+    if (on) {
+      next.add(key(j));
+    } else {
+      next.delete(key(j));
+    }
+    setSelected(next);
+  };
+  const allOn = shown.length > 0 && chosen.length === shown.length;
+  const s = useLayout();
+
+  return (
+    <>
+      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+        Jobs
+      </Text>
+      <Section title="Look up by id">
+        <Lookup />
+      </Section>
+      <Section
+        title={`Jobs of ${servicePrincipalIds.length} service principal${servicePrincipalIds.length === 1 ? '' : 's'}`}
+        actions={canStart ? <BulkStartDialog jobs={chosen} /> : undefined}
+      >
+        <div className={s.row} style={{ marginBottom: 12 }}>
+          <Field label="Status">
+            <Select value={status} onChange={(_, d) => set('status', d.value)}>
+              {STATUSES.map((st) => (
+                <option key={st} value={st}>
+                  {st || 'any'}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="Job id contains">
+            <Input value={text} onChange={(_, d) => set('q', d.value)} />
+          </Field>
+        </div>
+        {errors.map((e) => (
+          <ErrorBox key={e.spId} title={`Jobs of ${e.spId}`} error={e.error} />
+        ))}
+        {pending && jobs.length === 0 ? (
+          <Loading />
+        ) : shown.length === 0 ? (
+          <Empty>
+            {servicePrincipalIds.length === 0
+              ? 'No service principal is watched yet: look one up by id, or add a watch.'
+              : 'No job matches the filters.'}
+          </Empty>
+        ) : (
+          <Table aria-label="Jobs">
+            <TableHeader>
+              <TableRow>
+                {canStart && (
+                  <TableHeaderCell style={{ width: 44 }}>
+                    <Checkbox
+                      aria-label="Select every job shown"
+                      checked={allOn ? true : chosen.length > 0 ? 'mixed' : false}
+                      onChange={(_, d) =>
+                        setSelected(d.checked === true ? new Set(shown.map(key)) : new Set())
+                      }
+                    />
+                  </TableHeaderCell>
+                )}
+                <TableHeaderCell>Job</TableHeaderCell>
+                <TableHeaderCell>Service principal</TableHeaderCell>
+                <TableHeaderCell>Status</TableHeaderCell>
+                <TableHeaderCell>Quarantine clock</TableHeaderCell>
+                <TableHeaderCell>Last attempt</TableHeaderCell>
+                {canStart && <TableHeaderCell>Actions</TableHeaderCell>}
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {shown.map((j) => {
+                const clock = clockOf(j);
+                const a = last.get(key(j));
+                return (
+                  <TableRow key={key(j)}>
+                    {canStart && (
+                      <TableCell>
+                        <Checkbox
+                          aria-label={`Select ${j.id}`}
+                          checked={selected.has(key(j))}
+                          onChange={(_, d) => toggle(j, d.checked === true)}
+                        />
+                      </TableCell>
+                    )}
+                    <TableCell className={s.id}>
+                      <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
+                    </TableCell>
+                    <TableCell title={j.servicePrincipalId}>{shortId(j.servicePrincipalId)}</TableCell>
+                    <TableCell>
+                      <StatusBadge status={j.observedStatus} />
+                    </TableCell>
+                    <TableCell>
+                      {j.observedStatus === 'quarantine'
+                        ? `${j.quarantine?.reason ?? 'Unknown'}; ${clock.daysLeft ?? '?'} days before auto-disable`
+                        : '—'}
+                    </TableCell>
+                    <TableCell>
+                      {a ? (
+                        <>
+                          <OutcomeBadge outcome={a.outcome} />{' '}
+                          <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
+                        </>
+                      ) : (
+                        '—'
+                      )}
+                    </TableCell>
+                    {canStart && (
+                      <TableCell>
+                        <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
+                      </TableCell>
+                    )}
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        )}
+      </Section>
+    </>
+  );
+}
