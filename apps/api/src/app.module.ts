@@ -18,6 +18,7 @@ import { RecoveryModule } from './recovery/recovery.module';
 import { GrantsModule } from './grants/grants.module';
 import { StrictQueryInterceptor } from './http/strict-query';
 import { ControlModule } from './control/control.module';
+import { GraphDoorModule } from './graph-door/graph-door.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -55,6 +56,7 @@ export class AppModule {
         RecoveryModule,
         GrantsModule,
         ControlModule,
+        GraphDoorModule,
       ],
       providers: [
         { provide: TokenVerifier, useValue: verifier },
