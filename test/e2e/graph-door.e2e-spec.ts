@@ -12,6 +12,7 @@ import {
 } from '../../apps/graph-simulator/src';
 import { type TestApp, type TestEnv, type TestStack, startStack } from '../support/harness';
 import { sql } from '../support/sql';
+import { DOOR_ERRORS } from '../../apps/api/src/graph-door/door-answers';
 
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
 const GUARD_AUDIENCE = 'https://guard.example';
@@ -292,5 +293,41 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
     const dry = await request(app.url).post(`/v1.0${jobs}/${jobId}/start`).set(auth).send({ dryRun: true });
     expect(dry.status).toBe(400);
     expect(starts(jobId)).toBe(0);
+  });
+
+  it('is in the OpenAPI document: every door path under both prefixes, every refusal code', async () => {
+    const doc = (await request(app.url).get('/docs-json').expect(200)).body as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+    };
+    for (const prefix of ['/v1.0', '/beta']) {
+      for (const suffix of [
+        '/$batch',
+        '',
+        '/{jobId}',
+        '/{jobId}/start',
+        '/{jobId}/pause',
+        '/{jobId}/restart',
+      ]) {
+        const path =
+          suffix === '/$batch'
+            ? `${prefix}/$batch`
+            : `${prefix}/servicePrincipals/{spId}/synchronization/jobs${suffix}`;
+        expect(doc.paths).toHaveProperty([path]);
+      }
+    }
+    const codes = doc.components.schemas.GraphErrorBodyDto?.properties?.code?.enum ?? [];
+    expect(codes).toEqual(expect.arrayContaining(Object.keys(DOOR_ERRORS)));
+    expect(codes).toEqual(
+      expect.arrayContaining([
+        'JobNotStartable',
+        'JobInCooldown',
+        'JobStartInProgress',
+        'JobRateLimited',
+        'JobOnHold',
+        'ApprovalRequired',
+        'Forbidden',
+      ]),
+    );
   });
 });
