@@ -295,6 +295,34 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
     expect(starts(jobId)).toBe(0);
   });
 
+  it("answers unreadable bodies in Graph's envelope too (malformed JSON, not JSON), with no attempt", async () => {
+    const auth = { Authorization: `Bearer ${token}` };
+    const malformed = await request(app.url)
+      .post('/v1.0/$batch')
+      .set(auth)
+      .set('Content-Type', 'application/json')
+      .send('{"requests": [');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({
+      error: { code: 'BadRequest', innerError: { 'request-id': expect.any(String) } },
+    });
+    const text = await request(app.url)
+      .post(`/beta${jobs}/${jobId}/start`)
+      .set(auth)
+      .set('Content-Type', 'text/plain')
+      .send('start please');
+    expect(text.status).toBe(415);
+    expect(text.body).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(await attempts(jobId)).toEqual([]);
+    // /v1 keeps its own problem shape.
+    const v1 = await request(app.url)
+      .post(`/v1${jobs}/${jobId}/start`)
+      .set(auth)
+      .set('Content-Type', 'text/plain')
+      .send('x');
+    expect(v1.body).toMatchObject({ statusCode: 415 });
+  });
+
   it('is in the OpenAPI document: every door path under both prefixes, every refusal code', async () => {
     const doc = (await request(app.url).get('/docs-json').expect(200)).body as {
       paths: Record<string, unknown>;

@@ -26,14 +26,8 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import type { Caller } from '../auth/roles';
-import { requestIdOf } from '../http/problem';
-import {
-  ATTEMPT_HEADER,
-  DOOR_ERRORS,
-  type DoorAnswer,
-  type DoorErrorCode,
-  errorAnswer,
-} from './door-answers';
+import { ATTEMPT_HEADER, DOOR_ERRORS } from './door-answers';
+import { doorIdsOf, sendDoorAnswer, sendDoorError } from './door-http';
 import { DOOR_PREFIXES, type DoorPrefix } from './door-routes';
 import {
   GraphBatchRequestDto,
@@ -45,13 +39,6 @@ import {
 } from './graph-door.dto';
 import { GraphDoorService } from './graph-door.service';
 
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function clientRequestIdOf(req: Request, fallback: string): string {
-  const v = req.headers['client-request-id'];
-  return typeof v === 'string' && CLIENT_REQUEST_ID.test(v) ? v : fallback;
-}
-
 function prefixOf(path: string): { prefix: DoorPrefix; rest: string } {
   for (const prefix of DOOR_PREFIXES) {
     const head = `/${prefix}`;
@@ -60,22 +47,6 @@ function prefixOf(path: string): { prefix: DoorPrefix; rest: string } {
     }
   }
   return { prefix: 'v1.0', rest: path };
-}
-
-/** Graph's response headers on every answer: request-id, client-request-id (date is Express's own). */
-function send(req: Request, res: Response, answer: DoorAnswer): void {
-  const requestId = requestIdOf(req) ?? '';
-  res.setHeader('request-id', requestId);
-  res.setHeader('client-request-id', clientRequestIdOf(req, requestId));
-  for (const [k, v] of Object.entries(answer.headers)) {
-    res.setHeader(k, v);
-  }
-  res.status(answer.status);
-  if (answer.body === undefined) {
-    res.end();
-  } else {
-    res.json(answer.body);
-  }
 }
 
 /** Errors before the door's own code runs (no or bad token, a missing role) in Graph's envelope. */
@@ -89,24 +60,14 @@ export class GraphDoorErrorsFilter implements ExceptionFilter {
     if (res.headersSent) {
       return;
     }
-    const requestId = requestIdOf(req) ?? '';
-    const ids = { requestId, clientRequestId: clientRequestIdOf(req, requestId), date: new Date() };
-    let code: DoorErrorCode = 'InternalServerError';
-    let status = 500;
-    let message = 'internal error';
     if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      message = exception.message;
-      code = status === 401 ? 'InvalidAuthenticationToken' : status === 403 ? 'Forbidden' : 'BadRequest';
-      if (status === 401) {
-        res.setHeader('WWW-Authenticate', 'Bearer');
-      }
-    } else {
-      this.logger.error(
-        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-      );
+      sendDoorError(req, res, exception.getStatus(), exception.message);
+      return;
     }
-    send(req, res, errorAnswer(code, message, ids, { status }));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    sendDoorError(req, res, 500, 'internal error');
   }
 }
 
@@ -156,7 +117,7 @@ export class GraphDoorController {
   constructor(private readonly door: GraphDoorService) {}
 
   private async serve(req: Request, res: Response, caller: Caller): Promise<void> {
-    const requestId = requestIdOf(req) ?? '';
+    const ids = doorIdsOf(req);
     const { prefix, rest } = prefixOf(req.path);
     const host = req.get('host') ?? 'localhost';
     const answer = await this.door.handle({
@@ -166,12 +127,12 @@ export class GraphDoorController {
       query: req.query,
       body: req.body as unknown,
       caller,
-      requestId,
-      clientRequestId: clientRequestIdOf(req, requestId),
+      requestId: ids.requestId,
+      clientRequestId: ids.clientRequestId,
       origin: `${req.protocol}://${host}`,
       topLevel: true,
     });
-    send(req, res, answer);
+    sendDoorAnswer(req, res, answer);
   }
 
   @Get(paths(JOBS))
