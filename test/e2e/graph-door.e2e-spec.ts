@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import request from 'supertest';
 import { Client, GraphError as SdkGraphError } from '@microsoft/microsoft-graph-client';
-import { Agent } from 'undici';
-import {
-  DEMO_SERVICE_PRINCIPAL_ID,
-  type RunningSimulator,
-  createSelfSignedCertificate,
-} from '../../apps/graph-simulator/src';
+import { DEMO_SERVICE_PRINCIPAL_ID, type RunningSimulator } from '../../apps/graph-simulator/src';
 import { type TestApp, type TestEnv, type TestStack, startStack } from '../support/harness';
 import { sql } from '../support/sql';
+import { type TlsDoor, serveOverTls } from '../support/tls-door';
 import { DOOR_ERRORS } from '../../apps/api/src/graph-door/door-answers';
 
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
@@ -27,13 +20,13 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
   let env: TestEnv;
   let sim: RunningSimulator;
   let app: TestApp;
-  let tls: Server;
+  let door: TlsDoor;
   let origin: string;
   let token: string;
   let readOnlyToken: string;
   let client: Client;
   /** Every request the door received over TLS: method and path. */
-  const received: string[] = [];
+  let received: string[];
 
   beforeAll(async () => {
     stack = await startStack({
@@ -42,14 +35,8 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
       AUTH_AUDIENCE: `api://sync-job-guard,${GUARD_AUDIENCE}`,
     });
     ({ env, sim, app } = stack);
-    const cert = createSelfSignedCertificate(['127.0.0.1']);
-    const express = app.app.getHttpAdapter().getInstance() as Express;
-    tls = createServer({ cert: cert.cert, key: cert.key }, express);
-    tls.on('request', (req: { method?: string; url?: string }) => {
-      received.push(`${req.method ?? ''} ${req.url ?? ''}`);
-    });
-    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
-    origin = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+    door = await serveOverTls(app);
+    ({ origin, received } = door);
     // The token PowerShell's Add-MgEnvironment -GraphEndpoint https://guard.example would get: aud = that URL.
     token = await env.issuer.sign({
       roles: ['JobControl.Read', 'JobControl.Start'],
@@ -64,13 +51,12 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
       customHosts: new Set(['127.0.0.1']),
       authProvider: (done) => done(null, token),
       // Trust the test's self-signed certificate (production: a real certificate; nothing to configure).
-      fetchOptions: { dispatcher: new Agent({ connect: { ca: cert.cert } }) } as RequestInit,
+      fetchOptions: { dispatcher: door.dispatcher } as RequestInit,
     });
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => tls.close(() => resolve()));
-    tls.closeAllConnections();
+    await door.close();
     await stack.close();
   });
 
