@@ -23,6 +23,7 @@ function attempt(outcome: Outcome, over: Partial<AttemptView> = {}): AttemptView
     retryAfterSeconds: null,
     graphRequestIds: [],
     durationMs: 1,
+    wouldStart: null,
     ...over,
   };
 }

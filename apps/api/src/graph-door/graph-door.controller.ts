@@ -26,6 +26,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import type { Caller } from '../auth/roles';
+import { OwnQueryCheck } from '../http/strict-query';
 import { ATTEMPT_HEADER, DOOR_ERRORS } from './door-answers';
 import { doorIdsOf, sendDoorAnswer, sendDoorError } from './door-http';
 import { DOOR_PREFIXES, type DoorPrefix } from './door-routes';
@@ -113,6 +114,8 @@ const JOBS = '/servicePrincipals/:spId/synchronization/jobs';
 @ApiTags('graph-compatible door')
 @Controller()
 @UseFilters(GraphDoorErrorsFilter)
+// The door refuses query options itself, in Graph's envelope (the start: as a rejected attempt, like /v1).
+@OwnQueryCheck()
 export class GraphDoorController {
   constructor(private readonly door: GraphDoorService) {}
 
