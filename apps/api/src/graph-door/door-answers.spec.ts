@@ -24,6 +24,11 @@ function attempt(outcome: Outcome, over: Partial<AttemptView> = {}): AttemptView
     graphRequestIds: [],
     durationMs: 1,
     wouldStart: null,
+    operation: 'start',
+    approvalId: null,
+    holdId: null,
+    resetScope: [],
+    requestedBy: null,
     ...over,
   };
 }
@@ -34,7 +39,7 @@ describe('decisionAnswer (the door answers a guard decision as Graph would)', ()
       status: 204,
       headers: { 'sjg-attempt-id': '0e8f1f2a-1111-4111-8111-111111111111' },
     });
-    for (const o of OUTCOMES.filter((x) => x !== 'started')) {
+    for (const o of OUTCOMES.filter((x) => x !== 'started' && x !== 'paused' && x !== 'restarted')) {
       const a = decisionAnswer({ attempt: attempt(o), upstreamStatus: null }, ids);
       expect(a.status).toBeGreaterThanOrEqual(400);
       expect(a.body).toEqual({
@@ -90,6 +95,8 @@ describe('decisionAnswer (the door answers a guard decision as Graph would)', ()
     ['forbidden', null, 502, 'GuardIdentityForbidden'],
     ['rejected', null, 400, 'BadRequest'],
     ['unknown', null, 502, 'StartOutcomeUnknown'],
+    ['held', null, 423, 'JobOnHold'],
+    ['awaiting_approval', null, 409, 'ApprovalRequired'],
   ] as const)(
     "%s (Graph said %s) → %i %s: Graph's own statuses only when Graph said so",
     (o, up, status, code) => {
@@ -98,6 +105,25 @@ describe('decisionAnswer (the door answers a guard decision as Graph would)', ()
       expect((a.body as { error: { code: string } }).error.code).toBe(code);
     },
   );
+});
+
+describe('decisionAnswer for guarded pause, restart and approvals', () => {
+  it('answers paused and restarted with 204, and a pending approval with an error that says how to approve', () => {
+    for (const o of ['paused', 'restarted'] as const) {
+      expect(decisionAnswer({ attempt: attempt(o), upstreamStatus: null }, ids).status).toBe(204);
+    }
+    const pending = decisionAnswer(
+      {
+        attempt: attempt('awaiting_approval', { approvalId: '5a0c7c1e-2222-4222-8222-222222222222' }),
+        upstreamStatus: null,
+      },
+      ids,
+    );
+    expect(pending.status).toBe(409);
+    expect((pending.body as { error: { message: string } }).error.message).toContain(
+      'POST /v1/approvals/5a0c7c1e-2222-4222-8222-222222222222/approve',
+    );
+  });
 });
 
 describe("readErrorAnswer (Graph's errors on list and get, passed through)", () => {

@@ -116,6 +116,7 @@ export interface DoorDecision {
 
 const REFUSAL_CODES: Record<ClaimRefusal, DoorErrorCode> = {
   grant: 'Forbidden',
+  hold: 'JobOnHold',
   cooldown: 'JobInCooldown',
   in_flight: 'JobStartInProgress',
   limit: 'JobRateLimited',
@@ -128,7 +129,14 @@ function outcomeCode(
 ): { code: DoorErrorCode; status?: number } | null {
   switch (outcome) {
     case 'started':
+    case 'paused':
+    case 'restarted':
       return null;
+    case 'held':
+      return { code: 'JobOnHold' };
+    case 'awaiting_approval':
+      // Not done until another Admin approves: never a 2xx.
+      return { code: 'ApprovalRequired' };
     case 'dry_run':
       // The door never asks for a dry run; answering one as a success would claim something was done.
       return { code: 'BadRequest' };
@@ -166,7 +174,11 @@ export function decisionAnswer(decision: DoorDecision, ids: DoorRequestIds): Doo
   if (mapped === null) {
     return { status: 204, headers: { [ATTEMPT_HEADER]: attempt.attemptId } };
   }
-  return errorAnswer(mapped.code, attempt.message ?? attempt.outcome, ids, {
+  const approval =
+    attempt.outcome === 'awaiting_approval' && attempt.approvalId
+      ? ` Approval ${attempt.approvalId}: another JobControl.Admin approves with POST /v1/approvals/${attempt.approvalId}/approve.`
+      : '';
+  return errorAnswer(mapped.code, `${attempt.message ?? attempt.outcome}${approval}`, ids, {
     ...(mapped.status !== undefined ? { status: mapped.status } : {}),
     retryAfterSeconds:
       attempt.outcome === 'rate_limited' || attempt.outcome === 'upstream_error'
