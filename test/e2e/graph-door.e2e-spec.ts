@@ -189,17 +189,22 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
     expect((await attempts(paused)).map((r) => r.outcome).sort()).toEqual(['rate_limited', 'started']);
   });
 
-  it('refuses pause and restart as calls the guard does not serve yet (not a fake success)', async () => {
+  it('pauses through the guarded pause (204, one Graph pause, a paused attempt); restart is not served yet', async () => {
     sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Active' });
-    for (const [op, body] of [
-      ['pause', {}],
-      ['restart', { criteria: { resetScope: 'Watermark, Escrows' } }],
-    ] as const) {
-      const error = await sdkError(client.api(`${jobs}/${jobId}/${op}`).post(body));
-      expect(error.statusCode).toBe(400);
-      expect(error.code).toBe('NotSupportedByGuard');
-    }
-    expect(sim.state.requests({ jobId }).filter((r) => r.method === 'POST')).toHaveLength(0);
+    const raw = (await client
+      .api(`${jobs}/${jobId}/pause`)
+      .responseType('raw' as never)
+      .post({})) as Response;
+    expect(raw.status).toBe(204);
+    expect(raw.headers.get('sjg-attempt-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sim.state.requests({ operation: 'pause', jobId })).toHaveLength(1);
+    expect((await attempts(jobId)).map((r) => r.outcome)).toEqual(['paused']);
+    const error = await sdkError(
+      client.api(`${jobs}/${jobId}/restart`).post({ criteria: { resetScope: 'Watermark, Escrows' } }),
+    );
+    expect(error.statusCode).toBe(400);
+    expect(error.code).toBe('NotSupportedByGuard');
+    expect(sim.state.requests({ operation: 'restart', jobId })).toHaveLength(0);
   });
 
   it('answers a caller without the Start role with Forbidden (a denied attempt) and no Graph call', async () => {

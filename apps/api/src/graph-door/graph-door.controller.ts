@@ -177,13 +177,13 @@ export class GraphDoorController {
   @Post(paths(`${JOBS}/:jobId/pause`))
   @Roles()
   @ApiOperation({
-    summary: "Graph's pause (not served yet: answers NotSupportedByGuard)",
+    summary: "The guarded pause, in Graph's shape (JobControl.Start)",
     description:
-      'Reserved for the guarded pause (DESIGN section 2c); until it exists, a Graph-shaped NotSupportedByGuard error and nothing is sent to Graph.',
+      "The guarded pause of POST /v1/…/pause (any status, recorded as an attempt with outcome paused): 204 with no body when Graph accepted it; otherwise Graph's error envelope with a stable code. No body (or {}) as in Graph.",
   })
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @ApiParam({ name: 'jobId', description: 'Job id' })
-  @DoorResponses({ status: 204, description: 'Paused' })
+  @DoorResponses({ status: 204, description: 'Paused: Graph accepted the pause' })
   async pause(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
     await this.serve(req, res, caller);
   }
