@@ -4,7 +4,7 @@
  *   node bench/load.js '<json config>'      → prints one JSON result line on stdout
  * Modes:
  *   sustained: autocannon, `connections` keep-alive connections for `durationSeconds` (or `amount` requests),
- *              POST <origin>/v1/servicePrincipals/<sp>/synchronization/jobs/<job>/start, round-robin over
+ *              POST <origin><prefix: /v1, or /v1.0 for the Graph-compatible door>/servicePrincipals/<sp>/synchronization/jobs/<job>/start, round-robin over
  *              `jobCount` job ids scim.<32 hex> (the simulator's seedJobs ids) through one shared counter.
  *   burst:     `count` requests fired at once (one connection each), job i % jobCount, origin i % origins.
  * Every response's latency is recorded (autocannon's own histogram has 1 ms resolution and keeps 2xx only).
@@ -17,7 +17,7 @@ function jobId(i) {
 }
 
 function pathFor(cfg, i) {
-  return `/v1/servicePrincipals/${cfg.servicePrincipalId}/synchronization/jobs/${jobId((cfg.jobOffset || 0) + (i % cfg.jobCount))}/start`;
+  return `${cfg.prefix || '/v1'}/servicePrincipals/${cfg.servicePrincipalId}/synchronization/jobs/${jobId((cfg.jobOffset || 0) + (i % cfg.jobCount))}/start`;
 }
 
 function summarise(latencies, statusCodes, errors, timeouts, seconds) {

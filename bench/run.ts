@@ -21,7 +21,17 @@ import {
   type Proc,
 } from './lib/procs';
 import { renderReport } from './lib/report';
-import type { BenchReport, CpuUse, DbWork, Footprint, HotJob, Run, Scenario, Variant } from './lib/types';
+import type {
+  BenchReport,
+  CpuUse,
+  DbWork,
+  DoorBench,
+  Footprint,
+  HotJob,
+  Run,
+  Scenario,
+  Variant,
+} from './lib/types';
 
 /** The same audit cursor key on every replica of a run, as production requires. */
 const CURSOR_KEY = randomBytes(32).toString('base64');
@@ -461,6 +471,67 @@ async function sideBySide(
   return s;
 }
 
+// ------------------------------------------------------------------ the Graph-compatible door next to /v1
+
+/**
+ * The same guard process answers POST /v1/…/start and POST /v1.0/…/start (the door) in alternation (ABBA), at the
+ * first configured Graph latency: the difference is what the door's HTTP shape costs on top of the same decision.
+ */
+async function doorVsV1(b: Bench): Promise<DoorBench> {
+  const latencyMs = LATENCIES[0] ?? 100;
+  const api = await b.startApi('api-door', { REPLICA_ID: 'bench-door' });
+  await b.setLatency(latencyMs);
+  const report: DoorBench = { latencyMs, paths: [] };
+  for (const path of PATHS) {
+    const sp = randomUUID();
+    const jobs = path === 'skip' ? SKIP_JOBS : START_JOBS;
+    if (path === 'skip') {
+      await b.seed(sp, jobs, 'Active');
+    }
+    const run = async (prefix: '/v1' | '/v1.0', seconds: number): Promise<LoadResult> => {
+      await sleep(500 + 3 * latencyMs);
+      if (path === 'start') {
+        await b.seed(sp, jobs, 'Paused');
+      }
+      return runLoad({
+        mode: 'sustained',
+        origin: api.origin,
+        prefix,
+        servicePrincipalId: sp,
+        jobCount: jobs,
+        connections: CONNECTIONS,
+        durationSeconds: seconds,
+        headers: { authorization: `Bearer ${b.token}` },
+      });
+    };
+    log(`door-${path}-${latencyMs}ms: warm-up`);
+    await run('/v1', WARMUP_S);
+    await run('/v1.0', WARMUP_S);
+    const rounds: DoorBench['paths'][number]['rounds'] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order: ('/v1' | '/v1.0')[] = round % 2 === 1 ? ['/v1', '/v1.0'] : ['/v1.0', '/v1'];
+      const results: Partial<Record<'/v1' | '/v1.0', LoadResult>> = {};
+      for (const prefix of order) {
+        const r = await run(prefix, DURATION_S);
+        results[prefix] = r;
+        const want = path === 'skip' ? '409' : prefix === '/v1' ? '200' : '204';
+        const codes = Object.keys(r.statusCodes);
+        b.check(
+          r.requests > 0 && r.errors === 0 && codes.length === 1 && codes[0] === want,
+          `door-${path} round ${round} ${prefix}: every response ${want} (${JSON.stringify(r.statusCodes)})`,
+        );
+        log(
+          `door-${path} round ${round} ${prefix.padEnd(5)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.latencyMs.p50?.toFixed(2)} ms  p99 ${r.latencyMs.p99?.toFixed(2)} ms`,
+        );
+      }
+      rounds.push({ round, v1: results['/v1'] as LoadResult, door: results['/v1.0'] as LoadResult });
+    }
+    report.paths.push({ path, rounds });
+  }
+  await b.stop(api.proc);
+  return report;
+}
+
 // ------------------------------------------------------------------ database work per decision
 
 async function dbWork(b: Bench): Promise<DbWork> {
@@ -823,6 +894,7 @@ async function main(): Promise<void> {
     profile: null,
     audit: null,
     recovery: null,
+    door: null,
     checks: b.checks,
     wallSeconds: 0,
   };
@@ -871,6 +943,9 @@ async function main(): Promise<void> {
     }
     if (part('dbwork')) {
       report.dbWork = await dbWork(b);
+    }
+    if (part('door')) {
+      report.door = await doorVsV1(b);
     }
     if (part('hotjob')) {
       const hot = await hotJob(b);

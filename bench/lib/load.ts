@@ -30,6 +30,8 @@ export interface SustainedLoad {
   durationSeconds?: number;
   amount?: number;
   headers: Record<string, string>;
+  /** Path prefix: `/v1` (default) or `/v1.0` (the Graph-compatible door). */
+  prefix?: string;
 }
 
 export interface BurstLoad {

@@ -179,6 +179,7 @@ export function renderReport(r: BenchReport): string {
     out.push(...scenarioTable(s));
   }
 
+  out.push(...doorSection(r));
   out.push('## Database work per decision', '');
   if (r.dbWork) {
     out.push(
@@ -337,3 +338,40 @@ const FINDINGS = `**Findings.** At Graph latency 0 the two cores are the limit, 
 - **Noise between runs**: two full runs the same afternoon gave, for the skip path at 100 ms, ratios of 0.87 (0.87 – 0.87) and 0.71 (0.69 – 0.81) with the load average at 1.2-2.4 from other work; the start path at 100 ms gave 0.94 (0.92 – 0.96) and 0.97 (0.96 – 0.97). The spread between runs is larger than within one.
 - **Logging** at \`info\` costs a few per cent: left as it is.
 - Still on the database side (left): \`attempts\` has 8 indexes (primary key + 7 audit indexes) and the finalise changes \`outcome\`, an indexed column, so each decision writes every index twice (insert, then a non-HOT update).`;
+
+/** The Graph-compatible door next to /v1 on the same guard (goal: at most 0.5 ms added p50). */
+function doorSection(r: BenchReport): string[] {
+  const d = r.door;
+  if (!d) {
+    return [];
+  }
+  const out = [
+    '## Graph-compatible door vs /v1',
+    '',
+    `One guard process, \`POST /v1/…/start\` and \`POST /v1.0/…/start\` (the door: Graph's paths, 204 and Graph's error envelope) alternated ABBA, Graph latency ${d.latencyMs} ms, same settings as above. Goal: the door adds at most 0.5 ms to p50.`,
+    '',
+    '| path | round | /v1 req/s | door req/s | /v1 p50 ms | door p50 ms | added p50 ms | /v1 p99 ms | door p99 ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const p of d.paths) {
+    for (const x of p.rounds) {
+      const added =
+        x.door.latencyMs.p50 !== null && x.v1.latencyMs.p50 !== null
+          ? x.door.latencyMs.p50 - x.v1.latencyMs.p50
+          : null;
+      out.push(
+        `| ${p.path} | ${x.round} | ${f(x.v1.rps, 0)} | ${f(x.door.rps, 0)} | ${f(x.v1.latencyMs.p50, 2)} | ${f(x.door.latencyMs.p50, 2)} | ${f(added, 2)} | ${f(x.v1.latencyMs.p99, 2)} | ${f(x.door.latencyMs.p99, 2)} |`,
+      );
+    }
+    const m = median(
+      p.rounds.flatMap((x) =>
+        x.door.latencyMs.p50 !== null && x.v1.latencyMs.p50 !== null
+          ? [x.door.latencyMs.p50 - x.v1.latencyMs.p50]
+          : [],
+      ),
+    );
+    out.push(`| **${p.path}: median added p50** | | | | | | **${f(m, 2)}** | | |`);
+  }
+  out.push('');
+  return out;
+}

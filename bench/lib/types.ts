@@ -93,6 +93,15 @@ export interface Machine {
   clkTck: number;
 }
 
+/** The Graph-compatible door next to /v1 on the same guard process, alternated (DESIGN section 2b). */
+export interface DoorBench {
+  latencyMs: number;
+  paths: {
+    path: 'skip' | 'start';
+    rounds: { round: number; v1: LoadResult; door: LoadResult }[];
+  }[];
+}
+
 export interface BenchReport {
   smoke: boolean;
   machine: Machine;
@@ -104,6 +113,7 @@ export interface BenchReport {
   profile: { summary: ProfileSummary; file: string; requests: number; rps: number } | null;
   audit: { markdown: string } | { error: string } | { missing: string } | null;
   recovery: { result: Record<string, unknown> } | { error: string } | { missing: string } | null;
+  door?: DoorBench | null;
   checks: { ok: boolean; what: string }[];
   wallSeconds: number;
 }

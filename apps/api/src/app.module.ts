@@ -19,6 +19,7 @@ import { GrantsModule } from './grants/grants.module';
 import { StrictQueryInterceptor } from './http/strict-query';
 import { ControlModule } from './control/control.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { GraphDoorModule } from './graph-door/graph-door.module';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); defaults to stdout. */
@@ -57,6 +58,7 @@ export class AppModule {
         GrantsModule,
         ControlModule,
         NotificationsModule,
+        GraphDoorModule,
       ],
       providers: [
         { provide: TokenVerifier, useValue: verifier },

@@ -278,7 +278,7 @@ export class AxiosGraphClient extends GraphClient {
       requestIds,
       logFields: { servicePrincipalId: ref.servicePrincipalId, jobId: ref.jobId },
     });
-    return { value: this.parseJob(res, requestIds), requestIds };
+    return { value: this.parseJob(res, requestIds), requestIds, raw: res.body };
   }
 
   async listJobs(servicePrincipalId: string, ctx: GraphCallContext = {}): Promise<GraphResult<SyncJob[]>> {
@@ -289,6 +289,7 @@ export class AxiosGraphClient extends GraphClient {
     const deadline = ctx.deadline ?? Date.now() + this.readBudgetMs;
     const clientRequestId = ctx.clientRequestId ?? randomUUID();
     const jobs: SyncJob[] = [];
+    const raw: unknown[] = [];
     let url: string | null =
       `/servicePrincipals/${encodeURIComponent(servicePrincipalId)}/synchronization/jobs`;
     for (let page = 0; url !== null && page < MAX_LIST_PAGES; page++) {
@@ -308,13 +309,14 @@ export class AxiosGraphClient extends GraphClient {
           requestIds,
         });
       }
-      for (const raw of res.body.value) {
-        jobs.push(this.withIds(() => normaliseJob(raw), requestIds));
+      for (const item of res.body.value as unknown[]) {
+        jobs.push(this.withIds(() => normaliseJob(item), requestIds));
+        raw.push(item);
       }
       const next = res.body['@odata.nextLink'];
       url = typeof next === 'string' && next !== '' ? this.checkedNextLink(next, requestIds) : null;
     }
-    return { value: jobs, requestIds };
+    return { value: jobs, requestIds, raw };
   }
 
   /*

@@ -64,6 +64,11 @@ export interface GraphCallContext {
 export interface GraphResult<T> {
   value: T;
   requestIds: string[];
+  /**
+   * Graph's own JSON, unnormalised, for answers that repeat it verbatim (the Graph-compatible door): the job
+   * object of `getJob`, the job objects of every page of `listJobs`. Absent from implementations that have none.
+   */
+  raw?: unknown;
 }
 
 export type BatchItemResult =

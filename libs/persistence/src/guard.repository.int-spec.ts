@@ -224,6 +224,31 @@ describe('GuardRepository (real PostgreSQL)', () => {
     expect(scheduler.claimed).toBe(true);
   });
 
+  it('names why a claim was refused as a stable value: in flight, limit, cool-down, grant', async () => {
+    const refusal = (r: Awaited<ReturnType<GuardRepository['claim']>>) => (r.claimed ? null : r.refusal);
+    const held = claimInput('job.kinds');
+    expect(refusal(await repo.claim(held))).toBeNull();
+    expect(refusal(await repo.claim(claimInput('job.kinds')))).toBe('in_flight');
+    await finalise(held.attemptId, 'job.kinds', null);
+    for (let i = 0; i < 2; i++) {
+      const input = claimInput('job.kinds');
+      await repo.claim(input);
+      await finalise(input.attemptId, 'job.kinds', null);
+    }
+    expect(refusal(await repo.claim(claimInput('job.kinds')))).toBe('limit');
+
+    const started = claimInput('job.kinds.cool');
+    await repo.claim(started);
+    await finalise(started.attemptId, 'job.kinds.cool', 600);
+    expect(refusal(await repo.claim(claimInput('job.kinds.cool')))).toBe('cooldown');
+
+    const denied = await repo.claim(
+      claimInput('job.kinds.grant', { grantPrincipalId: 'user-nogrant', requireGrants: true }),
+    );
+    expect(denied.attempt.outcome).toBe('denied');
+    expect(refusal(denied)).toBe('grant');
+  });
+
   it('keeps attempts append-only in the database itself', async () => {
     const input = claimInput('job.immutable');
     await repo.claim(input);

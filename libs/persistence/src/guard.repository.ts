@@ -56,13 +56,20 @@ export interface ClaimInput extends AttemptIdentity {
   refusalLimit?: RefusalLimit;
 }
 
+/**
+ * Why a claim was refused, as a stable value (never read from the message): a grant, a hold, the cool-down after a
+ * start, another request for the job being decided, or the per-job request limit.
+ */
+export const CLAIM_REFUSALS = ['grant', 'hold', 'cooldown', 'in_flight', 'limit'] as const;
+export type ClaimRefusal = (typeof CLAIM_REFUSALS)[number];
+
 export type ClaimResult =
   | { claimed: true; attempt: AttemptView }
   /**
    * Refused at the claim: the row is already final (denied, rate_limited) with its message and Retry-After,
-   * or, past the caller's refusal limit, not stored at all (`stored: false`).
+   * or, past the caller's refusal limit, not stored at all (`stored: false`); `refusal` says why, as a stable value.
    */
-  | { claimed: false; attempt: AttemptView; stored: boolean };
+  | { claimed: false; attempt: AttemptView; stored: boolean; refusal: ClaimRefusal };
 
 export interface FinaliseInput {
   attemptId: string;
@@ -186,7 +193,9 @@ export class GuardRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const rows = await this.prisma.prepared<AttemptRow & { claimed: boolean; stored: boolean }>(
+    const rows = await this.prisma.prepared<
+      AttemptRow & { claimed: boolean; stored: boolean; refusal: string | null }
+    >(
       'sjg_guard_claim',
       `WITH prev AS (
          SELECT window_hits, lease_expires_at, cooldown_until FROM job_guards WHERE job_key = $12
@@ -269,6 +278,19 @@ export class GuardRepository {
            END AS retry_after
          FROM verdict v, access a
        ),
+       -- The refusal as a stable value, in the same order as the message above.
+       refusal_kind AS (
+         SELECT CASE
+           WHEN v.claimed THEN NULL
+           WHEN a.denial IS NOT NULL THEN 'grant'
+           WHEN EXISTS (SELECT 1 FROM hold) THEN 'hold'
+           WHEN v.cooldown_until > now() THEN 'cooldown'
+           WHEN v.lease_expires_at > now() THEN 'in_flight'
+           WHEN v.hits >= $13::int THEN 'limit'
+           ELSE 'in_flight'
+         END AS refusal
+         FROM verdict v, access a
+       ),
        ${refusalBudgetCte('$26', 'SELECT $6, now(), 1 FROM refusal r WHERE NOT r.claimed AND $17::text IS NOT NULL')},
        ins AS (
          INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, outcome,
@@ -286,7 +308,7 @@ export class GuardRepository {
          WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= $25::int
          RETURNING ${ATTEMPT_COLUMNS}, (outcome = 'pending') AS claimed, true AS stored
        )
-       SELECT * FROM ins
+       SELECT ins.*, k.refusal FROM ins, refusal_kind k
        UNION ALL
        SELECT $1::uuid, now()::timestamptz(3), now()::timestamptz(3), $2, $3, $4::"AttemptTrigger", $5::"ActorType", $6, $7,
               (CASE WHEN r.denial IS NOT NULL THEN 'denied' WHEN r.hold_id IS NOT NULL THEN 'held'
@@ -295,8 +317,8 @@ export class GuardRepository {
               $19::"AttemptOperation", $21::uuid,
               CASE WHEN r.denial IS NULL AND r.hold_id IS NOT NULL THEN r.hold_id ELSE $24::uuid END,
               $20::text[], $22, $23,
-              false, false
-       FROM refusal r WHERE NOT EXISTS (SELECT 1 FROM ins)`,
+              false, false, k.refusal
+       FROM refusal r, refusal_kind k WHERE NOT EXISTS (SELECT 1 FROM ins)`,
       ...identityParams(input),
       input.jobKey,
       input.limit,
@@ -311,7 +333,11 @@ export class GuardRepository {
     );
     const row = firstRow(rows, 'claim');
     const attempt = toAttemptView(rowToModel(row));
-    return row.claimed ? { claimed: true, attempt } : { claimed: false, attempt, stored: row.stored };
+    if (row.claimed) {
+      return { claimed: true, attempt };
+    }
+    const refusal = CLAIM_REFUSALS.find((r) => r === row.refusal) ?? 'in_flight';
+    return { claimed: false, attempt, stored: row.stored, refusal };
   }
 
   async finalise(input: FinaliseInput): Promise<AttemptView> {

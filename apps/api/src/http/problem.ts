@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
+import { isDoorPath, sendDoorError } from '../graph-door/door-http';
 
 /** The one error shape of every response that is not an Attempt. */
 export interface Problem {
@@ -23,6 +24,11 @@ export function sendProblem(
   message: string,
   code?: string,
 ): void {
+  // Under /v1.0 and /beta (the Graph-compatible door) every error is in Graph's envelope instead.
+  if (isDoorPath(req.path)) {
+    sendDoorError(req, res, statusCode, message);
+    return;
+  }
   const body: Problem = {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',

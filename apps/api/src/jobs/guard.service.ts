@@ -18,7 +18,7 @@ import {
   type JobRef,
   type SyncJob,
 } from '@app/graph';
-import { ApprovalRepository, GuardRepository } from '@app/persistence';
+import { ApprovalRepository, type ClaimRefusal, GuardRepository } from '@app/persistence';
 import {
   type ResetScope,
   isRestartable,
@@ -71,6 +71,8 @@ export interface GuardDecision {
   upstreamStatus: number | null;
   /** The job as last read from Graph during this decision, when it was read. */
   job: SyncJob | null;
+  /** Set when the claim refused the request (grant, cool-down, in flight, limit): the stable reason. */
+  refusal?: ClaimRefusal;
 }
 
 interface RunResult extends GraphFailure {
@@ -156,7 +158,7 @@ export class GuardService {
         this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome: claim.attempt.outcome });
       }
       this.count(claim.attempt.outcome, req.trigger, startedAt);
-      return { attempt: claim.attempt, upstreamStatus: null, job: null };
+      return { attempt: claim.attempt, upstreamStatus: null, job: null, refusal: claim.refusal };
     }
 
     const requestIds: string[] = [];

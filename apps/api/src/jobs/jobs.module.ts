@@ -9,6 +9,6 @@ import { ReconcilerService } from './reconciler.service';
 @Module({
   controllers: [JobsController],
   providers: [GuardService, JobsService, ReconcilerService],
-  exports: [GuardService],
+  exports: [GuardService, JobsService],
 })
 export class JobsModule {}
