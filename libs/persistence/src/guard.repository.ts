@@ -171,7 +171,8 @@ const ATTEMPT_UNKNOWN_EVENT = outboxInsert({
   jobId: 'fin.job_id',
   data: `jsonb_build_object('attemptId', fin.id, 'servicePrincipalId', fin.service_principal_id, 'jobId', fin.job_id,
            'trigger', fin.trigger, 'actor', jsonb_build_object('type', fin.actor_type, 'id', fin.actor_id, 'name', fin.actor_name),
-           'outcome', fin.outcome, 'observedStatus', fin.observed_status, 'quarantineReason', fin.quarantine_reason,
+           'operation', fin.operation, 'outcome', fin.outcome, 'observedStatus', fin.observed_status,
+           'quarantineReason', fin.quarantine_reason,
            'message', fin.message, 'createdAt', fin.created_at, 'finishedAt', fin.finished_at)`,
   from: `FROM fin WHERE fin.outcome = 'unknown'`,
 });

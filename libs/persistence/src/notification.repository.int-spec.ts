@@ -203,6 +203,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
       data: {
         attemptId,
         outcome: 'unknown',
+        operation: 'start',
         message: 'lost',
         actor: { type: 'user', id: 'u1', name: 'Ada' },
       },
