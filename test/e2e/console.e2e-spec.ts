@@ -190,7 +190,9 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const table = page.getByRole('table', { name: 'Attempts' });
     await table.getByText(DEMO_JOBS.paused).waitFor();
     await expect(table.getByRole('row').count()).resolves.toBe(2); // header + the start
-    await expect(page.getByRole('checkbox', { name: 'started' }).isChecked()).resolves.toBe(true);
+    await expect(page.getByRole('checkbox', { name: 'started', exact: true }).isChecked()).resolves.toBe(
+      true,
+    );
     await page.getByRole('img', { name: 'Attempts over time by outcome' }).waitFor();
     await page.goto(`${base}/audit`);
     await page.getByRole('table', { name: 'Attempts' }).getByText(DEMO_JOBS.paused).first().waitFor();
@@ -223,7 +225,9 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const alert = page.getByRole('dialog').getByRole('alert');
     await alert.waitFor();
     const refused = await api(`/v1/attempts?jobId=${DEMO_JOBS.active}&limit=1`);
-    expect(refused.body.items[0]?.outcome).toBe('skipped');
+    // A preview is always a dry run; wouldStart says the start would be refused (and the message says why).
+    expect(refused.body.items[0]?.outcome).toBe('dry_run');
+    expect(refused.body.items[0]?.wouldStart).toBe(false);
     await expect(alert.innerText()).resolves.toContain(refused.body.items[0]?.message ?? 'no attempt');
     await expect(page.getByRole('button', { name: 'Confirm start' }).count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Cancel' }).click();
@@ -237,23 +241,21 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await page.getByRole('checkbox', { name: 'Select every job shown' }).check();
     await page.getByRole('button', { name: 'Start selected (3)' }).click();
     await page.getByRole('button', { name: 'Preview (dry run)' }).click();
-    await page.getByText('3 would start, 0 would be skipped or refused.').waitFor();
-    const confirm = page.getByRole('button', { name: 'Start 3' });
+    // Two of the three are quarantined for reasons that need a person: their preview says a second person must
+    // approve (the two-person rule), so only one would start.
+    await page.getByText('1 would start, 2 would be skipped or refused.').waitFor();
+    const confirm = page.getByRole('button', { name: 'Start 1' });
     await expect(confirm.isDisabled()).resolves.toBe(true);
-    await page.getByRole('textbox', { name: /to confirm/ }).fill('start 3 jobs');
+    await page.getByRole('textbox', { name: /to confirm/ }).fill('start 1 job');
     await expect(confirm.isDisabled()).resolves.toBe(false);
     await expectAccessible('bulk start');
     await confirm.click();
-    await page.getByText('3 started of 3.').waitFor();
+    await page.getByText('1 started of 1.').waitFor();
     const started = await api('/v1/attempts?outcome=started&trigger=api');
     const ids = started.body.items.map((a) => a.jobId);
-    for (const id of [
-      DEMO_JOBS.quarantined,
-      DEMO_JOBS.quarantinedTooManyDeletes,
-      DEMO_JOBS.quarantinedOnDemand,
-    ]) {
-      expect(ids).toContain(id);
-    }
+    expect(ids).toContain(DEMO_JOBS.quarantined);
+    expect(ids).not.toContain(DEMO_JOBS.quarantinedTooManyDeletes);
+    expect(ids).not.toContain(DEMO_JOBS.quarantinedOnDemand);
     await page.getByRole('button', { name: 'Close' }).click();
   });
 

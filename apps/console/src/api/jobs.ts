@@ -28,7 +28,19 @@ export const jobsApi = {
   },
 };
 
-/** Outcomes that mean the start did (or, for a preview, would) go ahead. */
+/**
+ * The operation did go ahead (start, pause, restart), or (a preview) would: a dry run is always answered `dry_run`, with `wouldStart` saying
+ * whether the start would be sent.
+ */
 export function isGo(attempt: AttemptView): boolean {
-  return attempt.outcome === 'started' || attempt.outcome === 'dry_run';
+  switch (attempt.outcome) {
+    case 'started':
+    case 'paused':
+    case 'restarted':
+      return true;
+    case 'dry_run':
+      return attempt.wouldStart !== false;
+    default:
+      return false;
+  }
 }
