@@ -350,12 +350,10 @@ describe('Graph simulator over HTTP', () => {
       expect(sim.state.counters().requests).toBe(0);
     });
 
-    it('seeds 10 000 jobs cheaply and serves any of them', async () => {
-      const started = performance.now();
+    it('seeds 10 000 jobs and serves any of them', async () => {
       const ids = sim.state.seedJobs('aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', 10_000, 'Quarantine', {
         reason: 'EncounteredQuarantineException',
       });
-      expect(performance.now() - started).toBeLessThan(1_000);
       expect(ids).toHaveLength(10_000);
       const res = await call('GET', jobPath(ids[9_999] ?? '', 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'));
       expect(res.body).toMatchObject({ status: { code: 'Quarantine' } });
