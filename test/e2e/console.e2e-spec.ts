@@ -34,6 +34,7 @@ interface AttemptBody {
   jobId: string;
   reason: string | null;
   message: string;
+  wouldStart: boolean | null;
 }
 
 // A real browser and axe-core scans on a shared 2-core machine: generous per-test time.

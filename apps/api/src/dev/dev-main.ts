@@ -13,6 +13,7 @@ import {
 } from '../../../graph-simulator/src';
 import { createApp } from '../bootstrap';
 import { ConfigError, loadConfig } from '../config/app-config';
+import { consoleDir } from '../console/console';
 import { consoleDevIdentities } from './console-identities';
 import type { DevIssuer } from './dev-issuer';
 import { type Env, precheckConfig, usesSimulator } from './dev-config';
@@ -123,8 +124,6 @@ async function resetDemoGuards(databaseUrl: string): Promise<void> {
   }
 }
 
-const CONSOLE_BUILDS = ['dist/apps/console/index.html', 'apps/console/dist/index.html'];
-
 function banner(opts: {
   base: string;
   seconds: number;
@@ -135,7 +134,7 @@ function banner(opts: {
   const { base, token } = opts;
   const lines = ['', `Sync Job Guard is ready in ${opts.seconds.toFixed(1)} s`];
   lines.push(`  API      ${base}/v1`, `  Docs     ${base}/docs`);
-  if (CONSOLE_BUILDS.some((f) => existsSync(f))) {
+  if (consoleDir() !== null) {
     lines.push(`  Console  ${base}/console`);
   }
   if (opts.simulator) {
