@@ -1,17 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { type Operation, escapeNul, sanitizeForAudit, unknownKeys } from '@app/common';
-import { GuardRepository, type HoldView } from '@app/persistence';
-import { APP_CONFIG } from '../config/config.module';
-import type { AppConfig } from '../config/app-config';
+import { Injectable } from '@nestjs/common';
+import { type Operation, escapeNul, unknownKeys } from '@app/common';
+import type { HoldView } from '@app/persistence';
 import { type Caller, Role, hasRole } from '../auth/roles';
-import { MetricsService } from '../metrics/metrics.service';
-import { ATTEMPTS, REFUSALS_UNRECORDED } from '../metrics/metric-names';
-import { AuditUnavailableError } from '../jobs/guard.errors';
 import { type GuardDecision, GuardService } from '../jobs/guard.service';
+import { JobsService } from '../jobs/jobs.service';
 import { idProblem } from '../jobs/start-request';
 import { HoldsService } from '../holds/holds.service';
-import { type ResetScope, parsePauseBody, parseRestartBody } from './control-policy';
+import { parsePauseBody, parseRestartBody } from './control-policy';
 
 /** One call of pause or restart, from the REST API or the Graph-compatible door. */
 export interface ControlCall {
@@ -37,10 +32,8 @@ export interface PauseDecision extends GuardDecision {
 export class JobControlService {
   constructor(
     private readonly guard: GuardService,
-    private readonly repo: GuardRepository,
+    private readonly jobs: JobsService,
     private readonly holds: HoldsService,
-    private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Pause, in any status, single-flight with other operations; optionally placing a hold first. */
@@ -110,18 +103,28 @@ export class JobControlService {
     bodyProblem: string | null,
   ): Promise<GuardDecision> | null {
     if (!hasRole(call.caller, Role.Start)) {
-      return this.refuse(call, operation, 'denied', `Caller lacks the ${Role.Start} role`, reason);
+      return this.jobs.recordRefusal(call, 'denied', `Caller lacks the ${Role.Start} role`, reason, {
+        operation,
+      });
     }
     const idError = idProblem(call.servicePrincipalId, call.jobId);
     if (idError) {
-      return this.refuse(call, operation, 'rejected', idError, reason);
+      return this.jobs.recordRefusal(call, 'rejected', idError, reason, { operation });
     }
     if (bodyProblem !== null) {
-      return this.refuse(call, operation, 'rejected', bodyProblem, reason);
+      return this.jobs.recordRefusal(call, 'rejected', bodyProblem, reason, { operation });
     }
     const stray = unknownKeys(call.query ?? {}, [], 'query parameter');
     if (stray) {
-      return this.refuse(call, operation, 'rejected', `${stray}; send the options in the JSON body`, reason);
+      return this.jobs.recordRefusal(
+        call,
+        'rejected',
+        `${stray}; send the options in the JSON body`,
+        reason,
+        {
+          operation,
+        },
+      );
     }
     return null;
   }
@@ -132,43 +135,5 @@ export class JobControlService {
       return typeof r === 'string' ? r.slice(0, 500) : null;
     }
     return null;
-  }
-
-  private async refuse(
-    call: ControlCall,
-    operation: Operation,
-    outcome: 'denied' | 'rejected',
-    message: string,
-    reason: string | null,
-    resetScope: ResetScope[] = [],
-  ): Promise<GuardDecision> {
-    try {
-      const g = this.config.guard;
-      const { attempt, stored } = await this.repo.recordFinal({
-        attemptId: randomUUID(),
-        servicePrincipalId: sanitizeForAudit(call.servicePrincipalId),
-        jobId: sanitizeForAudit(call.jobId),
-        trigger: 'api',
-        actor: call.caller.actor,
-        reason: reason === null ? null : escapeNul(reason),
-        dryRun: false,
-        requestId: call.requestId,
-        replicaId: this.config.replicaId,
-        outcome,
-        observedStatus: null,
-        message,
-        retryAfterSeconds: null,
-        operation,
-        resetScope,
-        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
-      });
-      this.metrics.counter(ATTEMPTS).inc({ outcome, trigger: 'api' });
-      if (!stored) {
-        this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome });
-      }
-      return { attempt, upstreamStatus: null, job: null };
-    } catch (error) {
-      throw new AuditUnavailableError('The audit store is unavailable; try again later', error);
-    }
   }
 }

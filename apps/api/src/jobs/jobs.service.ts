@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { escapeNul, sanitizeForAudit, unknownKeys } from '@app/common';
+import { type Operation, escapeNul, sanitizeForAudit, unknownKeys } from '@app/common';
 import { GuardRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
@@ -35,18 +35,23 @@ export class JobsService {
     const parsed = parseStartBody(call.body);
     const reason = parsed.ok ? parsed.value.reason : null;
     if (!hasRole(call.caller, Role.Start)) {
-      return this.refuse(call, 'denied', `Caller lacks the ${Role.Start} role`, reason);
+      return this.recordRefusal(call, 'denied', `Caller lacks the ${Role.Start} role`, reason);
     }
     const idError = idProblem(call.servicePrincipalId, call.jobId);
     if (idError) {
-      return this.refuse(call, 'rejected', idError, reason);
+      return this.recordRefusal(call, 'rejected', idError, reason);
     }
     if (!parsed.ok) {
-      return this.refuse(call, 'rejected', parsed.message, null);
+      return this.recordRefusal(call, 'rejected', parsed.message, null);
     }
     const stray = unknownKeys(call.query ?? {}, [], 'query parameter');
     if (stray) {
-      return this.refuse(call, 'rejected', `${stray}; send reason and dryRun in the JSON body`, reason);
+      return this.recordRefusal(
+        call,
+        'rejected',
+        `${stray}; send reason and dryRun in the JSON body`,
+        reason,
+      );
     }
     return this.guard.decide({
       servicePrincipalId: call.servicePrincipalId.toLowerCase(),
@@ -59,11 +64,16 @@ export class JobsService {
     });
   }
 
-  private async refuse(
-    call: StartCall,
+  /**
+   * A refusal before the guard (no role, bad ids or body): one final attempt row, for every operation and door,
+   * within the caller's refusal limit (past it, counted in metrics and not stored).
+   */
+  async recordRefusal(
+    call: Pick<StartCall, 'servicePrincipalId' | 'jobId' | 'caller' | 'requestId'>,
     outcome: 'denied' | 'rejected',
     message: string,
     reason: string | null,
+    control: { operation?: Operation; resetScope?: string[] } = {},
   ): Promise<GuardDecision> {
     try {
       const g = this.config.guard;
@@ -81,6 +91,8 @@ export class JobsService {
         observedStatus: null,
         message,
         retryAfterSeconds: null,
+        operation: control.operation ?? 'start',
+        resetScope: control.resetScope ?? [],
         refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
       });
       this.metrics.counter(ATTEMPTS).inc({ outcome, trigger: 'api' });
