@@ -236,4 +236,33 @@ describe('hold and approval notifications (real PostgreSQL)', () => {
     expect(decided.map((r) => r.job_id).sort()).toEqual(['scim.e1', 'scim.e2']);
     expect(decided.every((r) => r.data.decision === 'expired')).toBe(true);
   });
+
+  it('when the event cannot be written, the change is not made either (one statement)', async () => {
+    // The outbox refuses these two event types for a moment: the changes they report must fail with them.
+    await prisma.$executeRawUnsafe(
+      `ALTER TABLE notification_events ADD CONSTRAINT refuse_control_events
+         CHECK (type NOT IN ('hold.placed', 'approval.decided')) NOT VALID`,
+    );
+    try {
+      const holdId = randomUUID();
+      await expect(
+        holds.place({
+          holdId,
+          servicePrincipalId: SP,
+          jobId: 'x',
+          reason: 'r',
+          until: null,
+          placedBy: ALICE,
+        }),
+      ).rejects.toThrow();
+      expect(await holds.get(holdId)).toBeNull();
+
+      const approval = await request({ jobId: 'scim.undecided' });
+      await expect(approvals.decide(approval.approvalId, 'approved', BOB, null)).rejects.toThrow();
+      expect((await approvals.get(approval.approvalId))?.state).toBe('pending');
+    } finally {
+      await prisma.$executeRawUnsafe('ALTER TABLE notification_events DROP CONSTRAINT refuse_control_events');
+    }
+    expect((await events()).map((r) => r.type)).toEqual(['approval.requested']);
+  });
 });
