@@ -156,6 +156,8 @@ describe('notification messages', () => {
       ]),
     );
     expect(s.steps.join(' ')).toContain(`DELETE /v1/holds/${HOLD.holdId}`);
+    // The webhook's CloudEvent carries the same one-line summary as the Teams and Slack messages.
+    expect(toCloudEvent(event('hold.placed', HOLD), null).data).toMatchObject({ ...HOLD, summary: s.title });
     const whole = summarise({ ...event('hold.placed', { ...HOLD, until: null }), jobId: null });
     expect(whole.title).toBe(
       `A hold stops starts of every job of service principal ${SP} until it is released`,

@@ -80,7 +80,10 @@ export function consoleLink(e: OutboundEvent, consoleUrl: string | null): string
   return u.toString();
 }
 
-/** The CloudEvents 1.0 structured-mode event: the stored data, plus the advice and the console link. */
+/**
+ * The CloudEvents 1.0 structured-mode event: the stored data, plus the one-line summary (the title of the Teams and
+ * Slack messages), the advice and the console link.
+ */
 export function toCloudEvent(e: OutboundEvent, consoleUrl: string | null): CloudEvent {
   const advice = eventAdvice(e);
   const link = consoleLink(e, consoleUrl);
@@ -95,6 +98,7 @@ export function toCloudEvent(e: OutboundEvent, consoleUrl: string | null): Cloud
     datacontenttype: 'application/json',
     data: {
       ...e.data,
+      summary: summarise(e).title,
       ...(advice !== null
         ? { advice: { meaning: advice.meaning, steps: advice.steps, needsPerson: advice.needsPerson } }
         : {}),
