@@ -170,6 +170,50 @@ describe('notifications: outbox delivered to real receivers on loopback', () => 
     ]);
   });
 
+  it('a hold placed through the API reaches the webhook as hold.placed, signed, with who, why and until; its release as hold.released', async () => {
+    const jobId = newJobId();
+    sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Paused' });
+    const placer = await env.issuer.sign({
+      roles: ['JobControl.Admin'],
+      oid: randomUUID(),
+      name: 'Hal Holder',
+    });
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const placed = await post(
+      '/v1/holds',
+      { servicePrincipalId: SP, jobId, reason: 'change freeze', until },
+      placer,
+    ).expect(201);
+    const holdId = placed.body.holdId as string;
+
+    expect(await dispatcher.runOnce(new Date())).toBe(1);
+    const [event] = hook.received.map((r) => verified(r));
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'hold.placed',
+      subject: `servicePrincipals/${SP}/synchronization/jobs/${jobId}`,
+      data: {
+        holdId,
+        servicePrincipalId: SP,
+        jobId,
+        reason: 'change freeze',
+        placedBy: { name: 'Hal Holder' },
+      },
+    });
+    expect(Date.parse(String(event?.data.until))).toBe(Date.parse(until));
+    expect(hook.received[0]?.headers['webhook-id']).toBe(event?.id);
+
+    // A start while held is refused and writes no notification; the release is delivered after the placement.
+    await post(`/v1/servicePrincipals/${SP}/synchronization/jobs/${jobId}/start`, {}, placer).expect(423);
+    await request(app.url).delete(`/v1/holds/${holdId}`).set('Authorization', `Bearer ${placer}`).expect(200);
+    await request(app.url).delete(`/v1/holds/${holdId}`).set('Authorization', `Bearer ${placer}`).expect(409);
+    expect(await dispatcher.runOnce(new Date())).toBe(1);
+    expect(await dispatcher.runOnce(new Date())).toBe(0);
+    const types = hook.received.map((r) => verified(r).type);
+    expect(types).toEqual(['hold.placed', 'hold.released']);
+    expect(verified(hook.received[1]!).data).toMatchObject({ holdId, releasedBy: { name: 'Hal Holder' } });
+  });
+
   it('a hanging receiver times out and holds up no other destination; Teams and Slack get their messages', async () => {
     const teams = await startReceiver('hang');
     const slack = await startReceiver(200);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, ActorType, Operation } from '@app/common';
+import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
 
 export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
@@ -72,6 +73,26 @@ interface ApprovalRow {
   attempt_id: string | null;
 }
 
+/** The data a person acts on, common to both approval events, from a CTE row `a` of approvals. */
+const EVENT_DATA = `'approvalId', a.id, 'servicePrincipalId', a.service_principal_id, 'jobId', a.job_id,
+  'operation', a.operation::text, 'resetScope', to_jsonb(COALESCE(a.reset_scope, ARRAY[]::text[])),
+  'reason', a.reason, 'why', a.why, 'requestedAt', a.requested_at, 'expiresAt', a.expires_at,
+  'requestedBy', jsonb_build_object('type', a.requested_by_type::text, 'id', a.requested_by_id, 'name', a.requested_by_name),
+  'requestAttemptId', a.request_attempt_id`;
+
+/** `approval.decided` for every row of the CTE `a` (approved, rejected or expired). */
+const DECIDED = outboxInsert({
+  type: `'approval.decided'`,
+  servicePrincipalId: 'a.service_principal_id',
+  jobId: 'a.job_id',
+  data: `jsonb_build_object(${EVENT_DATA}) || jsonb_build_object('decision', a.state::text, 'decidedAt', a.decided_at,
+           'decidedBy', CASE WHEN a.decided_by_id IS NULL THEN NULL
+                             ELSE jsonb_build_object('id', a.decided_by_id, 'name', a.decided_by_name) END,
+           'decisionReason', a.decision_reason,
+           'withdrawn', a.state = 'rejected' AND a.decided_by_id = a.requested_by_id)`,
+  from: 'FROM a',
+});
+
 const COLUMNS = `id, service_principal_id, job_id, operation::text AS operation, reset_scope, reason, why, state::text AS state,
   requested_at, expires_at, requested_by_type::text AS requested_by_type, requested_by_id, requested_by_name,
   request_attempt_id, decided_at, decided_by_id, decided_by_name, decision_reason, attempt_id`;
@@ -100,8 +121,10 @@ function view(r: ApprovalRow): ApprovalView {
 /**
  * Approvals (DESIGN 2c). Deciding is one conditional UPDATE (pending, not expired, another person): two
  * approvers racing on any replicas get one row between them, so an approval runs its operation once.
- * The statements that request and decide are where an outbox row (`approval.requested`, `approval.decided`)
- * joins them.
+ * The statement that requests writes `approval.requested`, and each statement that closes a request writes
+ * `approval.decided` for every row it changed (DESIGN 2d): approved, rejected (by another Admin, or withdrawn by
+ * the requester: `withdrawn: true`) and expired (its time ran out with no decision). A refused decision changes no
+ * row and writes no event.
  */
 @Injectable()
 export class ApprovalRepository {
@@ -109,11 +132,21 @@ export class ApprovalRepository {
 
   async create(input: CreateApprovalInput): Promise<ApprovalView> {
     const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `INSERT INTO approvals (id, service_principal_id, job_id, operation, reset_scope, reason, why, expires_at,
-                              requested_by_type, requested_by_id, requested_by_name, request_attempt_id)
-       VALUES ($1::uuid, $2, $3, $4::"AttemptOperation", $5::text[], $6, $7, now() + make_interval(secs => $8::int),
-               $9::"ActorType", $10, $11, $12::uuid)
-       RETURNING ${COLUMNS}`,
+      `WITH a AS (
+         INSERT INTO approvals (id, service_principal_id, job_id, operation, reset_scope, reason, why, expires_at,
+                                requested_by_type, requested_by_id, requested_by_name, request_attempt_id)
+         VALUES ($1::uuid, $2, $3, $4::"AttemptOperation", $5::text[], $6, $7, now() + make_interval(secs => $8::int),
+                 $9::"ActorType", $10, $11, $12::uuid)
+         RETURNING *
+       ),
+       notify AS (${outboxInsert({
+         type: `'approval.requested'`,
+         servicePrincipalId: 'a.service_principal_id',
+         jobId: 'a.job_id',
+         data: `jsonb_build_object(${EVENT_DATA})`,
+         from: 'FROM a',
+       })})
+       SELECT ${COLUMNS} FROM a`,
       input.approvalId,
       input.servicePrincipalId,
       input.jobId,
@@ -171,11 +204,15 @@ export class ApprovalRepository {
     reason: string | null,
   ): Promise<DecideResult> {
     const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `UPDATE approvals SET state = $2::"ApprovalState", decided_at = now(), decided_by_id = $3, decided_by_name = $4,
-              decision_reason = $5
-       WHERE id = $1::uuid AND state = 'pending' AND expires_at > now()
-         AND ($2::text = 'rejected' OR requested_by_id <> $3)
-       RETURNING ${COLUMNS}`,
+      `WITH a AS (
+         UPDATE approvals SET state = $2::"ApprovalState", decided_at = now(), decided_by_id = $3,
+                decided_by_name = $4, decision_reason = $5
+         WHERE id = $1::uuid AND state = 'pending' AND expires_at > now()
+           AND ($2::text = 'rejected' OR requested_by_id <> $3)
+         RETURNING *
+       ),
+       notify AS (${DECIDED})
+       SELECT ${COLUMNS} FROM a`,
       approvalId,
       decision,
       by.id,
@@ -214,9 +251,15 @@ export class ApprovalRepository {
 
   /** Closes pending requests whose time ran out; returns how many. */
   async expireDue(): Promise<number> {
-    return this.prisma.$executeRawUnsafe(
-      `UPDATE approvals SET state = 'expired', decided_at = expires_at
-       WHERE state = 'pending' AND expires_at <= now()`,
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `WITH a AS (
+         UPDATE approvals SET state = 'expired', decided_at = expires_at
+         WHERE state = 'pending' AND expires_at <= now()
+         RETURNING *
+       ),
+       notify AS (${DECIDED})
+       SELECT count(*)::int AS n FROM a`,
     );
+    return rows[0]?.n ?? 0;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
 
 /** A hold as the API shows it (DESIGN 2c). `active`: not released and `until` not passed. */
@@ -72,8 +73,9 @@ function view(r: HoldRow): HoldView {
 
 /**
  * Holds (DESIGN 2c). The guard's claim statement reads them itself (no extra round trip); this repository
- * places, lists and releases them. Placing and releasing write the admin event in the same statement, and that
- * statement is the place where an outbox row (`hold.placed`, `hold.released`) joins them.
+ * places, lists and releases them. Placing and releasing write the admin event and the notification
+ * (`hold.placed`, `hold.released`, DESIGN 2d) in the same statement: no event without its change, and no change
+ * without its event.
  */
 @Injectable()
 export class HoldRepository {
@@ -93,8 +95,17 @@ export class HoldRepository {
                                    'reason', h.reason, 'until', h.until)
          FROM h
          RETURNING 1
-       )
-       SELECT h.* FROM h LEFT JOIN (SELECT count(*) AS n FROM ev) e ON true`,
+       ),
+       notify AS (${outboxInsert({
+         type: `'hold.placed'`,
+         servicePrincipalId: 'h.service_principal_id',
+         jobId: 'h.job_id',
+         data: `jsonb_build_object('holdId', h.id, 'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
+                  'reason', h.reason, 'until', h.until, 'placedAt', h.placed_at,
+                  'placedBy', jsonb_build_object('id', h.placed_by_id, 'name', h.placed_by_name))`,
+         from: 'FROM h',
+       })})
+       SELECT h.* FROM h`,
       input.holdId,
       input.servicePrincipalId,
       input.jobId,
@@ -169,8 +180,19 @@ export class HoldRepository {
                                    'reason', h.reason, 'placedBy', h.placed_by_id)
          FROM h
          RETURNING 1
-       )
-       SELECT h.* FROM h LEFT JOIN (SELECT count(*) AS n FROM ev) e ON true`,
+       ),
+       notify AS (${outboxInsert({
+         type: `'hold.released'`,
+         servicePrincipalId: 'h.service_principal_id',
+         jobId: 'h.job_id',
+         data: `jsonb_build_object('holdId', h.id, 'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
+                  'reason', h.reason, 'until', h.until, 'placedAt', h.placed_at,
+                  'placedBy', jsonb_build_object('id', h.placed_by_id, 'name', h.placed_by_name),
+                  'releasedAt', h.released_at,
+                  'releasedBy', jsonb_build_object('id', h.released_by_id, 'name', h.released_by_name))`,
+         from: 'FROM h',
+       })})
+       SELECT h.* FROM h`,
       holdId,
       by.id,
       by.name,

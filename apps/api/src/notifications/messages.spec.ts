@@ -1,7 +1,10 @@
 import { Webhook } from 'standardwebhooks';
+import { NOTIFICATION_EVENT_TYPES } from '@app/common';
 import {
+  EVENT_TEXT,
   type OutboundEvent,
   adaptiveCard,
+  summarise,
   slackRequest,
   teamsRequest,
   toCloudEvent,
@@ -31,6 +34,9 @@ const TYPES = [
   'job.auto_disable_approaching',
   'attempt.unknown',
   'hold.placed',
+  'hold.released',
+  'approval.requested',
+  'approval.decided',
 ];
 
 describe('notification messages', () => {
@@ -122,5 +128,90 @@ describe('notification messages', () => {
     expect(body.text).toMatch(/disabled by Entra ID in 1 day unless/);
     expect(JSON.stringify(body.blocks)).toContain('a &lt;b&gt; &amp; c');
     expect(body.blocks[0]).toMatchObject({ type: 'header' });
+  });
+
+  it('every event type has its title in the one table, and the list above covers them all', () => {
+    expect(Object.keys(EVENT_TEXT).sort()).toEqual([...NOTIFICATION_EVENT_TYPES].sort());
+    expect([...TYPES].sort()).toEqual([...NOTIFICATION_EVENT_TYPES].sort());
+  });
+
+  const HOLD = {
+    holdId: '1a2b3c4d-0000-4000-8000-000000000001',
+    reason: 'change freeze',
+    until: '2026-12-01T00:00:00.000Z',
+    placedBy: { id: 'alice-oid', name: 'Alice' },
+  };
+
+  it('hold.placed says what is held, why, by whom, until when and how to release it', () => {
+    const s = summarise(event('hold.placed', HOLD));
+    expect(s.title).toBe(
+      'A hold stops starts of job scim.e4bbf44533ea4eabb17027f3a92e92aa until 2026-12-01T00:00:00.000Z',
+    );
+    expect(s.facts).toEqual(
+      expect.arrayContaining([
+        { title: 'Hold', value: HOLD.holdId },
+        { title: 'Reason', value: 'change freeze' },
+        { title: 'Placed by', value: 'Alice (alice-oid)' },
+        { title: 'Until', value: HOLD.until },
+      ]),
+    );
+    expect(s.steps.join(' ')).toContain(`DELETE /v1/holds/${HOLD.holdId}`);
+    // The webhook's CloudEvent carries the same one-line summary as the Teams and Slack messages.
+    expect(toCloudEvent(event('hold.placed', HOLD), null).data).toMatchObject({ ...HOLD, summary: s.title });
+    const whole = summarise({ ...event('hold.placed', { ...HOLD, until: null }), jobId: null });
+    expect(whole.title).toBe(
+      `A hold stops starts of every job of service principal ${SP} until it is released`,
+    );
+  });
+
+  it('hold.released names who released it', () => {
+    const s = summarise(event('hold.released', { ...HOLD, releasedBy: { id: 'bob-oid', name: null } }));
+    expect(s.title).toMatch(/hold on job scim\.\S+ was released: starts are allowed again/);
+    expect(s.facts).toContainEqual({ title: 'Released by', value: 'bob-oid' });
+  });
+
+  const APPROVAL = {
+    approvalId: '1a2b3c4d-0000-4000-8000-000000000002',
+    operation: 'restart',
+    resetScope: ['Full'],
+    reason: 'schema changed',
+    why: 'a Full restart re-evaluates every object',
+    expiresAt: '2026-11-30T10:00:00.000Z',
+    requestedBy: { type: 'user', id: 'alice-oid', name: 'Alice' },
+  };
+
+  it('approval.requested says what waits, who asked, until when, and how to approve or reject', () => {
+    const s = summarise(event('approval.requested', APPROVAL));
+    expect(s.title).toBe(
+      'A restart (Full) of job scim.e4bbf44533ea4eabb17027f3a92e92aa waits for a second Admin’s approval',
+    );
+    expect(s.facts).toEqual(
+      expect.arrayContaining([
+        { title: 'Requested by', value: 'Alice (alice-oid)' },
+        { title: 'Expires at', value: APPROVAL.expiresAt },
+        { title: 'Why approval', value: APPROVAL.why },
+      ]),
+    );
+    expect(s.steps.join(' ')).toContain(`POST /v1/approvals/${APPROVAL.approvalId}/approve`);
+  });
+
+  it.each([
+    [{ decision: 'approved', decidedBy: { id: 'bob-oid', name: 'Bob' }, withdrawn: false }, /was approved$/],
+    [{ decision: 'rejected', decidedBy: { id: 'bob-oid', name: 'Bob' }, withdrawn: false }, /was rejected$/],
+    [
+      { decision: 'rejected', decidedBy: { id: 'alice-oid', name: 'Alice' }, withdrawn: true },
+      /was withdrawn by its requester$/,
+    ],
+    [
+      { decision: 'expired', decidedBy: null, withdrawn: false },
+      /expired without a decision: nothing was sent to Graph$/,
+    ],
+  ])('approval.decided %j has a title that says the decision', (decision, title) => {
+    const e = event('approval.decided', { ...APPROVAL, ...decision });
+    const s = summarise(e);
+    expect(s.title).toMatch(title);
+    expect(s.facts).toContainEqual({ title: 'Decision', value: decision.decision });
+    const slack = JSON.parse(slackRequest(e, null).body) as { text: string };
+    expect(slack.text).toBe(s.title);
   });
 });

@@ -1,5 +1,10 @@
 import { Webhook } from 'standardwebhooks';
-import { type ReasonAdvice, adviceFor } from '@app/common';
+import {
+  type NotificationEventType,
+  type ReasonAdvice,
+  adviceFor,
+  isNotificationEventType,
+} from '@app/common';
 
 /**
  * What a notification says, per destination kind (DESIGN section 2d). Pure functions of the stored event: a
@@ -75,7 +80,10 @@ export function consoleLink(e: OutboundEvent, consoleUrl: string | null): string
   return u.toString();
 }
 
-/** The CloudEvents 1.0 structured-mode event: the stored data, plus the advice and the console link. */
+/**
+ * The CloudEvents 1.0 structured-mode event: the stored data, plus the one-line summary (the title of the Teams and
+ * Slack messages), the advice and the console link.
+ */
 export function toCloudEvent(e: OutboundEvent, consoleUrl: string | null): CloudEvent {
   const advice = eventAdvice(e);
   const link = consoleLink(e, consoleUrl);
@@ -90,6 +98,7 @@ export function toCloudEvent(e: OutboundEvent, consoleUrl: string | null): Cloud
     datacontenttype: 'application/json',
     data: {
       ...e.data,
+      summary: summarise(e).title,
       ...(advice !== null
         ? { advice: { meaning: advice.meaning, steps: advice.steps, needsPerson: advice.needsPerson } }
         : {}),
@@ -133,38 +142,149 @@ function jobName(e: OutboundEvent): string {
   return e.jobId ?? 'a job';
 }
 
+/** `{ id, name }` of a person in the stored data, as "Name (id)". */
+function person(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) {
+    return null;
+  }
+  const v = value as Record<string, unknown>;
+  const id = text(v.id);
+  const name = text(v.name);
+  if (id === null) {
+    return name;
+  }
+  return name !== null ? `${name} (${id})` : id;
+}
+
+/** What a hold covers: one job, or every job of its service principal. */
+function holdScope(e: OutboundEvent): string {
+  return e.jobId !== null
+    ? `job ${e.jobId}`
+    : `every job of service principal ${e.servicePrincipalId ?? '?'}`;
+}
+
+/** What an approval is for, e.g. "restart (Full) of job X". */
+function approvalSubject(e: OutboundEvent): string {
+  const operation = text(e.data.operation) ?? 'operation';
+  const scope = Array.isArray(e.data.resetScope)
+    ? e.data.resetScope.filter((x): x is string => typeof x === 'string')
+    : [];
+  return `${operation}${scope.length > 0 ? ` (${scope.join(', ')})` : ''} of job ${jobName(e)}`;
+}
+
+/** What one event type says: its title, its own facts and steps (the advice table adds the reason's steps). */
+interface EventText {
+  title(e: OutboundEvent): string;
+  facts?(e: OutboundEvent): Summary['facts'];
+  steps?(e: OutboundEvent): string[];
+}
+
+function fact(title: string, value: string | null): Summary['facts'] {
+  return value === null ? [] : [{ title, value }];
+}
+
+/** The one table of what each event says, for the Teams card and the Slack message alike. */
+export const EVENT_TEXT: Record<NotificationEventType, EventText> = {
+  'job.quarantined': {
+    title: (e) => {
+      const reason = text(e.data.quarantineReason);
+      return `Job ${jobName(e)} entered quarantine${reason !== null ? ` (${reason})` : ''}`;
+    },
+  },
+  'job.quarantine_reason_changed': {
+    title: (e) => {
+      const reason = text(e.data.quarantineReason);
+      const previous = text(e.data.previousQuarantineReason);
+      return `Job ${jobName(e)} is still in quarantine, now for ${reason ?? 'an unknown reason'}${previous !== null ? ` (was ${previous})` : ''}`;
+    },
+  },
+  'job.needs_attention': { title: (e) => `Job ${jobName(e)} needs a person` },
+  'job.recovered': { title: (e) => `Job ${jobName(e)} recovered: it runs again`, steps: () => [] },
+  'job.auto_disable_approaching': {
+    title: (e) => {
+      const days = num(e.data.daysUntilAutoDisable);
+      return `Job ${jobName(e)} will be disabled by Entra ID in ${days ?? '?'} day${days === 1 ? '' : 's'} unless it leaves quarantine`;
+    },
+  },
+  'attempt.unknown': {
+    title: (e) => `A start of job ${jobName(e)} has an unknown outcome`,
+    steps: () => [
+      'Read the job’s status in the console or Graph: the start may or may not have been applied',
+      'Start it again through the guard only if it is still paused or in quarantine',
+    ],
+  },
+  'hold.placed': {
+    title: (e) => {
+      const until = text(e.data.until);
+      return `A hold stops starts of ${holdScope(e)}${until !== null ? ` until ${until}` : ' until it is released'}`;
+    },
+    facts: (e) => [
+      ...fact('Hold', text(e.data.holdId)),
+      ...fact('Reason', text(e.data.reason)),
+      ...fact('Placed by', person(e.data.placedBy)),
+      { title: 'Until', value: text(e.data.until) ?? 'released by a person' },
+    ],
+    steps: (e) => [
+      'Starts, restarts and recovery of the held jobs are refused (outcome held) while the hold applies',
+      `Release it when the work is done: DELETE /v1/holds/${text(e.data.holdId) ?? '{holdId}'} (an Admin, or the person who placed it)`,
+    ],
+  },
+  'hold.released': {
+    title: (e) => `The hold on ${holdScope(e)} was released: starts are allowed again`,
+    facts: (e) => [
+      ...fact('Hold', text(e.data.holdId)),
+      ...fact('Reason it was placed', text(e.data.reason)),
+      ...fact('Placed by', person(e.data.placedBy)),
+      ...fact('Released by', person(e.data.releasedBy)),
+    ],
+    steps: () => [],
+  },
+  'approval.requested': {
+    title: (e) => `A ${approvalSubject(e)} waits for a second Admin’s approval`,
+    facts: (e) => [
+      ...fact('Approval', text(e.data.approvalId)),
+      ...fact('Requested by', person(e.data.requestedBy)),
+      ...fact('Reason', text(e.data.reason)),
+      ...fact('Why approval', text(e.data.why)),
+      ...fact('Expires at', text(e.data.expiresAt)),
+    ],
+    steps: (e) => {
+      const id = text(e.data.approvalId) ?? '{approvalId}';
+      return [
+        'Another Admin reviews the request (the requester cannot approve it)',
+        `Approve: POST /v1/approvals/${id}/approve, or reject: POST /v1/approvals/${id}/reject, before it expires`,
+      ];
+    },
+  },
+  'approval.decided': {
+    title: (e) => {
+      const decision = text(e.data.decision);
+      if (decision === 'expired') {
+        return `The ${approvalSubject(e)} expired without a decision: nothing was sent to Graph`;
+      }
+      const word = e.data.withdrawn === true ? 'withdrawn by its requester' : (decision ?? 'decided');
+      return `The ${approvalSubject(e)} was ${word}`;
+    },
+    facts: (e) => [
+      ...fact('Approval', text(e.data.approvalId)),
+      ...fact('Decision', text(e.data.decision)),
+      ...fact('Decided by', person(e.data.decidedBy)),
+      ...fact('Decision reason', text(e.data.decisionReason)),
+      ...fact('Requested by', person(e.data.requestedBy)),
+    ],
+    steps: (e) => (text(e.data.decision) === 'expired' ? ['Ask again if the operation is still needed'] : []),
+  },
+};
+
 /** One title, a few facts and what to do: the common content of the Teams and Slack messages. */
 export function summarise(e: OutboundEvent): Summary {
   const reason = text(e.data.quarantineReason);
-  const previous = text(e.data.previousQuarantineReason);
-  const days = num(e.data.daysUntilAutoDisable);
   const autoDisableAt = text(e.data.autoDisableAt);
   const message = text(e.data.message);
   const advice = eventAdvice(e);
-  const job = jobName(e);
-  let title: string;
-  switch (e.eventType) {
-    case 'job.quarantined':
-      title = `Job ${job} entered quarantine${reason !== null ? ` (${reason})` : ''}`;
-      break;
-    case 'job.quarantine_reason_changed':
-      title = `Job ${job} is still in quarantine, now for ${reason ?? 'an unknown reason'}${previous !== null ? ` (was ${previous})` : ''}`;
-      break;
-    case 'job.needs_attention':
-      title = `Job ${job} needs a person`;
-      break;
-    case 'job.recovered':
-      title = `Job ${job} recovered: it runs again`;
-      break;
-    case 'job.auto_disable_approaching':
-      title = `Job ${job} will be disabled by Entra ID in ${days ?? '?'} day${days === 1 ? '' : 's'} unless it leaves quarantine`;
-      break;
-    case 'attempt.unknown':
-      title = `A start of job ${job} has an unknown outcome`;
-      break;
-    default:
-      title = `${e.eventType}${e.jobId !== null ? ` for job ${job}` : ''}`;
-  }
+  const entry = isNotificationEventType(e.eventType) ? EVENT_TEXT[e.eventType] : null;
+  const title =
+    entry !== null ? entry.title(e) : `${e.eventType}${e.jobId !== null ? ` for job ${jobName(e)}` : ''}`;
   const facts: Summary['facts'] = [];
   if (e.servicePrincipalId !== null) {
     facts.push({ title: 'Service principal', value: e.servicePrincipalId });
@@ -182,16 +302,9 @@ export function summarise(e: OutboundEvent): Summary {
   if (attemptId !== null) {
     facts.push({ title: 'Attempt', value: attemptId });
   }
+  facts.push(...(entry?.facts?.(e) ?? []));
   facts.push({ title: 'Event', value: `${e.eventType} ${e.eventId}` });
-  let steps = advice?.steps ?? [];
-  if (e.eventType === 'job.recovered') {
-    steps = [];
-  } else if (e.eventType === 'attempt.unknown') {
-    steps = [
-      'Read the job’s status in the console or Graph: the start may or may not have been applied',
-      'Start it again through the guard only if it is still paused or in quarantine',
-    ];
-  }
+  const steps = entry?.steps !== undefined ? entry.steps(e) : (advice?.steps ?? []);
   const details = [advice !== null && e.eventType !== 'job.recovered' ? advice.meaning : null, message]
     .filter((x): x is string => x !== null)
     .join(' ');
