@@ -153,4 +153,35 @@ describe('Graph-compatible door with the Kiota Graph SDK', () => {
     expect(starts(jobId)).toBe(1);
     expect(starts(active)).toBe(0);
   });
+  it("restarts with Graph's criteria and the sjg-reason header; Watermark answers ApprovalRequired, no Graph call", async () => {
+    const restart = (criteria: { resetScope: string }, reason?: string, id = jobId) => {
+      const ri = info(HttpMethod.POST, '/{synchronizationJob%2Did}/restart', id);
+      ri.headers.add('Content-Type', 'application/json');
+      if (reason !== undefined) {
+        ri.headers.add('sjg-reason', reason);
+      }
+      ri.content = new TextEncoder().encode(JSON.stringify({ criteria })).buffer;
+      return adapter.sendNoResponseContent(ri, errors);
+    };
+    const restarts = (id = jobId) => sim.state.requests({ operation: 'restart', jobId: id }).length;
+    const other = `scim.${randomUUID().replace(/-/g, '')}`;
+    for (const id of [jobId, other]) {
+      sim.state.putJob({
+        servicePrincipalId: SP,
+        id,
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException' },
+      });
+    }
+    await restart({ resetScope: 'Escrows, QuarantineState' }, 'cleared after the secret rotation');
+    expect(restarts()).toBe(1);
+    expect(sim.state.getJob(SP, jobId)?.lastRestartScope).toEqual(['Escrows', 'QuarantineState']);
+    door.received.length = 0;
+    const error = await odataError(restart({ resetScope: 'Watermark' }, undefined, other));
+    expect(error.responseStatusCode).toBe(409);
+    expect(error.errorEscaped?.code).toBe('ApprovalRequired');
+    expect(error.errorEscaped?.message).toMatch(/POST \/v1\/approvals\/[0-9a-f-]{36}\/approve/);
+    expect(door.received).toHaveLength(1);
+    expect(restarts(other)).toBe(0);
+  });
 });

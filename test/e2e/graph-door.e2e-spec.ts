@@ -189,7 +189,7 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
     expect((await attempts(paused)).map((r) => r.outcome).sort()).toEqual(['rate_limited', 'started']);
   });
 
-  it('pauses through the guarded pause (204, one Graph pause, a paused attempt); restart is not served yet', async () => {
+  it('pauses through the guarded pause (204, one Graph pause, a paused attempt)', async () => {
     sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Active' });
     const raw = (await client
       .api(`${jobs}/${jobId}/pause`)
@@ -199,12 +199,171 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
     expect(raw.headers.get('sjg-attempt-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(sim.state.requests({ operation: 'pause', jobId })).toHaveLength(1);
     expect((await attempts(jobId)).map((r) => r.outcome)).toEqual(['paused']);
-    const error = await sdkError(
-      client.api(`${jobs}/${jobId}/restart`).post({ criteria: { resetScope: 'Watermark, Escrows' } }),
-    );
-    expect(error.statusCode).toBe(400);
-    expect(error.code).toBe('NotSupportedByGuard');
-    expect(sim.state.requests({ operation: 'restart', jobId })).toHaveLength(0);
+  });
+
+  describe("restart with Graph's body through the guarded restart", () => {
+    const restartRows = (id: string) =>
+      sql<{ id: string; outcome: string; operation: string; reset_scope: string[]; reason: string | null }>(
+        env.db.url,
+        'SELECT id, outcome, operation::text AS operation, reset_scope, reason FROM attempts WHERE job_id = $1 ORDER BY created_at',
+        [id],
+      );
+    const restarts = (id: string) => sim.state.requests({ operation: 'restart', jobId: id }).length;
+    const quarantined = (id: string) =>
+      sim.state.putJob({
+        servicePrincipalId: SP,
+        id,
+        status: 'Quarantine',
+        quarantine: { reason: 'EncounteredQuarantineException', seriesCount: 1 },
+      });
+
+    it('restarts a quarantined job with Escrows: 204, one Graph restart, the scope and the sjg-reason recorded', async () => {
+      quarantined(jobId);
+      const raw = (await client
+        .api(`${jobs}/${jobId}/restart`)
+        .header('sjg-reason', 'escrows stuck after the credential fix (CHG-4711)')
+        .responseType('raw' as never)
+        .post({ criteria: { resetScope: 'Escrows' } })) as Response;
+      expect(raw.status).toBe(204);
+      expect(await raw.text()).toBe('');
+      expect(restarts(jobId)).toBe(1);
+      expect(sim.state.getJob(SP, jobId)?.lastRestartScope).toEqual(['Escrows']);
+      const rows = await restartRows(jobId);
+      expect(rows).toEqual([
+        {
+          id: raw.headers.get('sjg-attempt-id'),
+          outcome: 'restarted',
+          operation: 'restart',
+          reset_scope: ['Escrows'],
+          reason: 'escrows stuck after the credential fix (CHG-4711)',
+        },
+      ]);
+    });
+
+    it("records the fixed reason without a header; maps Graph's ForceDeletes to ForceDeletion (approval, no Graph call)", async () => {
+      quarantined(jobId);
+      const raw = (await client
+        .api(`${jobs}/${jobId}/restart`)
+        .responseType('raw' as never)
+        .post({ criteria: { resetScope: 'QuarantineState, Escrows' } })) as Response;
+      expect(raw.status).toBe(204);
+      const other = `scim.${randomUUID().replace(/-/g, '')}`;
+      quarantined(other);
+      const error = await sdkError(
+        client.api(`${jobs}/${other}/restart`).post({ criteria: { resetScope: 'ForceDeletes' } }),
+      );
+      expect(error.statusCode).toBe(409);
+      expect(error.code).toBe('ApprovalRequired');
+      expect(restarts(other)).toBe(0);
+      expect(await restartRows(jobId)).toEqual([
+        expect.objectContaining({
+          outcome: 'restarted',
+          reset_scope: ['QuarantineState', 'Escrows'],
+          reason: 'Restart through the Graph-compatible door (no reason given)',
+        }),
+      ]);
+      expect(await restartRows(other)).toEqual([
+        expect.objectContaining({ outcome: 'awaiting_approval', reset_scope: ['ForceDeletion'] }),
+      ]);
+    });
+
+    it('answers a restart with Full as ApprovalRequired (409) saying how to approve; no Graph call, no SDK retry', async () => {
+      quarantined(jobId);
+      const error = await sdkError(
+        client
+          .api(`${jobs}/${jobId}/restart`)
+          .header('sjg-reason', 'mapping changed')
+          .post({ criteria: { resetScope: 'Full' } }),
+      );
+      expect(error.statusCode).toBe(409);
+      expect(error.code).toBe('ApprovalRequired');
+      const [row] = await restartRows(jobId);
+      expect(row).toMatchObject({
+        outcome: 'awaiting_approval',
+        reset_scope: ['Full'],
+        reason: 'mapping changed',
+      });
+      const [approval] = await sql<{ id: string }>(env.db.url, 'SELECT id FROM approvals WHERE job_id = $1', [
+        jobId,
+      ]);
+      expect(error.message).toContain('needs a second person');
+      expect(error.message).toContain(`POST /v1/approvals/${approval?.id}/approve`);
+      expect(restarts(jobId)).toBe(0);
+      expect(sim.state.requests({ jobId })).toHaveLength(0);
+      expect(received.filter((r) => r.includes('/restart'))).toHaveLength(1);
+    });
+
+    it.each([
+      ['None', { criteria: { resetScope: 'None' } }, /Microsoft says not to use it/],
+      [
+        'ConnectorDataStore',
+        { criteria: { resetScope: 'Escrows, ConnectorDataStore' } },
+        /Microsoft says not to use it/,
+      ],
+      ['an unknown scope', { criteria: { resetScope: 'Everything' } }, /not a scope/],
+      ['no scope', {}, /at least one scope/],
+      ['a property Graph does not have', { criteria: { resetScope: 'Escrows' }, reason: 'x' }, /not allowed/],
+    ])('refuses %s with a Graph-shaped 400 BadRequest and no Graph call', async (_what, body, message) => {
+      quarantined(jobId);
+      const error = await sdkError(client.api(`${jobs}/${jobId}/restart`).post(body));
+      expect(error.statusCode).toBe(400);
+      expect(error.code).toBe('BadRequest');
+      expect(error.message).toMatch(message);
+      expect(restarts(jobId)).toBe(0);
+    });
+
+    it('refuses an sjg-reason header by the same rules as /v1 (too long, empty): 400, a rejected attempt', async () => {
+      quarantined(jobId);
+      for (const reason of ['x'.repeat(501), ' ']) {
+        const res = await request(app.url)
+          .post(`/v1.0${jobs}/${jobId}/restart`)
+          .set('Authorization', `Bearer ${token}`)
+          .set('sjg-reason', reason)
+          .send({ criteria: { resetScope: 'Escrows' } })
+          .expect(400);
+        expect(res.body.error.code).toBe('BadRequest');
+        expect(res.body.error.message).toMatch(/reason must/);
+      }
+      expect(restarts(jobId)).toBe(0);
+      expect((await restartRows(jobId)).map((r) => r.outcome)).toEqual(['rejected', 'rejected']);
+    });
+
+    it('answers a held job with JobOnHold (423) and no Graph restart', async () => {
+      quarantined(jobId);
+      const admin = await env.issuer.sign({ roles: ['JobControl.Admin'], oid: randomUUID() });
+      await request(app.url)
+        .post('/v1/holds')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ servicePrincipalId: SP, jobId, reason: 'migration weekend' })
+        .expect(201);
+      const error = await sdkError(
+        client.api(`${jobs}/${jobId}/restart`).post({ criteria: { resetScope: 'Escrows' } }),
+      );
+      expect(error.statusCode).toBe(423);
+      expect(error.code).toBe('JobOnHold');
+      expect(restarts(jobId)).toBe(0);
+      expect((await restartRows(jobId)).map((r) => r.outcome)).toEqual(['held']);
+    });
+
+    it("restarts inside a $batch with the item's sjg-reason", async () => {
+      quarantined(jobId);
+      const res = (await client.api('/$batch').post({
+        requests: [
+          {
+            id: 'r',
+            method: 'POST',
+            url: `${jobs}/${jobId}/restart`,
+            headers: { 'Content-Type': 'application/json', 'sjg-reason': 'batch restart' },
+            body: { criteria: { resetScope: 'Escrows' } },
+          },
+        ],
+      })) as { responses: { id: string; status: number }[] };
+      expect(res.responses).toEqual([expect.objectContaining({ id: 'r', status: 204 })]);
+      expect(restarts(jobId)).toBe(1);
+      expect(await restartRows(jobId)).toEqual([
+        expect.objectContaining({ outcome: 'restarted', reason: 'batch restart' }),
+      ]);
+    });
   });
 
   it('answers a caller without the Start role with Forbidden (a denied attempt) and no Graph call', async () => {

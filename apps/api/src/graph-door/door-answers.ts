@@ -107,7 +107,7 @@ export function errorAnswer(
   };
 }
 
-/** A decision of the guard (start; pause and restart once they exist) as the door answers it. */
+/** A decision of the guard (start, pause, restart) as the door answers it. */
 export interface DoorDecision {
   attempt: AttemptView;
   upstreamStatus: number | null;

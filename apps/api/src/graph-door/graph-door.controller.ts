@@ -38,7 +38,7 @@ import {
   GraphJobListDto,
   GraphRestartRequestDto,
 } from './graph-door.dto';
-import { GraphDoorService } from './graph-door.service';
+import { DOOR_RESTART_DEFAULT_REASON, GraphDoorService, REASON_HEADER } from './graph-door.service';
 
 function prefixOf(path: string): { prefix: DoorPrefix; rest: string } {
   for (const prefix of DOOR_PREFIXES) {
@@ -122,6 +122,7 @@ export class GraphDoorController {
   private async serve(req: Request, res: Response, caller: Caller): Promise<void> {
     const ids = doorIdsOf(req);
     const { prefix, rest } = prefixOf(req.path);
+    const reason = req.headers[REASON_HEADER];
     const host = req.get('host') ?? 'localhost';
     const answer = await this.door.handle({
       prefix,
@@ -134,6 +135,7 @@ export class GraphDoorController {
       clientRequestId: ids.clientRequestId,
       origin: `${req.protocol}://${host}`,
       topLevel: true,
+      reason: typeof reason === 'string' ? reason : null,
     });
     sendDoorAnswer(req, res, answer);
   }
@@ -191,14 +193,21 @@ export class GraphDoorController {
   @Post(paths(`${JOBS}/:jobId/restart`))
   @Roles()
   @ApiOperation({
-    summary: "Graph's restart (not served yet: answers NotSupportedByGuard)",
+    summary: "The guarded restart, in Graph's shape (JobControl.Start)",
     description:
-      "Reserved for the guarded restart (DESIGN section 2c) with Graph's body; until it exists, a Graph-shaped NotSupportedByGuard error and nothing is sent to Graph.",
+      'The guarded restart of POST /v1/…/restart with Graph\'s body {"criteria":{"resetScope":"Escrows, QuarantineState"}}: 204 with no body when Graph accepted it; otherwise Graph\'s error envelope with a stable code. Graph\'s ForceDeletes is our ForceDeletion; None, ConnectorDataStore, unknown or no scopes are refused with BadRequest (400). Full, Watermark and ForceDeletes need another JobControl.Admin\'s approval: ApprovalRequired (409), whose message says how to approve, and nothing is sent to Graph until then. A hold answers JobOnHold (423). The reason recorded comes from the sjg-reason header (at most 500 characters, not empty), else "' +
+      DOOR_RESTART_DEFAULT_REASON +
+      '".',
   })
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @ApiParam({ name: 'jobId', description: 'Job id' })
+  @ApiHeader({
+    name: REASON_HEADER,
+    required: false,
+    description: `Why (at most 500 characters, not empty); recorded on the attempt. Absent: "${DOOR_RESTART_DEFAULT_REASON}"`,
+  })
   @ApiBody({ type: GraphRestartRequestDto, required: false })
-  @DoorResponses({ status: 204, description: 'Restarted' })
+  @DoorResponses({ status: 204, description: 'Restarted: Graph accepted the restart' })
   async restart(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
     await this.serve(req, res, caller);
   }

@@ -65,7 +65,11 @@ export class GraphJobListDto {
 }
 
 export class GraphRestartCriteriaDto {
-  @ApiProperty({ example: 'Watermark, Escrows', description: "Graph's synchronizationJobRestartScope flags" })
+  @ApiProperty({
+    example: 'Escrows, QuarantineState',
+    description:
+      "Graph's synchronizationJobRestartScope flags, comma-separated: Escrows, QuarantineState, Watermark, Full, ForceDeletes (our ForceDeletion). Watermark, Full and ForceDeletes need another Admin's approval; None, ConnectorDataStore and unknown names are refused (BadRequest)",
+  })
   resetScope!: string;
 }
 

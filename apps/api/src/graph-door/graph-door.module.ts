@@ -2,7 +2,12 @@ import { Module } from '@nestjs/common';
 import { ControlModule } from '../control/control.module';
 import { JobControlService } from '../control/job-control.service';
 import { GraphDoorController } from './graph-door.controller';
-import { DOOR_JOB_CONTROL, type DoorJobControl, GraphDoorService } from './graph-door.service';
+import {
+  DOOR_JOB_CONTROL,
+  DOOR_RESTART_DEFAULT_REASON,
+  type DoorJobControl,
+  GraphDoorService,
+} from './graph-door.service';
 
 /**
  * The Graph-compatible door (DESIGN section 2b) under /v1.0 and /beta. A second HTTP shape over the same
@@ -14,12 +19,18 @@ import { DOOR_JOB_CONTROL, type DoorJobControl, GraphDoorService } from './graph
   providers: [
     GraphDoorService,
     {
-      // Graph's pause (no body) is the guarded pause of DESIGN section 2c. Graph's restart carries no reason,
-      // which the guarded restart requires, so it is not bound yet: the door refuses it as not served.
+      // Graph's pause (no body) and restart are the guarded pause and restart of DESIGN section 2c. Graph's
+      // restart body has no reason: it comes from the sjg-reason header (the same rules as /v1's reason), else
+      // a fixed text. Graph's scope names are parsed by the same rules as /v1's resetScope.
       provide: DOOR_JOB_CONTROL,
       inject: [JobControlService],
       useFactory: (control: JobControlService): DoorJobControl => ({
         pause: (call) => control.pause({ ...call, body: undefined }),
+        restart: ({ resetScope, reason, ...call }) =>
+          control.restart({
+            ...call,
+            body: { resetScope, reason: reason ?? DOOR_RESTART_DEFAULT_REASON },
+          }),
       }),
     },
   ],

@@ -32,7 +32,18 @@ export interface DoorCall {
   origin: string;
   /** false inside a $batch: a batch does not nest. */
   topLevel: boolean;
+  /**
+   * The `sjg-reason` header (Graph's restart body has no reason), or null when absent. Inside a $batch: the
+   * item's own header, else the batch request's.
+   */
+  reason: string | null;
 }
+
+/** The reason recorded for a restart through the door when the caller sent no `sjg-reason` header. */
+export const DOOR_RESTART_DEFAULT_REASON = 'Restart through the Graph-compatible door (no reason given)';
+
+/** The request header that carries the reason of a restart through the door (Graph's body has none). */
+export const REASON_HEADER = 'sjg-reason';
 
 /**
  * Guarded pause and restart, provided by the job-control service (DESIGN section 2c) when it is present. The
@@ -46,11 +57,15 @@ export interface DoorJobControl {
     caller: Caller;
     requestId: string | null;
   }): Promise<DoorDecision>;
-  /** Absent while Graph's restart (no reason, Graph's scope names) has no guarded counterpart to call. */
+  /**
+   * The guarded restart. `resetScope` holds Graph's scope names as sent (the service maps `ForceDeletes` and
+   * refuses `None`, `ConnectorDataStore` and unknown names); `reason` is the `sjg-reason` header or null.
+   */
   restart?(call: {
     servicePrincipalId: string;
     jobId: string;
     resetScope: string[];
+    reason: string | null;
     caller: Caller;
     requestId: string | null;
   }): Promise<DoorDecision>;
@@ -58,7 +73,7 @@ export interface DoorJobControl {
 export const DOOR_JOB_CONTROL = Symbol('DOOR_JOB_CONTROL');
 
 const SUPPORTED =
-  'The guard serves only GET servicePrincipals/{id}/synchronization/jobs, GET …/jobs/{jobId}, POST …/jobs/{jobId}/start and POST /$batch of those';
+  'The guard serves only GET servicePrincipals/{id}/synchronization/jobs, GET …/jobs/{jobId}, POST …/jobs/{jobId}/start, …/pause, …/restart and POST /$batch of those';
 
 /** A job object as Graph writes it, for GraphClient implementations that give no raw JSON. */
 function graphJobJson(job: SyncJob): Record<string, unknown> {
@@ -281,7 +296,10 @@ export class GraphDoorService {
         ids,
       );
     }
-    return decisionAnswer(await restart({ ...common, resetScope: parsed.resetScope }), ids);
+    return decisionAnswer(
+      await restart({ ...common, resetScope: parsed.resetScope, reason: call.reason }),
+      ids,
+    );
   }
 
   private async batch(call: DoorCall, ids: DoorRequestIds): Promise<DoorAnswer> {
@@ -315,6 +333,7 @@ export class GraphDoorService {
       query: Object.fromEntries(new URLSearchParams(search)),
       body: item.body,
       clientRequestId: item.headers['client-request-id'] ?? call.clientRequestId,
+      reason: item.headers[REASON_HEADER] ?? call.reason,
       topLevel: false,
     });
   }
