@@ -10,12 +10,13 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { dirname, join, parse, resolve } from 'node:path';
+import { dirname, join, parse, relative, resolve } from 'node:path';
 
 /**
  * A real PostgreSQL from the npm registry, for zero-setup runs and tests. Its binaries come from the
@@ -94,6 +95,33 @@ function platformBinaries(): Binaries {
   }
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version;
   return { nativeDir: join(dirname(pkgJson), 'native'), version };
+}
+
+/**
+ * The platform packages ship their libraries' symlinks (libicuuc.so.60 → libicuuc.so.60.2, …) as a list, which their
+ * install script would create; npm does not run dependencies' install scripts here (allowScripts), so we create
+ * the missing ones ourselves, in the package or in a copy of its `native` directory. Idempotent.
+ */
+export function linkLibraries(nativeDir: string): void {
+  const list = join(nativeDir, 'pg-symlinks.json');
+  if (!existsSync(list)) {
+    return;
+  }
+  const links = JSON.parse(readFileSync(list, 'utf8')) as { source: string; target: string }[];
+  const inNative = (p: string) => join(nativeDir, p.replace(/^native[\\/]/, ''));
+  for (const { source, target } of links) {
+    const from = inNative(source);
+    const at = inNative(target);
+    if (!existsSync(at) && existsSync(from)) {
+      try {
+        symlinkSync(relative(dirname(at), from), at);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw error;
+        }
+      }
+    }
+  }
 }
 
 /** True when a user other than the owner (and not in its group) can traverse every directory down to `path`. */
@@ -210,6 +238,7 @@ export async function startEmbeddedPostgres(opts: {
     note = `the checkout is not reachable by the "postgres" user, so the embedded PostgreSQL runs from ${stage}`;
   }
 
+  linkLibraries(nativeDir);
   const exe = (name: string) => join(nativeDir, 'bin', platform() === 'win32' ? `${name}.exe` : name);
   const password = 'sync-job-guard-dev';
   const initialised = existsSync(dataDir) && readdirSync(dataDir).includes('PG_VERSION');
