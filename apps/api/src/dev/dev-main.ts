@@ -160,8 +160,8 @@ function banner(opts: {
       start(DEMO_JOBS.paused, 'paused: 200 started'),
       start(DEMO_JOBS.active, 'active: 409 skipped'),
       start(DEMO_JOBS.quarantined, 'quarantined (EncounteredQuarantineException): 200 started'),
-      start(DEMO_JOBS.quarantinedTooManyDeletes, 'quarantined (TooManyDeletes)'),
-      start(DEMO_JOBS.quarantinedOnDemand, 'quarantined (QuarantinedOnDemand)'),
+      start(DEMO_JOBS.quarantinedTooManyDeletes, 'quarantined (TooManyDeletes): 202 awaiting_approval'),
+      start(DEMO_JOBS.quarantinedOnDemand, 'quarantined (QuarantinedOnDemand): 202 awaiting_approval'),
       start('scim.00000000000000000000000000000000', 'not found: 404'),
     );
   }
