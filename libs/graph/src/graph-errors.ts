@@ -117,39 +117,42 @@ const OPERATION_TEXT: Record<GraphOperation, string> = {
   batch: 'reading jobs in a $batch',
 };
 
-/**
- * The one place where Graph's answers (or their absence) become a GraphError.
- * Used for direct calls and for each `$batch` sub-response alike.
- */
-export function mapGraphError(
+/** No HTTP answer: lost (a write that may have been acted on), timed out, or Graph unreachable. */
+function mapTransportFailure(
   operation: GraphOperation,
-  failure: GraphFailure,
-  requestIds: string[] = [],
+  failure: GraphTransportFailure,
+  requestIds: string[],
 ): GraphError {
   const what = OPERATION_TEXT[operation];
-  if ('transport' in failure) {
-    const base = { requestIds, ...(failure.code ? { code: failure.code } : {}) };
-    const sent = failure.requestSent && !(failure.code !== undefined && NOT_SENT_CODES.has(failure.code));
-    if (isWriteOperation(operation) && sent) {
-      // The request was written and no answer came back: Graph may have acted on it.
-      return new GraphError(
-        'lost',
-        `The answer from Graph was lost while ${what} (${failure.code ?? 'no code'}: ${failure.message}); it may have been acted on`,
-        base,
-      );
-    }
-    // notActedOn stays unset: it is reserved for Graph's own proof (429, 503 + Retry-After).
-    const detail = sent ? base : { ...base, notSent: true };
-    if (failure.timedOut || failure.code === 'ECONNECT_TIMEOUT') {
-      return new GraphError('timeout', `Graph did not answer in time while ${what}`, detail);
-    }
+  const base = { requestIds, ...(failure.code ? { code: failure.code } : {}) };
+  const sent = failure.requestSent && !(failure.code !== undefined && NOT_SENT_CODES.has(failure.code));
+  if (isWriteOperation(operation) && sent) {
+    // The request was written and no answer came back: Graph may have acted on it.
     return new GraphError(
-      'unavailable',
-      `Could not reach Graph while ${what} (${failure.code ?? 'no code'}: ${failure.message})`,
-      detail,
+      'lost',
+      `The answer from Graph was lost while ${what} (${failure.code ?? 'no code'}: ${failure.message}); it may have been acted on`,
+      base,
     );
   }
+  // notActedOn stays unset: it is reserved for Graph's own proof (429, 503 + Retry-After).
+  const detail = sent ? base : { ...base, notSent: true };
+  if (failure.timedOut || failure.code === 'ECONNECT_TIMEOUT') {
+    return new GraphError('timeout', `Graph did not answer in time while ${what}`, detail);
+  }
+  return new GraphError(
+    'unavailable',
+    `Could not reach Graph while ${what} (${failure.code ?? 'no code'}: ${failure.message})`,
+    detail,
+  );
+}
 
+/** Graph answered with an error status: the kind follows the status (and Graph's code for 401). */
+function mapHttpFailure(
+  operation: GraphOperation,
+  failure: GraphHttpFailure,
+  requestIds: string[],
+): GraphError {
+  const what = OPERATION_TEXT[operation];
   const { status } = failure;
   const parsed = readGraphErrorBody(failure.body);
   const requestId = failure.requestId ?? parsed.requestId;
@@ -204,4 +207,18 @@ export function mapGraphError(
     `Graph answered an unexpected status while ${what} (${graphSaid})`,
     details,
   );
+}
+
+/**
+ * The one place where Graph's answers (or their absence) become a GraphError.
+ * Used for direct calls and for each `$batch` sub-response alike.
+ */
+export function mapGraphError(
+  operation: GraphOperation,
+  failure: GraphFailure,
+  requestIds: string[] = [],
+): GraphError {
+  return 'transport' in failure
+    ? mapTransportFailure(operation, failure, requestIds)
+    : mapHttpFailure(operation, failure, requestIds);
 }
