@@ -53,6 +53,39 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // Units a reader can hold in their head: no source file over 600 lines, no function over ~80 (blank lines
+    // and comments not counted). A longer function says why: `// eslint-disable-next-line
+    // max-lines-per-function -- <reason>`. Tests and benchmarks are exempt.
+    files: ['apps/**/*.{ts,tsx}', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.test.{ts,tsx}', '**/test/**'],
+    rules: {
+      'max-lines': ['error', { max: 600 }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Not split yet: each of these files still has one function over the limit. Remove a file from this list
+    // once it passes; add none.
+    files: [
+      'apps/api/src/dev/dev-main.ts',
+      'apps/api/src/graph-door/door-batch.ts',
+      'apps/api/src/jobs/guard.service.ts',
+      'apps/api/src/metrics/metrics.service.ts',
+      'apps/console/src/components/BulkStartDialog.tsx',
+      'apps/console/src/components/StartDialog.tsx',
+      'apps/console/src/views/Audit.tsx',
+      'apps/console/src/views/Grants.tsx',
+      'apps/console/src/views/JobDetail.tsx',
+      'apps/console/src/views/Jobs.tsx',
+      'apps/console/src/views/Overview.tsx',
+      'apps/console/src/views/Watches.tsx',
+      'libs/persistence/src/embedded.ts',
+      'libs/persistence/src/guard.repository.ts',
+      'libs/persistence/src/recovery.repository.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     // Tests use loose fixtures and supertest bodies.
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
