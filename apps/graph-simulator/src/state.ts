@@ -24,11 +24,12 @@ import type {
 import { emptyCounters, Ring, type RequestLogEntry, type SimCounters } from './request-log';
 import { Throttle, type ThrottleConfig } from './throttle';
 
+// The names this module has always offered (the simulator's index re-exports them).
 export * from './job-types';
-export * from './faults';
-export * from './throttle';
-export * from './request-log';
-export { AUTO_DISABLE_MS, entraNextAttempt, jobKeyOf, parseResetScope, type JobPatch } from './job-lifecycle';
+export type { ActiveFault, FaultRule } from './faults';
+export type { ThrottleConfig } from './throttle';
+export type { RequestLogEntry, SimCounters } from './request-log';
+export { AUTO_DISABLE_MS, entraNextAttempt, jobKeyOf, parseResetScope } from './job-lifecycle';
 export { writeStatus } from './job-json';
 
 /**
