@@ -16,7 +16,8 @@ import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
 import { STORED_OUTCOMES } from '@app/persistence';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
-import { sendProblem } from '../http/problem';
+import { sendDomainError } from '../http/problem';
+import { AuditUnavailableError } from '../jobs/guard.errors';
 import {
   DEFAULT_LIMIT,
   DEFAULT_STATS_GROUPS,
@@ -168,7 +169,7 @@ export class AttemptsController {
         // Nothing was sent yet: answer in the problem shape.
         res.removeHeader('Content-Disposition');
         res.removeHeader('Content-Type');
-        sendProblem(res.req as Request, res, 503, 'the audit store is unavailable; try again shortly');
+        sendDomainError(res.req as Request, res, new AuditUnavailableError(error));
       } else {
         // Cut the chunked body short: the client sees an incomplete response, never a silently truncated file.
         res.destroy(error);

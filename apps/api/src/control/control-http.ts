@@ -1,32 +1,10 @@
-import { HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import type { AttemptView } from '@app/common';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { ProblemDto } from '../http/problem.dto';
 import { httpStatusForOutcome } from '../http/outcome-status';
-import { AuditUnavailableError } from '../jobs/guard.errors';
 import type { GuardDecision } from '../jobs/guard.service';
-import { ControlError } from './control.errors';
-
-const logger = new Logger('job-control');
-
-/** Database failures fail closed: 503 in the problem shape, the cause only in the log. */
-export async function failClosed<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (
-      error instanceof ControlError ||
-      error instanceof AuditUnavailableError ||
-      error instanceof HttpException
-    ) {
-      throw error;
-    }
-    logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    throw new HttpException('The database is unavailable; try again later', 503);
-  }
-}
 
 /** The Attempt as the answer: HTTP status by outcome, Retry-After when there is one to wait for. */
 export function answerWithAttempt(decision: GuardDecision, res: Response): AttemptView {

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ErrorCode } from '@app/common';
 
 /** The one error shape of every response that is not an Attempt (see problem.ts). */
 export class ProblemDto {
@@ -17,4 +18,13 @@ export class ProblemDto {
     description: 'The request id (also in the x-request-id response header and in every log line)',
   })
   requestId!: string | null;
+
+  @ApiProperty({
+    enum: ErrorCode,
+    enumName: 'ErrorCode',
+    description:
+      'A stable code for the error, on every problem; match on it, never on the message. New codes may be added.',
+    example: ErrorCode.INVALID_INPUT,
+  })
+  code!: ErrorCode;
 }
