@@ -39,7 +39,7 @@ export const CurrentCaller = createParamDecorator((_: unknown, ctx: ExecutionCon
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(TokenVerifier) private readonly verifier: Pick<TokenVerifier, 'verify'>,
     private readonly metrics: MetricsService,
   ) {}
 
