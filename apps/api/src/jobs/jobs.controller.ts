@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,15 +11,15 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentCaller, Roles } from '../auth/auth.guard';
-import { type Caller, Role } from '../auth/roles';
-import { answerWithAttempt } from '../control/control-http';
+import { Roles } from '../auth/auth.guard';
+import { Role } from '../auth/roles';
+import { OperationCall, answerWithAttempt } from '../control/control-http';
 import { requestIdOf } from '../http/problem';
 import { ProblemDto } from '../http/problem.dto';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { JobDto, JobListDto } from './dto/job.dto';
 import { StartRequestDto } from './dto/start-request.dto';
-import { type JobView, JobsService } from './jobs.service';
+import { type JobView, JobsService, type StartCall } from './jobs.service';
 import { OwnQueryCheck } from '../http/strict-query';
 
 const ATTEMPT = { $ref: getSchemaPath(AttemptDto) };
@@ -107,7 +107,7 @@ function StartResponses(): MethodDecorator {
 }
 
 @ApiTags('jobs')
-@ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
+@ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
 @Controller({ path: 'servicePrincipals/:spId/synchronization/jobs', version: '1' })
 export class JobsController {
   constructor(private readonly jobs: JobsService) {}
@@ -124,7 +124,7 @@ export class JobsController {
   @Get(':jobId')
   @Roles(Role.Read)
   @ApiOperation({ summary: "One job's live status from Graph, normalised" })
-  @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
   @ApiOkResponse({ type: JobDto })
   @ReadResponses()
   get(@Param('spId') spId: string, @Param('jobId') jobId: string, @Req() req: Request): Promise<JobView> {
@@ -140,25 +140,11 @@ export class JobsController {
     description:
       'Sends a start to Graph only when the job is paused or in quarantine, once per job across every replica, within the per-job request limit and cool-down. Every decision is recorded before acting and answered with the Attempt. Needs JobControl.Start (a missing role is a `denied` attempt).',
   })
-  @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
   @ApiBody({ type: StartRequestDto, required: false })
   @StartResponses()
-  async start(
-    @Param('spId') spId: string,
-    @Param('jobId') jobId: string,
-    @Body() body: unknown,
-    @CurrentCaller() caller: Caller,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const decision = await this.jobs.start({
-      servicePrincipalId: spId,
-      jobId,
-      body,
-      query: req.query,
-      caller,
-      requestId: requestIdOf(req),
-    });
-    return answerWithAttempt(decision, res);
+  async start(@OperationCall() call: StartCall, @Res({ passthrough: true }) res: Response) {
+    return answerWithAttempt(await this.jobs.start(call), res);
   }
 }

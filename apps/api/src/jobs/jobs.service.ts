@@ -13,9 +13,10 @@ import {
 import { GraphClient, type SyncJob } from '@app/graph';
 import { GuardRepository, HoldRepository, type HoldView, holdApplying } from '@app/persistence';
 import { isEscrowPause } from '../control/control-policy';
+import type { ControlCall } from '../control/job-control.service';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
-import { type Caller, Role, hasRole } from '../auth/roles';
+import { Role, hasRole } from '../auth/roles';
 import { MetricsService } from '../metrics/metrics.service';
 import { ATTEMPTS, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
@@ -51,15 +52,11 @@ export type JobReader = Pick<GraphClient, 'getJob' | 'listJobs'>;
 export type ActiveHolds = Pick<HoldRepository, 'activeFor'>;
 export type AttemptCounters = Pick<MetricsService, 'counter'>;
 
-export interface StartCall {
-  servicePrincipalId: string;
-  jobId: string;
-  body: unknown;
-  /** The query string: the start takes none, so any parameter is refused (a stray ?dryRun=true must not start). */
-  query?: Record<string, unknown>;
-  caller: Caller;
-  requestId: string | null;
-}
+/**
+ * One start, from the REST API or the Graph-compatible door: the same shape as a pause or restart. The start
+ * takes no query parameters, so any is refused (a stray ?dryRun=true must not start).
+ */
+export type StartCall = ControlCall;
 
 /**
  * The job endpoints: the start's checks before the guard (role, ids, body; each refusal is an attempt row), and
