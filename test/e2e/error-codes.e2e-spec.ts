@@ -26,6 +26,11 @@ describe('error answers carry a code', () => {
     await stack.close();
   });
 
+  /** A request with a bearer token (the Admin's unless another is given). */
+  function call(method: 'get' | 'post' | 'delete', path: string, token = admin): request.Test {
+    return request(stack.app.url)[method](path).set('Authorization', `Bearer ${token}`);
+  }
+
   /** The problem body: the status, its reason, the code, the request id of the answer, and no stack. */
   function expectProblem(res: request.Response, status: number, code: ErrorCode): void {
     expect(res.status).toBe(status);
@@ -43,79 +48,45 @@ describe('error answers carry a code', () => {
       ErrorCode.UNAUTHENTICATED,
       () => request(stack.app.url).get(jobsPath).set('Authorization', 'Bearer not.a.token'),
     ],
-    [
-      'a valid token without the role',
-      403,
-      ErrorCode.FORBIDDEN,
-      () => request(stack.app.url).get('/v1/grants').set('Authorization', `Bearer ${readOnly}`),
-    ],
-    [
-      'an unknown route',
-      404,
-      ErrorCode.ROUTE_NOT_FOUND,
-      () => request(stack.app.url).get('/v1/nowhere').set('Authorization', `Bearer ${admin}`),
-    ],
+    ['a valid token without the role', 403, ErrorCode.FORBIDDEN, () => call('get', '/v1/grants', readOnly)],
+    ['an unknown route', 404, ErrorCode.ROUTE_NOT_FOUND, () => call('get', '/v1/nowhere')],
     [
       'a query parameter on a route that takes none',
       400,
       ErrorCode.UNKNOWN_QUERY_PARAMETER,
-      () =>
-        request(stack.app.url)
-          .get(`/v1/attempts/${randomUUID()}?verbose=1`)
-          .set('Authorization', `Bearer ${admin}`),
+      () => call('get', `/v1/attempts/${randomUUID()}?verbose=1`),
     ],
-    [
-      'an out-of-range limit',
-      400,
-      ErrorCode.INVALID_INPUT,
-      () => request(stack.app.url).get('/v1/attempts?limit=0').set('Authorization', `Bearer ${admin}`),
-    ],
+    ['an out-of-range limit', 400, ErrorCode.INVALID_INPUT, () => call('get', '/v1/attempts?limit=0')],
     [
       'a cursor this service did not issue',
       400,
       ErrorCode.INVALID_CURSOR,
-      () => request(stack.app.url).get('/v1/attempts?cursor=abc').set('Authorization', `Bearer ${admin}`),
+      () => call('get', '/v1/attempts?cursor=abc'),
     ],
     [
       'a body that is not valid JSON',
       400,
       ErrorCode.INVALID_INPUT,
-      () =>
-        request(stack.app.url)
-          .post('/v1/grants')
-          .set('Authorization', `Bearer ${admin}`)
-          .set('Content-Type', 'application/json')
-          .send('{"principalId":'),
+      () => call('post', '/v1/grants').set('Content-Type', 'application/json').send('{"principalId":'),
     ],
     [
       'a body with an unknown property',
       400,
       ErrorCode.INVALID_INPUT,
-      () =>
-        request(stack.app.url)
-          .post('/v1/grants')
-          .set('Authorization', `Bearer ${admin}`)
-          .send({ principalId: randomUUID(), servicePrincipalId: SP, role: 'x' }),
+      () => call('post', '/v1/grants').send({ principalId: randomUUID(), servicePrincipalId: SP, role: 'x' }),
     ],
     [
       'a body that is not JSON',
       415,
       ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-      () =>
-        request(stack.app.url)
-          .post('/v1/grants')
-          .set('Authorization', `Bearer ${admin}`)
-          .set('Content-Type', 'text/plain')
-          .send('principalId=x'),
+      () => call('post', '/v1/grants').set('Content-Type', 'text/plain').send('principalId=x'),
     ],
     [
       'a body over the limit',
       413,
       ErrorCode.PAYLOAD_TOO_LARGE,
       () =>
-        request(stack.app.url)
-          .post('/v1/grants')
-          .set('Authorization', `Bearer ${admin}`)
+        call('post', '/v1/grants')
           .set('Content-Type', 'application/json')
           .send(JSON.stringify({ principalId: 'x'.repeat(20_000) })),
     ],
@@ -123,36 +94,31 @@ describe('error answers carry a code', () => {
       'an attempt that does not exist',
       404,
       ErrorCode.ATTEMPT_NOT_FOUND,
-      () =>
-        request(stack.app.url).get(`/v1/attempts/${randomUUID()}`).set('Authorization', `Bearer ${admin}`),
+      () => call('get', `/v1/attempts/${randomUUID()}`),
     ],
     [
       'a grant that does not exist',
       404,
       ErrorCode.GRANT_NOT_FOUND,
-      () =>
-        request(stack.app.url).delete(`/v1/grants/${randomUUID()}`).set('Authorization', `Bearer ${admin}`),
+      () => call('delete', `/v1/grants/${randomUUID()}`),
     ],
     [
       'a watch that does not exist',
       404,
       ErrorCode.WATCH_NOT_FOUND,
-      () =>
-        request(stack.app.url)
-          .delete(`/v1/recovery/watches/${randomUUID()}`)
-          .set('Authorization', `Bearer ${admin}`),
+      () => call('delete', `/v1/recovery/watches/${randomUUID()}`),
     ],
     [
       'a job Graph does not have',
       404,
       ErrorCode.JOB_NOT_FOUND,
-      () => request(stack.app.url).get(`${jobsPath}/scim.missing`).set('Authorization', `Bearer ${admin}`),
+      () => call('get', `${jobsPath}/scim.missing`),
     ],
     [
       'a sweep while recovery is disabled',
       409,
       ErrorCode.RECOVERY_DISABLED,
-      () => request(stack.app.url).post('/v1/recovery/sweeps').set('Authorization', `Bearer ${admin}`),
+      () => call('post', '/v1/recovery/sweeps'),
     ],
   ];
 
@@ -170,9 +136,7 @@ describe('error answers carry a code', () => {
       code: 'TooManyRequests',
       retryAfter: 30,
     });
-    const res = await request(stack.app.url)
-      .get(`${jobsPath}/${jobId}`)
-      .set('Authorization', `Bearer ${admin}`);
+    const res = await call('get', `${jobsPath}/${jobId}`);
     expectProblem(res, 429, ErrorCode.GRAPH_THROTTLED);
     expect(res.headers['retry-after']).toBe('30');
     expect(res.body.retryAfterSeconds).toBe(30);
@@ -185,15 +149,13 @@ describe('error answers carry a code', () => {
       stack.env.db.name,
     ]);
     try {
-      const grants = await request(stack.app.url).get('/v1/grants').set('Authorization', `Bearer ${admin}`);
+      const grants = await call('get', '/v1/grants');
       expectProblem(grants, 503, ErrorCode.AUDIT_UNAVAILABLE);
       expect(grants.body.message).toBe(
         'The audit store is unavailable, so nothing was sent to Graph; try again later',
       );
       expect(JSON.stringify(grants.body)).not.toContain(stack.env.db.name);
-      const attempts = await request(stack.app.url)
-        .get('/v1/attempts')
-        .set('Authorization', `Bearer ${admin}`);
+      const attempts = await call('get', '/v1/attempts');
       expectProblem(attempts, 503, ErrorCode.AUDIT_UNAVAILABLE);
       expect(attempts.body.message).toBe(grants.body.message);
       const ready = await request(stack.app.url).get('/health/ready');

@@ -1,15 +1,12 @@
 import { Controller, Get, Logger, Param, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
@@ -33,6 +30,7 @@ import {
 import { AttemptsService, type AttemptPageView, type AttemptStatsView } from './attempts.service';
 import { AttemptDto, AttemptPageDto, AttemptStatsDto } from './dto/attempt.dto';
 import { CsvFormatter, NdjsonFormatter } from './export-format';
+import { ProblemResponses } from '../http/problem.dto';
 import { OwnQueryCheck } from '../http/strict-query';
 
 /** The filters every audit endpoint shares. */
@@ -79,9 +77,7 @@ const PROBLEM_400 =
 
 /** Audit queries (DESIGN section 2): who started what, when, why and what happened. */
 @ApiTags('attempts')
-@ApiUnauthorizedResponse({ description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ description: 'The token lacks the JobControl.Read role' })
-@ApiServiceUnavailableResponse({ description: 'The audit store is unreachable' })
+@ProblemResponses('The token lacks the JobControl.Read role (FORBIDDEN)')
 @Controller({ path: 'attempts', version: '1' })
 export class AttemptsController {
   private readonly logger = new Logger('attempts');

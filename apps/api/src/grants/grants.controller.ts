@@ -3,22 +3,19 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { GrantEventView, GrantView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
-import { ProblemDto } from '../http/problem.dto';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
 import { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT } from './grant-request';
 import { GrantsService } from './grants.service';
 import { CreateGrantDto, GrantDto, GrantEventListDto, GrantListDto } from './grants.dto';
@@ -29,9 +26,7 @@ import { OwnQueryCheck } from '../http/strict-query';
  * guard enforces them in its claim statement; every change is an admin event.
  */
 @ApiTags('grants')
-@ApiUnauthorizedResponse({ type: ProblemDto, description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ type: ProblemDto, description: 'The token lacks the JobControl.Admin role' })
-@ApiServiceUnavailableResponse({ type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses('The token lacks the JobControl.Admin role (FORBIDDEN)')
 @Controller({ path: 'grants', version: '1' })
 export class GrantsController {
   constructor(private readonly grants: GrantsService) {}

@@ -14,15 +14,14 @@ import type { HoldView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
 import { requestIdOf } from '../http/problem';
-import { ProblemDto } from '../http/problem.dto';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
 import { HoldDto, HoldListDto, PlaceHoldDto } from '../control/control.dto';
 import { HoldsService } from './holds.service';
 import { OwnQueryCheck } from '../http/strict-query';
 
 /** Holds (DESIGN 2c): while active, every start and restart of the job is refused with outcome `held`. */
 @ApiTags('holds')
-@ApiResponse({ status: 401, type: ProblemDto, description: 'No or bad bearer token' })
-@ApiResponse({ status: 503, type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses(null)
 @Controller({ path: 'holds', version: '1' })
 export class HoldsController {
   constructor(private readonly holds: HoldsService) {}

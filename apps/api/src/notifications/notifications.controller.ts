@@ -5,21 +5,18 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { DeliveryView, DestinationView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
-import { ProblemDto } from '../http/problem.dto';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
 import { DEFAULT_DELIVERIES_LIMIT, MAX_DELIVERIES_LIMIT } from './notification-request';
 import { NotificationsService } from './notifications.service';
 import {
@@ -36,9 +33,7 @@ import { OwnQueryCheck } from '../http/strict-query';
  * write-only; deliveries show what was sent where, and a dead-lettered one can be sent again.
  */
 @ApiTags('notifications')
-@ApiUnauthorizedResponse({ type: ProblemDto, description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ type: ProblemDto, description: 'The token lacks the role' })
-@ApiServiceUnavailableResponse({ type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses('The token lacks the role (FORBIDDEN)')
 @Controller({ path: 'notifications', version: '1' })
 export class NotificationsController {
   constructor(private readonly notifications: NotificationsService) {}

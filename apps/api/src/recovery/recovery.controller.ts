@@ -5,13 +5,11 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -19,7 +17,7 @@ import { DomainError, ErrorCode } from '@app/common';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
 import { requestIdOf } from '../http/problem';
-import { ProblemDto } from '../http/problem.dto';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
 import { RecoveryService } from './recovery.service';
 import { RecoveryWatchService } from './recovery-watch.service';
 import {
@@ -36,8 +34,7 @@ import { OwnQueryCheck } from '../http/strict-query';
 /** The watch list and the sweep history of scheduled recovery (DESIGN sections 2 and 3a). */
 @ApiTags('recovery')
 @ApiBadRequestResponse({ type: ProblemDto, description: 'Malformed input; the message names the field' })
-@ApiForbiddenResponse({ type: ProblemDto, description: 'The token lacks the role' })
-@ApiServiceUnavailableResponse({ type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses('The token lacks the role (FORBIDDEN)')
 @Controller({ path: 'recovery', version: '1' })
 export class RecoveryController {
   constructor(
