@@ -286,7 +286,7 @@ describe('audit API over HTTP (GET /v1/attempts, /stats, /export, /:attemptId)',
       'x'.repeat(600),
     ]) {
       const res = await get(`/v1/attempts?jobId=job.a&limit=5&cursor=${encodeURIComponent(bad)}`).expect(400);
-      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_CURSOR' });
       expect(res.body.message).toMatch(/^cursor /);
     }
     // Reused with other filters.
@@ -317,7 +317,11 @@ describe('audit API over HTTP (GET /v1/attempts, /stats, /export, /:attemptId)',
     ['color=blue', /query parameter "color" is not allowed/],
   ])('GET /v1/attempts?%s → 400 naming the parameter', async (qs, message) => {
     const res = await get(`/v1/attempts?${qs}`).expect(400);
-    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(res.body).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: qs.startsWith('color=') ? 'UNKNOWN_QUERY_PARAMETER' : 'INVALID_INPUT',
+    });
     expect(res.body.message).toMatch(message);
   });
 
@@ -340,7 +344,7 @@ describe('audit API over HTTP (GET /v1/attempts, /stats, /export, /:attemptId)',
     const bad = await get('/v1/attempts/not-a-uuid').expect(400);
     expect(bad.body.message).toMatch(/^attemptId /);
     const unknown = await get(`/v1/attempts/${randomUUID()}`).expect(404);
-    expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect(unknown.body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'ATTEMPT_NOT_FOUND' });
   });
 
   it('counts by outcome, and by job or actor on request', async () => {

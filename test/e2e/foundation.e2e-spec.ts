@@ -27,7 +27,7 @@ describe('foundation over HTTP', () => {
       .get('/v1/servicePrincipals/6f2d1c3a-1b2c-4d5e-8f90-123456789abc/synchronization/jobs')
       .expect(401);
     expect(res.headers['www-authenticate']).toBe('Bearer');
-    expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+    expect(res.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', code: 'UNAUTHENTICATED' });
     expect(res.body.message).toMatch(/bearer token/);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts/);
   });
@@ -38,6 +38,7 @@ describe('foundation over HTTP', () => {
       .get('/v1/servicePrincipals/6f2d1c3a-1b2c-4d5e-8f90-123456789abc/synchronization/jobs')
       .set('Authorization', `Bearer ${token}`)
       .expect(403);
+    expect(res.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
     expect(res.body.message).toMatch(/JobControl.Read/);
   });
 

@@ -104,7 +104,7 @@ describe('grants over HTTP (DESIGN section 2)', () => {
     [[NARROWED, SP_A], /JSON object/],
   ])('refuses the body %j with 400', async (body, message) => {
     const res = await grantsApi(admin).create(body).expect(400);
-    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_INPUT' });
     expect(res.body.message).toMatch(message);
   });
 
@@ -162,7 +162,7 @@ describe('grants over HTTP (DESIGN section 2)', () => {
       .expect(201);
     await grantsApi(admin).remove(created.body.grantId).expect(204);
     const gone = await grantsApi(admin).remove(created.body.grantId).expect(404);
-    expect(gone.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
+    expect(gone.body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'GRANT_NOT_FOUND' });
     expect((await grantsApi(admin).remove('not-a-uuid').expect(400)).body.message).toBe(
       'grantId must be a UUID',
     );

@@ -470,7 +470,7 @@ describe('Graph-compatible door (/v1.0, /beta) with real Graph clients', () => {
       .set(auth)
       .set('Content-Type', 'text/plain')
       .send('x');
-    expect(v1.body).toMatchObject({ statusCode: 415 });
+    expect(v1.body).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
   it('is in the OpenAPI document: every door path under both prefixes, every refusal code', async () => {

@@ -186,7 +186,11 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
         .set('Content-Type', 'application/json')
         .send(JSON.stringify({ reason: 'x'.repeat(2000) }))
         .expect(413);
-      expect(res.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(res.body).toMatchObject({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        code: 'PAYLOAD_TOO_LARGE',
+      });
       expect(res.body.requestId).toBe(res.headers['x-request-id']);
       expect(sim.state.counters().requests).toBe(before);
     });
@@ -208,7 +212,11 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
         .set('Content-Type', 'application/json')
         .send('{"dryRun": tru')
         .expect(400);
-      expect(bad.body).toMatchObject({ statusCode: 400, message: expect.stringMatching(/not valid JSON/) });
+      expect(bad.body).toMatchObject({
+        statusCode: 400,
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/not valid JSON/),
+      });
       await start(jobId).set('Content-Type', 'application/json').send('"start"').expect(400);
       const arr = await start(jobId).set('Content-Type', 'application/json').send('[true]').expect(400);
       expect(arr.body).toMatchObject({ outcome: 'rejected', message: 'body must be a JSON object' });
@@ -225,8 +233,23 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
       expect(res.headers['x-powered-by']).toBeUndefined();
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['content-security-policy']).toBeDefined();
-      expect(res.headers['strict-transport-security']).toBeDefined();
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+      const csp = Object.fromEntries(
+        String(res.headers['content-security-policy'])
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .map(([name, ...values]) => [name, values.join(' ')]),
+      );
+      expect(csp).toMatchObject({
+        'default-src': "'self'",
+        'object-src': "'none'",
+        'script-src': "'self'",
+        'frame-ancestors': "'self'",
+        'base-uri': "'self'",
+      });
       const preflight = await request(app.url)
         .options(startPath(newJobId()))
         .set('Origin', 'https://evil.example')

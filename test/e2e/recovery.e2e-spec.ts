@@ -129,6 +129,7 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
       const res = await watch({ servicePrincipalId: SP, jobId }).expect(404);
       expect(res.body).toMatchObject({
         statusCode: 404,
+        code: 'JOB_NOT_FOUND',
         message: expect.stringMatching(/Graph has no such job/),
       });
       const rows = await sql(env.db.url, 'SELECT 1 FROM recovery_watches WHERE job_id = $1', [jobId]);
@@ -175,7 +176,7 @@ describe('scheduled recovery (real PostgreSQL, Graph simulator over HTTP)', () =
       [[SP], /JSON object/],
     ])('refuses a malformed body %j with 400 naming the field', async (body, message) => {
       const res = await watch(body as object).expect(400);
-      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_INPUT' });
       expect(res.body.message).toMatch(message);
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts/);
     });

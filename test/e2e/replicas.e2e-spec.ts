@@ -125,13 +125,13 @@ describe('several replicas on one database', () => {
         .post(startPath(jobId))
         .set('Authorization', `Bearer ${token}`)
         .expect(503);
-      expect(down.body).toMatchObject({ statusCode: 503 });
+      expect(down.body).toMatchObject({ statusCode: 503, code: 'AUDIT_UNAVAILABLE' });
       expect(down.body.message).toMatch(/nothing was sent to Graph/);
       expect(sim.state.requests({ jobId })).toHaveLength(0);
       const ready = await request(apps[0]?.url ?? '').get('/health/ready');
       expect(ready.status).toBe(503);
       // Unauthenticated: never the driver's text (database names, hosts, ports); that goes to the log.
-      expect(ready.body).toMatchObject({ statusCode: 503 });
+      expect(ready.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
       expect(JSON.stringify(ready.body)).not.toContain(env.db.name);
       expect(JSON.stringify(ready.body)).not.toMatch(/connection|ECONN|127\.0\.0\.1/i);
     } finally {

@@ -142,6 +142,7 @@ describe('security: tokens and hostile input', () => {
       expect(res.body).toMatchObject({
         statusCode: 401,
         error: 'Unauthorized',
+        code: 'UNAUTHENTICATED',
         message: expect.stringMatching(message),
       });
       expect(graphRequests()).toBe(before);
@@ -262,14 +263,18 @@ describe('security: tokens and hostile input', () => {
         .set('Content-Type', 'application/json')
         .send(JSON.stringify({ reason: 'x'.repeat(4096) }))
         .expect(413);
-      expect(big.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(big.body).toMatchObject({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        code: 'PAYLOAD_TOO_LARGE',
+      });
       const malformed = await request(app.url)
         .post(startPath(jobId))
         .set('Authorization', `Bearer ${token}`)
         .set('Content-Type', 'application/json')
         .send('{"reason": "unterminated')
         .expect(400);
-      expect(malformed.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(malformed.body).toMatchObject({ statusCode: 400, error: 'Bad Request', code: 'INVALID_INPUT' });
       expect(JSON.stringify(malformed.body)).not.toMatch(/at .*\.(ts|js)|SyntaxError/);
       expect(graphRequests()).toBe(before);
       expect(await rowsOf(jobId)).toEqual([]);
@@ -298,7 +303,11 @@ describe('security: tokens and hostile input', () => {
         const res = await agent[method](`${path}?force=true`)
           .set('Authorization', `Bearer ${token}`)
           .expect(400);
-        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(res.body).toMatchObject({
+          statusCode: 400,
+          error: 'Bad Request',
+          code: 'UNKNOWN_QUERY_PARAMETER',
+        });
         expect(res.body.message).toMatch(/query parameter "force" is not allowed/);
         expect(graphRequests()).toBe(before);
       },

@@ -33,10 +33,21 @@ export enum ErrorCode {
   APPROVAL_EXPIRED = 'APPROVAL_EXPIRED',
   APPROVAL_ALREADY_DECIDED = 'APPROVAL_ALREADY_DECIDED',
   DESTINATION_NOT_FOUND = 'DESTINATION_NOT_FOUND',
+  DELIVERY_NOT_FOUND = 'DELIVERY_NOT_FOUND',
+  DELIVERY_PENDING = 'DELIVERY_PENDING',
   NOT_RECOVERY_LEADER = 'NOT_RECOVERY_LEADER',
+  RECOVERY_DISABLED = 'RECOVERY_DISABLED',
   // What we depend on
   AUDIT_UNAVAILABLE = 'AUDIT_UNAVAILABLE',
+  /** A decision was made (a start may have been sent) but its attempt row could not be finalised. */
+  ATTEMPT_UNRECORDED = 'ATTEMPT_UNRECORDED',
+  /** Not ready to serve (readiness down, shutting down, a sweep that could not run). */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   GRAPH_UNAVAILABLE = 'GRAPH_UNAVAILABLE',
+  GRAPH_TIMEOUT = 'GRAPH_TIMEOUT',
+  GRAPH_THROTTLED = 'GRAPH_THROTTLED',
+  /** Graph refused this service's own identity (a missing permission), not the caller. */
+  GRAPH_FORBIDDEN = 'GRAPH_FORBIDDEN',
   GRAPH_ERROR = 'GRAPH_ERROR',
   INTERNAL = 'INTERNAL',
 }
@@ -64,4 +75,15 @@ export class DomainError extends Error {
 
 export function isDomainError(error: unknown, code?: ErrorCode): error is DomainError {
   return error instanceof DomainError && (code === undefined || error.code === code);
+}
+
+/** The result of a strict input parser: the value, or a message naming the refused field. */
+export type ParsedInput<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** The parsed value, or a 400 (`INVALID_INPUT`) carrying the parser's message. */
+export function validInput<T>(parsed: ParsedInput<T>): T {
+  if (!parsed.ok) {
+    throw new DomainError(ErrorCode.INVALID_INPUT, parsed.message);
+  }
+  return parsed.value;
 }

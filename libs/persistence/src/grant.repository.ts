@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DomainError, ErrorCode } from '@app/common';
 import { PrismaService } from './prisma.service';
+import { isUniqueViolation } from './store-errors';
 
 export interface GrantView {
   grantId: string;
@@ -56,8 +58,24 @@ export class GrantRepository {
     return rows.map((r) => r.servicePrincipalId);
   }
 
-  /** Creates the grant (and its admin event) or returns the existing one. */
+  /**
+   * Creates the grant (and its admin event) or returns the existing one. A concurrent create of the same grant
+   * that commits first makes this one fail with `GRANT_EXISTS` (the unique key), never a driver error.
+   */
   async create(
+    principalId: string,
+    servicePrincipalId: string,
+    event: AdminEventInput,
+  ): Promise<{ grant: GrantView; created: boolean }> {
+    return this.createOnce(principalId, servicePrincipalId, event).catch((error: unknown) => {
+      if (isUniqueViolation(error)) {
+        throw new DomainError(ErrorCode.GRANT_EXISTS, 'The grant already exists', { cause: error });
+      }
+      throw error;
+    });
+  }
+
+  private createOnce(
     principalId: string,
     servicePrincipalId: string,
     event: AdminEventInput,

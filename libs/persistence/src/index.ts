@@ -12,3 +12,4 @@ export * from './retention.repository';
 export * from './hold.repository';
 export * from './approval.repository';
 export * from './notification.repository';
+export * from './store-errors';

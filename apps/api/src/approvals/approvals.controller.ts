@@ -17,7 +17,7 @@ import { type Caller, Role } from '../auth/roles';
 import { requestIdOf } from '../http/problem';
 import { ProblemDto } from '../http/problem.dto';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
-import { OperationResponses, answerWithAttempt, failClosed } from '../control/control-http';
+import { OperationResponses, answerWithAttempt } from '../control/control-http';
 import { ApprovalDto, ApprovalListDto, DecideApprovalDto } from '../control/control.dto';
 import { ApprovalsService } from './approvals.service';
 import { OwnQueryCheck } from '../http/strict-query';
@@ -38,7 +38,7 @@ export class ApprovalsController {
   @ApiOkResponse({ type: ApprovalListDto })
   @ApiResponse({ status: 400, type: ProblemDto, description: 'INVALID_INPUT' })
   list(@Query() query: Record<string, unknown>): Promise<{ items: ApprovalView[] }> {
-    return failClosed('listing approvals', () => this.approvals.list(query));
+    return this.approvals.list(query);
   }
 
   @Get(':approvalId')
@@ -48,7 +48,7 @@ export class ApprovalsController {
   @ApiOkResponse({ type: ApprovalDto })
   @ApiResponse({ status: 404, type: ProblemDto, description: 'APPROVAL_NOT_FOUND' })
   get(@Param('approvalId') approvalId: string): Promise<ApprovalView> {
-    return failClosed('reading an approval', () => this.approvals.get(approvalId));
+    return this.approvals.get(approvalId);
   }
 
   @Post(':approvalId/approve')
@@ -78,9 +78,7 @@ export class ApprovalsController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AttemptView> {
-    const decision = await failClosed('approving', () =>
-      this.approvals.approve(approvalId, body, caller, requestIdOf(req)),
-    );
+    const decision = await this.approvals.approve(approvalId, body, caller, requestIdOf(req));
     return answerWithAttempt(decision, res);
   }
 
@@ -98,6 +96,6 @@ export class ApprovalsController {
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
   ): Promise<ApprovalView> {
-    return failClosed('rejecting', () => this.approvals.reject(approvalId, body, caller));
+    return this.approvals.reject(approvalId, body, caller);
   }
 }

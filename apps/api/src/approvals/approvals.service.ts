@@ -5,12 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { escapeNul, isUuid, unknownKeys } from '@app/common';
+import { DomainError, ErrorCode, escapeNul, isUuid, unknownKeys } from '@app/common';
 import { APPROVAL_STATES, ApprovalRepository, type ApprovalState, type ApprovalView } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import type { Caller } from '../auth/roles';
-import { ControlError } from '../control/control.errors';
 import { RESET_SCOPES, type ResetScope } from '../control/control-policy';
 import { type GuardDecision, GuardService } from '../jobs/guard.service';
 import { MAX_REASON_LENGTH } from '../jobs/start-request';
@@ -82,11 +81,11 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   async list(query: Record<string, unknown>): Promise<{ items: ApprovalView[] }> {
     const extra = unknownKeys(query, ['state'], 'query parameter');
     if (extra) {
-      throw new ControlError('INVALID_INPUT', extra);
+      throw new DomainError(ErrorCode.INVALID_INPUT, extra);
     }
     const state = query.state;
     if (state !== undefined && !(APPROVAL_STATES as readonly unknown[]).includes(state)) {
-      throw new ControlError('INVALID_INPUT', `state must be one of ${APPROVAL_STATES.join(', ')}`);
+      throw new DomainError(ErrorCode.INVALID_INPUT, `state must be one of ${APPROVAL_STATES.join(', ')}`);
     }
     const items = await this.approvals.list({
       ...(state !== undefined ? { state: state as ApprovalState } : {}),
@@ -99,7 +98,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
     this.checkId(approvalId);
     const a = await this.approvals.get(approvalId);
     if (a === null) {
-      throw new ControlError('APPROVAL_NOT_FOUND', `No approval ${approvalId}`);
+      throw new DomainError(ErrorCode.APPROVAL_NOT_FOUND, `No approval ${approvalId}`);
     }
     return a;
   }
@@ -162,20 +161,20 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
   ): never {
     switch (reason) {
       case 'not_found':
-        throw new ControlError('APPROVAL_NOT_FOUND', `No approval ${approvalId}`);
+        throw new DomainError(ErrorCode.APPROVAL_NOT_FOUND, `No approval ${approvalId}`);
       case 'own_request':
-        throw new ControlError(
-          'APPROVAL_OWN_REQUEST',
+        throw new DomainError(
+          ErrorCode.APPROVAL_OWN_REQUEST,
           `Approval ${approvalId} was requested by you: a different Admin must approve it`,
         );
       case 'expired':
-        throw new ControlError(
-          'APPROVAL_EXPIRED',
+        throw new DomainError(
+          ErrorCode.APPROVAL_EXPIRED,
           `Approval ${approvalId} expired at ${approval?.expiresAt ?? 'its deadline'}; ask for the operation again`,
         );
       case 'already_decided':
-        throw new ControlError(
-          'APPROVAL_ALREADY_DECIDED',
+        throw new DomainError(
+          ErrorCode.APPROVAL_ALREADY_DECIDED,
           `Cannot ${what} approval ${approvalId}: it ${approval ? describeState(approval) : 'was already decided'}`,
         );
     }
@@ -183,7 +182,7 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
 
   private checkId(approvalId: string): void {
     if (!isUuid(approvalId)) {
-      throw new ControlError('INVALID_INPUT', 'approvalId must be a GUID');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'approvalId must be a GUID');
     }
   }
 
@@ -192,20 +191,20 @@ export class ApprovalsService implements OnApplicationBootstrap, OnApplicationSh
       return null;
     }
     if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new ControlError('INVALID_INPUT', 'body must be a JSON object');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'body must be a JSON object');
     }
     const record = body as Record<string, unknown>;
     const extra = unknownKeys(record, ['reason'], 'property');
     if (extra) {
-      throw new ControlError('INVALID_INPUT', extra);
+      throw new DomainError(ErrorCode.INVALID_INPUT, extra);
     }
     const r = record.reason;
     if (r === undefined || r === null) {
       return null;
     }
     if (typeof r !== 'string' || r.length > MAX_REASON_LENGTH) {
-      throw new ControlError(
-        'INVALID_INPUT',
+      throw new DomainError(
+        ErrorCode.INVALID_INPUT,
         `reason must be a string of at most ${MAX_REASON_LENGTH} characters`,
       );
     }

@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@app/common';
 import {
   parseAttemptId,
   parseExportQuery,
@@ -11,8 +11,11 @@ function message(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
-    expect(error).toBeInstanceOf(BadRequestException);
-    return (error as BadRequestException).message;
+    expect(error).toBeInstanceOf(DomainError);
+    expect([ErrorCode.INVALID_INPUT, ErrorCode.UNKNOWN_QUERY_PARAMETER]).toContain(
+      (error as DomainError).code,
+    );
+    return (error as DomainError).message;
   }
   throw new Error('expected a 400');
 }

@@ -1,5 +1,6 @@
-import { BadRequestException } from '@nestjs/common';
 import {
+  DomainError,
+  ErrorCode,
   canonicalId,
   OPERATIONS,
   type Operation,
@@ -55,8 +56,8 @@ const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})$/i;
 const ACTOR_MAX = 200;
 
-function bad(message: string): never {
-  throw new BadRequestException(message);
+function bad(message: string, code: ErrorCode = ErrorCode.INVALID_INPUT): never {
+  throw new DomainError(code, message);
 }
 
 function shown(name: string): string {
@@ -68,6 +69,7 @@ function rejectUnknown(query: RawQuery, allowed: readonly string[]): void {
   if (unknown.length > 0) {
     bad(
       `query parameter ${unknown.slice(0, 5).map(shown).join(', ')} is not allowed (allowed: ${allowed.join(', ')})`,
+      ErrorCode.UNKNOWN_QUERY_PARAMETER,
     );
   }
 }

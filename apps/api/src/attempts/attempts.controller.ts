@@ -1,22 +1,20 @@
 import { Controller, Get, Logger, Param, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
 import { STORED_OUTCOMES } from '@app/persistence';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
-import { sendProblem } from '../http/problem';
+import { sendDomainError } from '../http/problem';
+import { AuditUnavailableError } from '../jobs/guard.errors';
 import {
   DEFAULT_LIMIT,
   DEFAULT_STATS_GROUPS,
@@ -32,6 +30,7 @@ import {
 import { AttemptsService, type AttemptPageView, type AttemptStatsView } from './attempts.service';
 import { AttemptDto, AttemptPageDto, AttemptStatsDto } from './dto/attempt.dto';
 import { CsvFormatter, NdjsonFormatter } from './export-format';
+import { ProblemResponses } from '../http/problem.dto';
 import { OwnQueryCheck } from '../http/strict-query';
 
 /** The filters every audit endpoint shares. */
@@ -78,9 +77,7 @@ const PROBLEM_400 =
 
 /** Audit queries (DESIGN section 2): who started what, when, why and what happened. */
 @ApiTags('attempts')
-@ApiUnauthorizedResponse({ description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ description: 'The token lacks the JobControl.Read role' })
-@ApiServiceUnavailableResponse({ description: 'The audit store is unreachable' })
+@ProblemResponses('The token lacks the JobControl.Read role (FORBIDDEN)')
 @Controller({ path: 'attempts', version: '1' })
 export class AttemptsController {
   private readonly logger = new Logger('attempts');
@@ -168,7 +165,7 @@ export class AttemptsController {
         // Nothing was sent yet: answer in the problem shape.
         res.removeHeader('Content-Disposition');
         res.removeHeader('Content-Type');
-        sendProblem(res.req as Request, res, 503, 'the audit store is unavailable; try again shortly');
+        sendDomainError(res.req as Request, res, new AuditUnavailableError(error));
       } else {
         // Cut the chunked body short: the client sees an incomplete response, never a silently truncated file.
         res.destroy(error);

@@ -1,12 +1,5 @@
-import {
-  HttpException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  ServiceUnavailableException,
-} from '@nestjs/common';
-import type { AttemptView } from '@app/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { type AttemptView, DomainError, ErrorCode } from '@app/common';
 import {
   type ActorGroup,
   type AttemptExport,
@@ -14,9 +7,8 @@ import {
   type JobGroup,
   type OutcomeCounts,
 } from '@app/persistence';
-import { BadRequestException } from '@nestjs/common';
 import type { ExportQuery, ListQuery, StatsGroupBy, StatsQuery } from './attempt-query';
-import { CursorCodec, InvalidCursorError } from './cursor';
+import { CursorCodec } from './cursor';
 
 export const AUDIT_CURSOR_CODEC = Symbol('AUDIT_CURSOR_CODEC');
 
@@ -34,29 +26,27 @@ export interface AttemptStatsView {
   groups: (JobGroup | ActorGroup)[];
 }
 
-/** The audit read side: pages with signed keyset cursors, statistics and streamed exports. */
+/** What the audit read side needs of the attempt store (a test fake implements exactly this). */
+export type AttemptReader = Pick<
+  AttemptRepository,
+  'list' | 'get' | 'stats' | 'statsByJob' | 'statsByActor' | 'openExport'
+>;
+
+/**
+ * The audit read side: pages with signed keyset cursors, statistics and streamed exports. Store failures are
+ * not caught here: the errors filter answers them with 503 (`AUDIT_UNAVAILABLE`).
+ */
 @Injectable()
 export class AttemptsService {
-  private readonly logger = new Logger('attempts');
-
   constructor(
-    private readonly attempts: AttemptRepository,
+    @Inject(AttemptRepository) private readonly attempts: AttemptReader,
     @Inject(AUDIT_CURSOR_CODEC) private readonly cursors: CursorCodec,
   ) {}
 
+  /** A page of attempts; a cursor not issued for these filters is a 400 (`INVALID_CURSOR`). */
   async list(q: ListQuery): Promise<AttemptPageView> {
-    let after = null;
-    if (q.cursor !== null) {
-      try {
-        after = this.cursors.decode(q.cursor, q.filter);
-      } catch (error) {
-        if (error instanceof InvalidCursorError) {
-          throw new BadRequestException(error.message);
-        }
-        throw error;
-      }
-    }
-    const page = await this.store(() => this.attempts.list(q.filter, q.limit, after));
+    const after = q.cursor === null ? null : this.cursors.decode(q.cursor, q.filter);
+    const page = await this.attempts.list(q.filter, q.limit, after);
     return {
       items: page.items,
       nextCursor: page.next ? this.cursors.encode(page.next, q.filter) : null,
@@ -64,24 +54,22 @@ export class AttemptsService {
   }
 
   async get(attemptId: string): Promise<AttemptView> {
-    const attempt = await this.store(() => this.attempts.get(attemptId));
+    const attempt = await this.attempts.get(attemptId);
     if (!attempt) {
-      throw new NotFoundException(`attempt ${attemptId} not found`);
+      throw new DomainError(ErrorCode.ATTEMPT_NOT_FOUND, `attempt ${attemptId} not found`);
     }
     return attempt;
   }
 
   async stats(q: StatsQuery): Promise<AttemptStatsView> {
-    const [counts, groups] = await this.store(() =>
-      Promise.all([
-        this.attempts.stats(q.filter),
-        q.groupBy === 'job'
-          ? this.attempts.statsByJob(q.filter, q.limit)
-          : q.groupBy === 'actor'
-            ? this.attempts.statsByActor(q.filter, q.limit)
-            : Promise.resolve([]),
-      ]),
-    );
+    const [counts, groups] = await Promise.all([
+      this.attempts.stats(q.filter),
+      q.groupBy === 'job'
+        ? this.attempts.statsByJob(q.filter, q.limit)
+        : q.groupBy === 'actor'
+          ? this.attempts.statsByActor(q.filter, q.limit)
+          : Promise.resolve([]),
+    ]);
     return {
       from: q.filter.from?.toISOString() ?? null,
       to: q.filter.to?.toISOString() ?? null,
@@ -92,21 +80,8 @@ export class AttemptsService {
     };
   }
 
-  /** Opens the export's database cursor; 503 when no connection can be had (nothing sent yet). */
+  /** Opens the export's database cursor (a store failure answers 503 before anything is sent). */
   openExport(q: ExportQuery): Promise<AttemptExport> {
-    return this.store(() => this.attempts.openExport(q.filter));
-  }
-
-  /** Database failures fail closed: 503 in the problem shape, the cause logged (never sent). */
-  private async store<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof HttpException) {
-        throw error;
-      }
-      this.logger.warn(`audit store unavailable: ${error instanceof Error ? error.message : String(error)}`);
-      throw new ServiceUnavailableException('the audit store is unavailable; try again shortly');
-    }
+    return this.attempts.openExport(q.filter);
   }
 }

@@ -1,4 +1,4 @@
-import { GUID_PATTERN } from '@app/common';
+import { DomainError, ErrorCode, GUID_PATTERN } from '@app/common';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AttemptFilter, AttemptKey } from '@app/persistence';
 
@@ -9,9 +9,13 @@ const MAX_CURSOR_LENGTH = 512;
 /** Used when AUDIT_CURSOR_KEY is not set: stable across replicas, so any replica accepts any replica's cursor. */
 const DEFAULT_KEY_SEED = 'sync-job-guard/audit-cursor/v1';
 
-export class InvalidCursorError extends Error {
+/** A cursor this codec did not issue for these filters: 400 `INVALID_CURSOR`. */
+export class InvalidCursorError extends DomainError {
   constructor() {
-    super('cursor is not valid: pass the nextCursor of the previous page, with the same filters');
+    super(
+      ErrorCode.INVALID_CURSOR,
+      'cursor is not valid: pass the nextCursor of the previous page, with the same filters',
+    );
     this.name = 'InvalidCursorError';
   }
 }

@@ -1,33 +1,21 @@
 import { Readable } from 'node:stream';
 import type { AttemptView } from '@app/common';
+import { attemptFixture } from './attempt.fixture';
 import { CSV_COLUMNS, CsvFormatter, NdjsonFormatter, csvCell } from './export-format';
 
 function attempt(over: Partial<AttemptView> = {}): AttemptView {
-  return {
+  return attemptFixture({
     attemptId: '6f2d1c3a-1b2c-4d5e-8f90-123456789abc',
     createdAt: '2026-11-28T16:00:00.000Z',
     finishedAt: null,
     servicePrincipalId: '0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e',
-    jobId: 'scim.1',
-    trigger: 'api',
     actor: { type: 'user', id: 'u1', name: 'Ada' },
-    outcome: 'started',
     observedStatus: 'paused',
-    quarantineReason: null,
-    reason: null,
-    dryRun: false,
     message: 'started',
-    retryAfterSeconds: null,
     graphRequestIds: ['a', 'b'],
     durationMs: 5,
-    wouldStart: null,
-    operation: 'start',
-    approvalId: null,
-    holdId: null,
-    resetScope: [],
-    requestedBy: null,
     ...over,
-  };
+  });
 }
 
 async function run(formatter: NdjsonFormatter | CsvFormatter, rows: AttemptView[]): Promise<string> {

@@ -1,21 +1,20 @@
 import {
   CanActivate,
   ExecutionContext,
-  ForbiddenException,
   Inject,
   Injectable,
   SetMetadata,
-  UnauthorizedException,
   createParamDecorator,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { DomainError, ErrorCode } from '@app/common';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 import { type Caller, Role, hasRole } from './roles';
 import { AUTH_FAILURES } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
 
-const ROLES_KEY = 'sjg:roles';
+export const ROLES_KEY = 'sjg:roles';
 const PUBLIC_KEY = 'sjg:public';
 
 /** The route needs a valid token and one of these roles (none listed: any authenticated caller). */
@@ -30,7 +29,7 @@ export interface AuthenticatedRequest extends Request {
 export const CurrentCaller = createParamDecorator((_: unknown, ctx: ExecutionContext): Caller => {
   const caller = ctx.switchToHttp().getRequest<AuthenticatedRequest>().caller;
   if (!caller) {
-    throw new UnauthorizedException('authentication required');
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'authentication required');
   }
   return caller;
 });
@@ -40,7 +39,7 @@ export const CurrentCaller = createParamDecorator((_: unknown, ctx: ExecutionCon
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(TokenVerifier) private readonly verifier: Pick<TokenVerifier, 'verify'>,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -54,20 +53,21 @@ export class AuthGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
     if (!match?.[1]) {
       this.metrics.counter(AUTH_FAILURES).inc({ reason: 'missing' });
-      throw new UnauthorizedException('a bearer token is required');
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
     }
     try {
       request.caller = await this.verifier.verify(match[1]);
     } catch (error) {
       this.metrics.counter(AUTH_FAILURES).inc({ reason: 'invalid' });
-      throw new UnauthorizedException(
+      throw new DomainError(
+        ErrorCode.UNAUTHENTICATED,
         error instanceof AuthenticationError ? error.message : 'token could not be verified',
       );
     }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets) ?? [];
     if (roles.length > 0 && !roles.some((role) => hasRole(request.caller as Caller, role))) {
       this.metrics.counter(AUTH_FAILURES).inc({ reason: 'role' });
-      throw new ForbiddenException(`this operation needs the ${roles.join(' or ')} role`);
+      throw new DomainError(ErrorCode.FORBIDDEN, `this operation needs the ${roles.join(' or ')} role`);
     }
     return true;
   }

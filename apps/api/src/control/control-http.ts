@@ -1,32 +1,34 @@
-import { HttpException, Logger } from '@nestjs/common';
+import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import type { AttemptView } from '@app/common';
+import { type AttemptView, DomainError, ErrorCode } from '@app/common';
+import type { AuthenticatedRequest } from '../auth/auth.guard';
+import { requestIdOf } from '../http/problem';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { ProblemDto } from '../http/problem.dto';
 import { httpStatusForOutcome } from '../http/outcome-status';
-import { AuditUnavailableError } from '../jobs/guard.errors';
 import type { GuardDecision } from '../jobs/guard.service';
-import { ControlError } from './control.errors';
+import type { ControlCall } from './job-control.service';
 
-const logger = new Logger('job-control');
-
-/** Database failures fail closed: 503 in the problem shape, the cause only in the log. */
-export async function failClosed<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (
-      error instanceof ControlError ||
-      error instanceof AuditUnavailableError ||
-      error instanceof HttpException
-    ) {
-      throw error;
-    }
-    logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-    throw new HttpException('The database is unavailable; try again later', 503);
+/**
+ * The operation on `servicePrincipals/:spId/synchronization/jobs/:jobId/…` as the services take it: ids, body,
+ * query (these operations take none: the service refuses any), the caller and the request id.
+ */
+export const OperationCall = createParamDecorator((_: unknown, ctx: ExecutionContext): ControlCall => {
+  const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+  if (!req.caller) {
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'authentication required');
   }
-}
+  const { spId, jobId } = req.params as Record<string, string | undefined>;
+  return {
+    servicePrincipalId: spId ?? '',
+    jobId: jobId ?? '',
+    body: req.body as unknown,
+    query: req.query,
+    caller: req.caller,
+    requestId: requestIdOf(req),
+  };
+});
 
 /** The Attempt as the answer: HTTP status by outcome, Retry-After when there is one to wait for. */
 export function answerWithAttempt(decision: GuardDecision, res: Response): AttemptView {

@@ -1,21 +1,19 @@
-import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { AttemptView } from '@app/common';
-import { CurrentCaller, Roles } from '../auth/auth.guard';
-import type { Caller } from '../auth/roles';
-import { requestIdOf } from '../http/problem';
+import { Roles } from '../auth/auth.guard';
 import { ProblemDto } from '../http/problem.dto';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
-import { OperationResponses, answerWithAttempt } from './control-http';
+import { OperationCall, OperationResponses, answerWithAttempt } from './control-http';
 import { PauseRequestDto, RestartRequestDto } from './control.dto';
-import { JobControlService } from './job-control.service';
+import { type ControlCall, JobControlService } from './job-control.service';
 
 /** Guarded pause and restart (DESIGN 2c). Any authenticated caller reaches them; a missing role is a `denied` row. */
 @ApiTags('jobs')
 @ApiExtraModels(AttemptDto, ProblemDto)
-@ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
-@ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+@ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+@ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
 @Controller({ path: 'servicePrincipals/:spId/synchronization/jobs', version: '1' })
 export class JobControlController {
   constructor(private readonly control: JobControlService) {}
@@ -30,22 +28,10 @@ export class JobControlController {
   @ApiBody({ type: PauseRequestDto, required: false })
   @OperationResponses('paused: Graph accepted the pause (or dry_run)')
   async pause(
-    @Param('spId') spId: string,
-    @Param('jobId') jobId: string,
-    @Body() body: unknown,
-    @CurrentCaller() caller: Caller,
-    @Req() req: Request,
+    @OperationCall() call: ControlCall,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AttemptView> {
-    const decision = await this.control.pause({
-      servicePrincipalId: spId,
-      jobId,
-      body,
-      query: req.query,
-      caller,
-      requestId: requestIdOf(req),
-    });
-    return answerWithAttempt(decision, res);
+    return answerWithAttempt(await this.control.pause(call), res);
   }
 
   @Post(':jobId/restart')
@@ -58,21 +44,9 @@ export class JobControlController {
   @ApiBody({ type: RestartRequestDto })
   @OperationResponses('restarted: Graph accepted the restart (or dry_run)')
   async restart(
-    @Param('spId') spId: string,
-    @Param('jobId') jobId: string,
-    @Body() body: unknown,
-    @CurrentCaller() caller: Caller,
-    @Req() req: Request,
+    @OperationCall() call: ControlCall,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AttemptView> {
-    const decision = await this.control.restart({
-      servicePrincipalId: spId,
-      jobId,
-      body,
-      query: req.query,
-      caller,
-      requestId: requestIdOf(req),
-    });
-    return answerWithAttempt(decision, res);
+    return answerWithAttempt(await this.control.restart(call), res);
   }
 }

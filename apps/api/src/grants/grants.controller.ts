@@ -1,74 +1,35 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpException,
-  Logger,
-  Param,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { type AdminEventInput, type GrantEventView, GrantRepository, type GrantView } from '@app/persistence';
+import type { GrantEventView, GrantView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
-import { ProblemDto } from '../http/problem.dto';
-import {
-  DEFAULT_EVENTS_LIMIT,
-  MAX_EVENTS_LIMIT,
-  parseEventsQuery,
-  parseGrantBody,
-  parseGrantId,
-  parseGrantQuery,
-} from './grant-request';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
+import { DEFAULT_EVENTS_LIMIT, MAX_EVENTS_LIMIT } from './grant-request';
+import { GrantsService } from './grants.service';
 import { CreateGrantDto, GrantDto, GrantEventListDto, GrantListDto } from './grants.dto';
 import { OwnQueryCheck } from '../http/strict-query';
-
-function event(caller: Caller, action: string, details: AdminEventInput['details']): AdminEventInput {
-  return { actorId: caller.actor.id, actorName: caller.actor.name, action, subjectId: '', details };
-}
 
 /**
  * Grants narrow a caller (`principalId`, the token's oid) to named service principals (DESIGN section 2). The
  * guard enforces them in its claim statement; every change is an admin event.
  */
 @ApiTags('grants')
-@ApiUnauthorizedResponse({ type: ProblemDto, description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ type: ProblemDto, description: 'The token lacks the JobControl.Admin role' })
-@ApiServiceUnavailableResponse({ type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses('The token lacks the JobControl.Admin role (FORBIDDEN)')
 @Controller({ path: 'grants', version: '1' })
 export class GrantsController {
-  private readonly logger = new Logger('grants');
-
-  constructor(private readonly repo: GrantRepository) {}
-
-  /** Database failures fail closed: 503 in the problem shape, the cause only in the log. */
-  private async db<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      this.logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw new HttpException('The database is unavailable; try again later', 503);
-    }
-  }
+  constructor(private readonly grants: GrantsService) {}
 
   @Post()
   @Roles(Role.Admin)
@@ -89,29 +50,9 @@ export class GrantsController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) res: Response,
   ): Promise<GrantView> {
-    const parsed = parseGrantBody(body);
-    if (!parsed.ok) {
-      throw new HttpException(parsed.message, 400);
-    }
-    const { principalId, servicePrincipalId } = parsed.value;
-    const result = await this.db('creating a grant', async () => {
-      try {
-        return await this.repo.create(
-          principalId,
-          servicePrincipalId,
-          event(caller, 'grant.create', { principalId, servicePrincipalId }),
-        );
-      } catch (error) {
-        // Two admins creating the same grant at once: the loser sees the winner's grant.
-        const [existing] = await this.repo.list({ principalId, servicePrincipalId });
-        if (existing) {
-          return { grant: existing, created: false };
-        }
-        throw error;
-      }
-    });
-    res.status(result.created ? 201 : 200);
-    return result.grant;
+    const { grant, created } = await this.grants.create(body, caller);
+    res.status(created ? 201 : 200);
+    return grant;
   }
 
   @Get()
@@ -127,12 +68,7 @@ export class GrantsController {
   @ApiOkResponse({ type: GrantListDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'An unknown query parameter or a malformed GUID' })
   async list(@Query() query: Record<string, unknown>): Promise<{ items: GrantView[] }> {
-    const parsed = parseGrantQuery(query);
-    if (!parsed.ok) {
-      throw new HttpException(parsed.message, 400);
-    }
-    const items = await this.db('listing grants', () => this.repo.list(parsed.value));
-    return { items };
+    return { items: await this.grants.list(query) };
   }
 
   @Get('events')
@@ -147,12 +83,7 @@ export class GrantsController {
   @ApiOkResponse({ type: GrantEventListDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'An unknown query parameter or a bad limit' })
   async events(@Query() query: Record<string, unknown>): Promise<{ items: GrantEventView[] }> {
-    const parsed = parseEventsQuery(query);
-    if (!parsed.ok) {
-      throw new HttpException(parsed.message, 400);
-    }
-    const items = await this.db('listing grant events', () => this.repo.events(parsed.value.limit));
-    return { items };
+    return { items: await this.grants.events(query) };
   }
 
   @Delete(':grantId')
@@ -163,16 +94,7 @@ export class GrantsController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'grantId is not a UUID' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No grant with this id' })
-  async remove(@Param('grantId') grantId: string, @CurrentCaller() caller: Caller): Promise<void> {
-    const id = parseGrantId(grantId);
-    if (!id.ok) {
-      throw new HttpException(id.message, 400);
-    }
-    const removed = await this.db('removing a grant', () =>
-      this.repo.delete(id.value, event(caller, 'grant.delete', {})),
-    );
-    if (!removed) {
-      throw new HttpException(`No grant ${id.value}`, 404);
-    }
+  remove(@Param('grantId') grantId: string, @CurrentCaller() caller: Caller): Promise<void> {
+    return this.grants.remove(grantId, caller);
   }
 }

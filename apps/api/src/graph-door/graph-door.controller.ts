@@ -5,7 +5,6 @@ import {
   Controller,
   type ExceptionFilter,
   Get,
-  HttpException,
   Logger,
   Post,
   Req,
@@ -26,6 +25,8 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import type { Caller } from '../auth/roles';
+import { httpStatusForError } from '../http/error-status';
+import { toDomainError } from '../http/errors.filter';
 import { OwnQueryCheck } from '../http/strict-query';
 import { ATTEMPT_HEADER, DOOR_ERRORS } from './door-answers';
 import { doorIdsOf, sendDoorAnswer, sendDoorError } from './door-http';
@@ -61,14 +62,8 @@ export class GraphDoorErrorsFilter implements ExceptionFilter {
     if (res.headersSent) {
       return;
     }
-    if (exception instanceof HttpException) {
-      sendDoorError(req, res, exception.getStatus(), exception.message);
-      return;
-    }
-    this.logger.error(
-      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-    );
-    sendDoorError(req, res, 500, 'internal error');
+    const error = toDomainError(exception, this.logger);
+    sendDoorError(req, res, httpStatusForError(error.code), error.message);
   }
 }
 

@@ -14,16 +14,14 @@ import type { HoldView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
 import { requestIdOf } from '../http/problem';
-import { ProblemDto } from '../http/problem.dto';
-import { failClosed } from '../control/control-http';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
 import { HoldDto, HoldListDto, PlaceHoldDto } from '../control/control.dto';
 import { HoldsService } from './holds.service';
 import { OwnQueryCheck } from '../http/strict-query';
 
 /** Holds (DESIGN 2c): while active, every start and restart of the job is refused with outcome `held`. */
 @ApiTags('holds')
-@ApiResponse({ status: 401, type: ProblemDto, description: 'No or bad bearer token' })
-@ApiResponse({ status: 503, type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses(null)
 @Controller({ path: 'holds', version: '1' })
 export class HoldsController {
   constructor(private readonly holds: HoldsService) {}
@@ -41,7 +39,7 @@ export class HoldsController {
   @ApiResponse({ status: 403, type: ProblemDto, description: 'The token lacks JobControl.Start' })
   @ApiResponse({ status: 404, type: ProblemDto, description: 'JOB_NOT_FOUND: Graph has no such job' })
   place(@Body() body: unknown, @CurrentCaller() caller: Caller, @Req() req: Request): Promise<HoldView> {
-    return failClosed('placing a hold', () => this.holds.place(body, caller, requestIdOf(req)));
+    return this.holds.place(body, caller, requestIdOf(req));
   }
 
   @OwnQueryCheck()
@@ -59,7 +57,7 @@ export class HoldsController {
   @ApiResponse({ status: 400, type: ProblemDto, description: 'INVALID_INPUT' })
   @ApiResponse({ status: 403, type: ProblemDto, description: 'The token lacks JobControl.Read' })
   list(@Query() query: Record<string, unknown>): Promise<{ items: HoldView[] }> {
-    return failClosed('listing holds', () => this.holds.list(query));
+    return this.holds.list(query);
   }
 
   @Delete(':holdId')
@@ -75,6 +73,6 @@ export class HoldsController {
   @ApiResponse({ status: 404, type: ProblemDto, description: 'HOLD_NOT_FOUND' })
   @ApiResponse({ status: 409, type: ProblemDto, description: 'HOLD_ALREADY_RELEASED' })
   release(@Param('holdId') holdId: string, @CurrentCaller() caller: Caller): Promise<HoldView> {
-    return failClosed('releasing a hold', () => this.holds.release(holdId, caller));
+    return this.holds.release(holdId, caller);
   }
 }

@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { escapeNul, isJobId, isServicePrincipalId, isUuid, unknownKeys } from '@app/common';
+import {
+  DomainError,
+  ErrorCode,
+  escapeNul,
+  isJobId,
+  isServicePrincipalId,
+  isUuid,
+  unknownKeys,
+} from '@app/common';
 import { GraphClient, GraphError } from '@app/graph';
 import { HoldRepository, type HoldView } from '@app/persistence';
 import { type Caller, Role, hasRole } from '../auth/roles';
-import { ControlError } from '../control/control.errors';
 import { type HoldRequest, parsePlaceHoldBody } from '../control/control-policy';
 
 export const MAX_HOLDS_LISTED = 500;
@@ -24,7 +31,10 @@ export class HoldsService {
   async place(body: unknown, caller: Caller, requestId: string | null): Promise<HoldView> {
     const parsed = parsePlaceHoldBody(body, new Date(), { isServicePrincipalId, isJobId });
     if (!parsed.ok) {
-      throw new ControlError(parsed.untilInPast ? 'HOLD_UNTIL_IN_PAST' : 'INVALID_INPUT', parsed.message);
+      throw new DomainError(
+        parsed.untilInPast ? ErrorCode.HOLD_UNTIL_IN_PAST : ErrorCode.INVALID_INPUT,
+        parsed.message,
+      );
     }
     const { servicePrincipalId, jobId } = parsed.value;
     await this.mustExist(servicePrincipalId, jobId, requestId);
@@ -56,17 +66,17 @@ export class HoldsService {
   async list(query: Record<string, unknown>): Promise<{ items: HoldView[] }> {
     const extra = unknownKeys(query, ['servicePrincipalId', 'jobId', 'state'], 'query parameter');
     if (extra) {
-      throw new ControlError('INVALID_INPUT', extra);
+      throw new DomainError(ErrorCode.INVALID_INPUT, extra);
     }
     const { servicePrincipalId, jobId, state } = query;
     if (servicePrincipalId !== undefined && !isServicePrincipalId(servicePrincipalId)) {
-      throw new ControlError('INVALID_INPUT', 'servicePrincipalId must be a GUID');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'servicePrincipalId must be a GUID');
     }
     if (jobId !== undefined && !isJobId(jobId)) {
-      throw new ControlError('INVALID_INPUT', 'jobId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'jobId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$');
     }
     if (state !== undefined && state !== 'active' && state !== 'all') {
-      throw new ControlError('INVALID_INPUT', 'state must be active or all');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'state must be active or all');
     }
     const items = await this.holds.list({
       ...(typeof servicePrincipalId === 'string' ? { servicePrincipalId } : {}),
@@ -80,21 +90,21 @@ export class HoldsService {
   /** DELETE /v1/holds/{id}: an Admin, or the person who placed it. */
   async release(holdId: string, caller: Caller): Promise<HoldView> {
     if (!isUuid(holdId)) {
-      throw new ControlError('INVALID_INPUT', 'holdId must be a GUID');
+      throw new DomainError(ErrorCode.INVALID_INPUT, 'holdId must be a GUID');
     }
     const hold = await this.holds.get(holdId);
     if (hold === null) {
-      throw new ControlError('HOLD_NOT_FOUND', `No hold ${holdId}`);
+      throw new DomainError(ErrorCode.HOLD_NOT_FOUND, `No hold ${holdId}`);
     }
     if (!hasRole(caller, Role.Admin) && hold.placedBy.id !== caller.actor.id) {
-      throw new ControlError(
-        'HOLD_NOT_YOURS',
+      throw new DomainError(
+        ErrorCode.HOLD_NOT_YOURS,
         `Hold ${holdId} was placed by ${hold.placedBy.name ?? hold.placedBy.id}; only they or a ${Role.Admin} may release it`,
       );
     }
     const released = await this.holds.release(holdId, { id: caller.actor.id, name: caller.actor.name });
     if (released === null) {
-      throw new ControlError('HOLD_ALREADY_RELEASED', `Hold ${holdId} is already released`);
+      throw new DomainError(ErrorCode.HOLD_ALREADY_RELEASED, `Hold ${holdId} is already released`);
     }
     return released;
   }
@@ -113,8 +123,8 @@ export class HoldsService {
       }
     } catch (error) {
       if (error instanceof GraphError && (error.kind === 'not_found' || error.kind === 'invalid_id')) {
-        throw new ControlError(
-          'JOB_NOT_FOUND',
+        throw new DomainError(
+          ErrorCode.JOB_NOT_FOUND,
           jobId === null
             ? `Graph has no service principal ${servicePrincipalId}; no hold was placed`
             : `Graph has no job ${jobId} under service principal ${servicePrincipalId}; no hold was placed`,

@@ -1,33 +1,32 @@
 import type { Outcome } from '@app/common';
 
-/** DESIGN section 2: HTTP status of the start endpoint by outcome. Exhaustive on purpose. */
+/**
+ * DESIGN section 2: HTTP status of an operation answered with its Attempt, by outcome. Exhaustive on purpose:
+ * a new outcome without a status fails typecheck here. `pending` (never answered in practice: every answer is
+ * finalised) is a 502 like `unknown`.
+ */
+export const OUTCOME_STATUS = {
+  started: 200,
+  dry_run: 200,
+  paused: 200,
+  restarted: 200,
+  awaiting_approval: 202,
+  held: 423,
+  skipped: 409,
+  rate_limited: 429,
+  not_found: 404,
+  denied: 403,
+  forbidden: 502,
+  rejected: 400,
+  upstream_error: 502,
+  unknown: 502,
+  pending: 502,
+} as const satisfies Record<Outcome | 'pending', number>;
+
+/** The status by outcome; an `upstream_error` keeps Graph's own 503 or 504. */
 export function httpStatusForOutcome(outcome: Outcome | 'pending', upstreamStatus: number | null): number {
-  switch (outcome) {
-    case 'started':
-    case 'dry_run':
-    case 'paused':
-    case 'restarted':
-      return 200;
-    case 'awaiting_approval':
-      return 202;
-    case 'held':
-      return 423;
-    case 'skipped':
-      return 409;
-    case 'rate_limited':
-      return 429;
-    case 'not_found':
-      return 404;
-    case 'denied':
-      return 403;
-    case 'forbidden':
-      return 502;
-    case 'rejected':
-      return 400;
-    case 'upstream_error':
-      return upstreamStatus === 503 || upstreamStatus === 504 ? upstreamStatus : 502;
-    case 'unknown':
-    case 'pending':
-      return 502;
+  if (outcome === 'upstream_error' && (upstreamStatus === 503 || upstreamStatus === 504)) {
+    return upstreamStatus;
   }
+  return OUTCOME_STATUS[outcome];
 }

@@ -1,7 +1,6 @@
 import {
   type CallHandler,
   type ExecutionContext,
-  HttpException,
   Injectable,
   type NestInterceptor,
   SetMetadata,
@@ -9,7 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
-import { unknownKeys } from '@app/common';
+import { DomainError, ErrorCode, unknownKeys } from '@app/common';
 
 const OWN_QUERY_CHECK = 'sjg:own-query-check';
 
@@ -35,7 +34,10 @@ export class StrictQueryInterceptor implements NestInterceptor {
       const query = context.switchToHttp().getRequest<Request>().query as Record<string, unknown>;
       const problem = unknownKeys(query ?? {}, [], 'query parameter');
       if (problem) {
-        throw new HttpException(`${problem}: this endpoint takes no query parameters`, 400);
+        throw new DomainError(
+          ErrorCode.UNKNOWN_QUERY_PARAMETER,
+          `${problem}: this endpoint takes no query parameters`,
+        );
       }
     }
     return next.handle();

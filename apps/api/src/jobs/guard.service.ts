@@ -148,10 +148,7 @@ export class GuardService {
         holdId: req.holdId ?? null,
       });
     } catch (error) {
-      throw new AuditUnavailableError(
-        'The audit store is unavailable, so nothing was sent to Graph; try again later',
-        error,
-      );
+      throw new AuditUnavailableError(error);
     }
     if (!claim.claimed) {
       if (!claim.stored) {
@@ -210,13 +207,11 @@ export class GuardService {
           this.logger.error(
             `attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`,
           );
-          const sent = result.startSent
-            ? 'a start was sent to Graph (it may have taken effect, so the cool-down applies)'
-            : 'no start was sent to Graph';
-          throw new AuditUnavailableError(
-            `The decision was made (${result.outcome}; ${sent}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`,
-            error,
-          );
+          throw new AuditUnavailableError(error, {
+            attemptId,
+            outcome: result.outcome,
+            startSent: result.startSent,
+          });
         }
         await this.wait(delay);
       }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpException, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -11,59 +11,16 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type QuarantineClock, quarantineClock } from '@app/common';
-import { GraphClient, GraphError, type SyncJob } from '@app/graph';
-import { HoldRepository, type HoldView, holdApplying } from '@app/persistence';
-import { isEscrowPause } from '../control/control-policy';
-import { CurrentCaller, Roles } from '../auth/auth.guard';
-import { type Caller, Role } from '../auth/roles';
-import { httpStatusForOutcome } from '../http/outcome-status';
+import { Roles } from '../auth/auth.guard';
+import { Role } from '../auth/roles';
+import { OperationCall, answerWithAttempt } from '../control/control-http';
 import { requestIdOf } from '../http/problem';
 import { ProblemDto } from '../http/problem.dto';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { JobDto, JobListDto } from './dto/job.dto';
 import { StartRequestDto } from './dto/start-request.dto';
-import { graphFailure } from './guard-policy';
-import { JobsService } from './jobs.service';
-import { idProblem } from './start-request';
+import { type JobView, JobsService, type StartCall } from './jobs.service';
 import { OwnQueryCheck } from '../http/strict-query';
-
-export interface JobView extends SyncJob {
-  servicePrincipalId: string;
-  // ---- job control (DESIGN 2c)
-  /** From Graph's status.quarantine: since (seriesBegan), nextEntraRetry (nextAttempt), autoDisableAt (+28 days). */
-  quarantineClock: QuarantineClock;
-  /** Paused by Graph itself after pruning escrows (escrowsPruned), not by a person: never started by recovery. */
-  escrowPause: boolean;
-  /** The hold that applies to the job now, if any. */
-  hold: HoldView | null;
-}
-
-function toJobView(servicePrincipalId: string, job: SyncJob, holds: HoldView[]): JobView {
-  return {
-    servicePrincipalId,
-    ...job,
-    quarantineClock: quarantineClock(job.quarantine),
-    escrowPause: isEscrowPause(job),
-    hold: holdApplying(holds, servicePrincipalId, job.id),
-  };
-}
-
-/** Maps a Graph failure on a read endpoint to an HTTP error carrying the same one-sentence message. */
-function readError(error: unknown, res: Response): never {
-  if (!(error instanceof GraphError)) {
-    throw error;
-  }
-  const f = graphFailure(error, 'read');
-  if (f.retryAfterSeconds !== null) {
-    res.setHeader('Retry-After', String(f.retryAfterSeconds));
-  }
-  const status =
-    f.outcome === 'upstream_error'
-      ? httpStatusForOutcome(f.outcome, f.upstreamStatus)
-      : httpStatusForOutcome(f.outcome, null);
-  throw new HttpException(f.message, status);
-}
 
 const ATTEMPT = { $ref: getSchemaPath(AttemptDto) };
 const PROBLEM = { $ref: getSchemaPath(ProblemDto) };
@@ -150,75 +107,28 @@ function StartResponses(): MethodDecorator {
 }
 
 @ApiTags('jobs')
-@ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
+@ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
 @Controller({ path: 'servicePrincipals/:spId/synchronization/jobs', version: '1' })
 export class JobsController {
-  constructor(
-    private readonly jobs: JobsService,
-    private readonly graph: GraphClient,
-    private readonly holds: HoldRepository,
-  ) {}
-
-  /** Holds that apply to the service principal's jobs; the database down is a 503, never "no hold". */
-  private activeHolds(spId: string): Promise<HoldView[]> {
-    return this.holds.activeFor([spId]).catch(() => {
-      throw new HttpException('The database is unavailable; try again later', 503);
-    });
-  }
+  constructor(private readonly jobs: JobsService) {}
 
   @Get()
   @Roles(Role.Read)
   @ApiOperation({ summary: "The service principal's synchronization jobs, with normalised status" })
   @ApiOkResponse({ type: JobListDto })
   @ReadResponses()
-  async list(
-    @Param('spId') spId: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<{ items: JobView[] }> {
-    const problem = idProblem(spId, 'x');
-    if (problem) {
-      throw new HttpException(problem, 400);
-    }
-    try {
-      const [r, holds] = await Promise.all([
-        this.graph.listJobs(spId, { clientRequestId: requestIdOf(req) ?? undefined }),
-        this.activeHolds(spId),
-      ]);
-      return { items: r.value.map((j) => toJobView(spId, j, holds)) };
-    } catch (error) {
-      readError(error, res);
-    }
+  async list(@Param('spId') spId: string, @Req() req: Request): Promise<{ items: JobView[] }> {
+    return { items: await this.jobs.list(spId, requestIdOf(req)) };
   }
 
   @Get(':jobId')
   @Roles(Role.Read)
   @ApiOperation({ summary: "One job's live status from Graph, normalised" })
-  @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
   @ApiOkResponse({ type: JobDto })
   @ReadResponses()
-  async get(
-    @Param('spId') spId: string,
-    @Param('jobId') jobId: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<JobView> {
-    const problem = idProblem(spId, jobId);
-    if (problem) {
-      throw new HttpException(problem, 400);
-    }
-    try {
-      const [r, holds] = await Promise.all([
-        this.graph.getJob(
-          { servicePrincipalId: spId, jobId },
-          { clientRequestId: requestIdOf(req) ?? undefined },
-        ),
-        this.activeHolds(spId),
-      ]);
-      return toJobView(spId, r.value, holds);
-    } catch (error) {
-      readError(error, res);
-    }
+  get(@Param('spId') spId: string, @Param('jobId') jobId: string, @Req() req: Request): Promise<JobView> {
+    return this.jobs.get(spId, jobId, requestIdOf(req));
   }
 
   /** The guarded start (DESIGN section 3). Any authenticated caller reaches it; a missing role is a `denied` row. */
@@ -230,33 +140,11 @@ export class JobsController {
     description:
       'Sends a start to Graph only when the job is paused or in quarantine, once per job across every replica, within the per-job request limit and cool-down. Every decision is recorded before acting and answered with the Attempt. Needs JobControl.Start (a missing role is a `denied` attempt).',
   })
-  @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
+  @ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
   @ApiBody({ type: StartRequestDto, required: false })
   @StartResponses()
-  async start(
-    @Param('spId') spId: string,
-    @Param('jobId') jobId: string,
-    @Body() body: unknown,
-    @CurrentCaller() caller: Caller,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const decision = await this.jobs.start({
-      servicePrincipalId: spId,
-      jobId,
-      body,
-      query: req.query,
-      caller,
-      requestId: requestIdOf(req),
-    });
-    const { attempt } = decision;
-    res.status(httpStatusForOutcome(attempt.outcome, decision.upstreamStatus));
-    if (
-      attempt.retryAfterSeconds !== null &&
-      (attempt.outcome === 'rate_limited' || attempt.outcome === 'upstream_error')
-    ) {
-      res.setHeader('Retry-After', String(attempt.retryAfterSeconds));
-    }
-    return attempt;
+  async start(@OperationCall() call: StartCall, @Res({ passthrough: true }) res: Response) {
+    return answerWithAttempt(await this.jobs.start(call), res);
   }
 }

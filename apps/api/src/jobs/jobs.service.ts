@@ -1,35 +1,108 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { type Operation, escapeNul, sanitizeForAudit, unknownKeys } from '@app/common';
-import { GuardRepository } from '@app/persistence';
+import {
+  DomainError,
+  ErrorCode,
+  type Operation,
+  type QuarantineClock,
+  escapeNul,
+  quarantineClock,
+  sanitizeForAudit,
+  unknownKeys,
+} from '@app/common';
+import { GraphClient, type SyncJob } from '@app/graph';
+import { GuardRepository, HoldRepository, type HoldView, holdApplying } from '@app/persistence';
+import { isEscrowPause } from '../control/control-policy';
+import type { ControlCall } from '../control/job-control.service';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
-import { type Caller, Role, hasRole } from '../auth/roles';
+import { Role, hasRole } from '../auth/roles';
 import { MetricsService } from '../metrics/metrics.service';
 import { ATTEMPTS, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
+import { readFromGraph } from './graph-read-error';
 import { type GuardDecision, GuardService } from './guard.service';
 import { idProblem, parseStartBody } from './start-request';
 
-export interface StartCall {
+export interface JobView extends SyncJob {
   servicePrincipalId: string;
-  jobId: string;
-  body: unknown;
-  /** The query string: the start takes none, so any parameter is refused (a stray ?dryRun=true must not start). */
-  query?: Record<string, unknown>;
-  caller: Caller;
-  requestId: string | null;
+  // ---- job control (DESIGN 2c)
+  /** From Graph's status.quarantine: since (seriesBegan), nextEntraRetry (nextAttempt), autoDisableAt (+28 days). */
+  quarantineClock: QuarantineClock;
+  /** Paused by Graph itself after pruning escrows (escrowsPruned), not by a person: never started by recovery. */
+  escrowPause: boolean;
+  /** The hold that applies to the job now, if any. */
+  hold: HoldView | null;
 }
 
-/** The start endpoint's checks before the guard: role, ids, body (each refusal is an attempt row). */
+function toJobView(servicePrincipalId: string, job: SyncJob, holds: HoldView[]): JobView {
+  return {
+    servicePrincipalId,
+    ...job,
+    quarantineClock: quarantineClock(job.quarantine),
+    escrowPause: isEscrowPause(job),
+    hold: holdApplying(holds, servicePrincipalId, job.id),
+  };
+}
+
+/** What the job endpoints need of their collaborators (unit tests pass fakes that implement exactly this). */
+export type GuardDecider = Pick<GuardService, 'decide'>;
+export type RefusalRecorder = Pick<GuardRepository, 'recordFinal'>;
+export type JobReader = Pick<GraphClient, 'getJob' | 'listJobs'>;
+export type ActiveHolds = Pick<HoldRepository, 'activeFor'>;
+export type AttemptCounters = Pick<MetricsService, 'counter'>;
+
+/**
+ * One start, from the REST API or the Graph-compatible door: the same shape as a pause or restart. The start
+ * takes no query parameters, so any is refused (a stray ?dryRun=true must not start).
+ */
+export type StartCall = ControlCall;
+
+/**
+ * The job endpoints: the start's checks before the guard (role, ids, body; each refusal is an attempt row), and
+ * the live job views (Graph's job with the hold that applies to it).
+ */
 @Injectable()
 export class JobsService {
   constructor(
-    private readonly guard: GuardService,
-    private readonly repo: GuardRepository,
-    private readonly metrics: MetricsService,
+    @Inject(GuardService) private readonly guard: GuardDecider,
+    @Inject(GuardRepository) private readonly repo: RefusalRecorder,
+    @Inject(MetricsService) private readonly metrics: AttemptCounters,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(GraphClient) private readonly graph: JobReader,
+    @Inject(HoldRepository) private readonly holds: ActiveHolds,
   ) {}
+
+  /** The service principal's jobs from Graph, each with the hold that applies to it now. */
+  async list(servicePrincipalId: string, requestId: string | null): Promise<JobView[]> {
+    this.checkIds(servicePrincipalId, 'x');
+    const [r, holds] = await Promise.all([
+      readFromGraph(() =>
+        this.graph.listJobs(servicePrincipalId, { clientRequestId: requestId ?? undefined }),
+      ),
+      this.holds.activeFor([servicePrincipalId]),
+    ]);
+    return r.value.map((j) => toJobView(servicePrincipalId, j, holds));
+  }
+
+  /** One job's live status from Graph, with the hold that applies to it now (the database down is a 503). */
+  async get(servicePrincipalId: string, jobId: string, requestId: string | null): Promise<JobView> {
+    this.checkIds(servicePrincipalId, jobId);
+    const [r, holds] = await Promise.all([
+      readFromGraph(() =>
+        this.graph.getJob({ servicePrincipalId, jobId }, { clientRequestId: requestId ?? undefined }),
+      ),
+      this.holds.activeFor([servicePrincipalId]),
+    ]);
+    return toJobView(servicePrincipalId, r.value, holds);
+  }
+
+  private checkIds(servicePrincipalId: string, jobId: string): void {
+    const problem = idProblem(servicePrincipalId, jobId);
+    if (problem) {
+      throw new DomainError(ErrorCode.INVALID_INPUT, problem);
+    }
+  }
 
   async start(call: StartCall): Promise<GuardDecision> {
     const parsed = parseStartBody(call.body);
@@ -101,7 +174,7 @@ export class JobsService {
       }
       return { attempt, upstreamStatus: null, job: null };
     } catch (error) {
-      throw new AuditUnavailableError('The audit store is unavailable; try again later', error);
+      throw new AuditUnavailableError(error);
     }
   }
 }

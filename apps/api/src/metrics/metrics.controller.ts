@@ -1,12 +1,5 @@
-import {
-  Controller,
-  ForbiddenException,
-  Get,
-  Headers,
-  Header,
-  Inject,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { Controller, Get, Headers, Header, Inject } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@app/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { timingSafeEqual } from 'node:crypto';
 import { ProblemDto } from '../http/problem.dto';
@@ -40,12 +33,12 @@ export class MetricsController {
     const token = this.config.metricsToken;
     if (token !== null) {
       if (!authorization) {
-        throw new UnauthorizedException('METRICS_TOKEN is set: send it as a bearer token');
+        throw new DomainError(ErrorCode.UNAUTHENTICATED, 'METRICS_TOKEN is set: send it as a bearer token');
       }
       const given = Buffer.from(authorization.replace(/^Bearer\s+/i, ''));
       const expected = Buffer.from(token);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ForbiddenException('wrong metrics token');
+        throw new DomainError(ErrorCode.FORBIDDEN, 'wrong metrics token');
       }
     }
     return this.metrics.render();

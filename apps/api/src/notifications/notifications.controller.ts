@@ -1,48 +1,24 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpException,
-  Inject,
-  Logger,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
-  ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Clock } from '@app/common';
-import { type DeliveryView, type DestinationView, NotificationRepository } from '@app/persistence';
+import type { DeliveryView, DestinationView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
-import { APP_CONFIG } from '../config/config.module';
-import type { AppConfig } from '../config/app-config';
-import { ProblemDto } from '../http/problem.dto';
-import {
-  DEFAULT_DELIVERIES_LIMIT,
-  MAX_DELIVERIES_LIMIT,
-  encodeCursor,
-  parseDeliveriesQuery,
-  parseDestinationBody,
-  parseId,
-} from './notification-request';
+import { ProblemDto, ProblemResponses } from '../http/problem.dto';
+import { DEFAULT_DELIVERIES_LIMIT, MAX_DELIVERIES_LIMIT } from './notification-request';
+import { NotificationsService } from './notifications.service';
 import {
   CreateDestinationDto,
   DeliveryDto,
@@ -57,28 +33,10 @@ import { OwnQueryCheck } from '../http/strict-query';
  * write-only; deliveries show what was sent where, and a dead-lettered one can be sent again.
  */
 @ApiTags('notifications')
-@ApiUnauthorizedResponse({ type: ProblemDto, description: 'No or bad bearer token' })
-@ApiForbiddenResponse({ type: ProblemDto, description: 'The token lacks the role' })
-@ApiServiceUnavailableResponse({ type: ProblemDto, description: 'The database is unavailable' })
+@ProblemResponses('The token lacks the role (FORBIDDEN)')
 @Controller({ path: 'notifications', version: '1' })
 export class NotificationsController {
-  private readonly logger = new Logger('notifications');
-
-  constructor(
-    private readonly repo: NotificationRepository,
-    private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  /** Database failures fail closed: 503 in the problem shape, the cause only in the log. */
-  private async db<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      this.logger.warn(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw new HttpException('The database is unavailable; try again later', 503);
-    }
-  }
+  constructor(private readonly notifications: NotificationsService) {}
 
   @Post('destinations')
   @Roles(Role.Admin)
@@ -90,14 +48,8 @@ export class NotificationsController {
   @ApiBody({ type: CreateDestinationDto })
   @ApiCreatedResponse({ type: DestinationDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'An unknown property or a bad value (named)' })
-  async create(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<DestinationView> {
-    const parsed = parseDestinationBody(body, this.config.production);
-    if (!parsed.ok) {
-      throw new HttpException(parsed.message, 400);
-    }
-    return this.db('creating a notification destination', () =>
-      this.repo.createDestination({ ...parsed.value, createdBy: caller.actor.id }),
-    );
+  create(@Body() body: unknown, @CurrentCaller() caller: Caller): Promise<DestinationView> {
+    return this.notifications.createDestination(body, caller);
   }
 
   @Get('destinations')
@@ -107,11 +59,7 @@ export class NotificationsController {
   @ApiOkResponse({ type: DestinationListDto })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'An unknown query parameter' })
   async list(@Query() query: Record<string, unknown>): Promise<{ items: DestinationView[] }> {
-    const extra = Object.keys(query);
-    if (extra.length > 0) {
-      throw new HttpException(`unknown query parameter ${extra[0] ?? ''}`, 400);
-    }
-    return { items: await this.db('listing notification destinations', () => this.repo.listDestinations()) };
+    return { items: await this.notifications.listDestinations(query) };
   }
 
   @Delete('destinations/:destinationId')
@@ -122,17 +70,8 @@ export class NotificationsController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiBadRequestResponse({ type: ProblemDto, description: 'destinationId is not a UUID' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No destination with this id' })
-  async remove(@Param('destinationId') destinationId: string): Promise<void> {
-    const id = parseId(destinationId, 'destinationId');
-    if (!id.ok) {
-      throw new HttpException(id.message, 400);
-    }
-    const removed = await this.db('removing a notification destination', () =>
-      this.repo.deleteDestination(id.value),
-    );
-    if (removed === null) {
-      throw new HttpException(`No destination ${id.value}`, 404);
-    }
+  remove(@Param('destinationId') destinationId: string): Promise<void> {
+    return this.notifications.removeDestination(destinationId);
   }
 
   @Get('deliveries')
@@ -153,24 +92,10 @@ export class NotificationsController {
     type: ProblemDto,
     description: 'An unknown query parameter or a bad value (named)',
   })
-  async deliveries(
+  deliveries(
     @Query() query: Record<string, unknown>,
   ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
-    const parsed = parseDeliveriesQuery(query);
-    if (!parsed.ok) {
-      throw new HttpException(parsed.message, 400);
-    }
-    const q = parsed.value;
-    const items = await this.db('listing notification deliveries', () =>
-      this.repo.listDeliveries({ ...q, limit: q.limit + 1 }),
-    );
-    const page = items.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const nextCursor =
-      items.length > q.limit && last !== undefined
-        ? encodeCursor({ at: new Date(last.createdAt), id: last.deliveryId })
-        : null;
-    return { items: page, nextCursor };
+    return this.notifications.deliveries(query);
   }
 
   @Post('deliveries/:deliveryId/redeliver')
@@ -186,20 +111,7 @@ export class NotificationsController {
   @ApiBadRequestResponse({ type: ProblemDto, description: 'deliveryId is not a UUID' })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No delivery with this id' })
   @ApiConflictResponse({ type: ProblemDto, description: 'The delivery is still pending (being tried)' })
-  async redeliver(@Param('deliveryId') deliveryId: string): Promise<DeliveryView> {
-    const id = parseId(deliveryId, 'deliveryId');
-    if (!id.ok) {
-      throw new HttpException(id.message, 400);
-    }
-    const result = await this.db('redelivering a notification', () =>
-      this.repo.redeliver(id.value, this.clock.now()),
-    );
-    if (result === null) {
-      throw new HttpException(`No delivery ${id.value}`, 404);
-    }
-    if (result === 'pending') {
-      throw new HttpException(`Delivery ${id.value} is still pending; it is being tried`, 409);
-    }
-    return result;
+  redeliver(@Param('deliveryId') deliveryId: string): Promise<DeliveryView> {
+    return this.notifications.redeliver(deliveryId);
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { Clock, SystemClock } from '@app/common';
 import { NotificationsController } from './notifications.controller';
 import { NotificationDispatcher } from './dispatcher.service';
+import { NotificationsService } from './notifications.service';
 
 /**
  * Notifications (DESIGN section 2d): the destinations and deliveries API, and the dispatcher that delivers the
@@ -10,7 +11,7 @@ import { NotificationDispatcher } from './dispatcher.service';
  */
 @Module({
   controllers: [NotificationsController],
-  providers: [NotificationDispatcher, { provide: Clock, useClass: SystemClock }],
+  providers: [NotificationDispatcher, NotificationsService, { provide: Clock, useClass: SystemClock }],
   exports: [NotificationDispatcher],
 })
 export class NotificationsModule {}
