@@ -6,11 +6,22 @@ import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
 import { NotificationRepository, outboxInsert } from './notification.repository';
 import { RecoveryRepository, type WatchRecord } from './recovery.repository';
+import { type Sql, sql } from './sql';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 const OTHER_SP = '0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const DAY_MS = 86_400_000;
+/** The claim's wording belongs to the guard's policy (apps/api); any wording does here. */
+const TEST_WORDING = {
+  grantNarrowed: 'grant narrowed',
+  grantRequired: 'grant required',
+  hold: 'hold',
+  holdUntilReleased: 'hold until released',
+  cooldown: 'cooldown',
+  inFlight: 'in flight',
+  limit: 'limit',
+};
 
 describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -103,10 +114,9 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   it('enqueueIn commits and rolls back with the caller’s transaction, and a crash before commit leaves nothing', async () => {
     await webhook();
     await expect(
-      prisma.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(
-          `INSERT INTO admin_events (id, actor_id, action, subject_id, details) VALUES ($1::uuid, 'a', 'x', 's', '{}')`,
-          randomUUID(),
+      prisma.transaction(async (tx) => {
+        await tx.execute(
+          sql`INSERT INTO admin_events (id, actor_id, action, subject_id, details) VALUES (${randomUUID()}::uuid, 'a', 'x', 's', '{}')`,
         );
         await NotificationRepository.enqueueIn(tx, {
           type: 'approval.requested',
@@ -132,7 +142,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
       [randomUUID()],
     );
     await NotificationRepository.enqueueIn(
-      { $executeRawUnsafe: async (q: string, ...v: unknown[]) => (await victim.query(q, v)).rowCount ?? 0 },
+      { execute: async (q: Sql) => (await victim.query(q.toQuery())).rowCount ?? 0 },
       { type: 'hold.released', servicePrincipalId: SP, jobId: 'job.3', data: {} },
     );
     await prisma.$queryRawUnsafe('SELECT pg_terminate_backend($1::int)', pid);
@@ -143,7 +153,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     );
     expect(crashed).toEqual([]);
 
-    await prisma.$transaction(async (tx) => {
+    await prisma.transaction(async (tx) => {
       await NotificationRepository.enqueueIn(tx, {
         type: 'hold.released',
         servicePrincipalId: SP,
@@ -177,6 +187,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
         cooldownSeconds: 0,
         grantPrincipalId: null,
         requireGrants: false,
+        wording: TEST_WORDING,
       });
       expect(claim.claimed).toBe(true);
       await guard.finalise({

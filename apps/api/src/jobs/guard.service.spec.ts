@@ -7,11 +7,12 @@ import {
   type SyncJob,
   type BatchItemResult,
 } from '@app/graph';
-import type { ApprovalRepository, ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
+import type { ClaimInput, ClaimRefused, ClaimResult, FinaliseInput, GuardStore } from '@app/persistence';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditUnavailableError } from './guard.errors';
-import { GuardService } from './guard.service';
+import { type ApprovalRequests, GuardService } from './guard.service';
+import { CLAIM_WORDING } from './guard-policy';
 import { recoveryRefusal } from '../recovery/recovery-policy';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
@@ -79,21 +80,28 @@ class ScriptedGraph extends GraphClient {
   }
 }
 
-/** Stands in for the two SQL statements; records what the guard asked of them. */
-class RecordingRepo {
+/** Stands in for the two SQL statements (the repository's own interface); records what the guard asked of them. */
+class RecordingRepo implements GuardStore {
   claims: ClaimInput[] = [];
   finals: FinaliseInput[] = [];
   claimError: Error | null = null;
+  /** Set: the claim refuses, as the statement would (the row already final). */
+  refuse: ClaimRefused | null = null;
   finaliseFailures = 0;
 
-  claim(input: ClaimInput) {
+  claim(input: ClaimInput): Promise<ClaimResult> {
     if (this.claimError) {
       return Promise.reject(this.claimError);
     }
     this.claims.push(input);
-    return Promise.resolve({ claimed: true as const, attempt: view(input.attemptId, 'pending', null) });
+    if (this.refuse) {
+      const outcome = this.refuse.kind === 'grant' ? 'denied' : 'rate_limited';
+      const attempt = view(input.attemptId, outcome, 'refused');
+      return Promise.resolve({ claimed: false, attempt, stored: true, refusal: this.refuse });
+    }
+    return Promise.resolve({ claimed: true, attempt: view(input.attemptId, 'pending', null) });
   }
-  finalise(input: FinaliseInput) {
+  finalise(input: FinaliseInput): Promise<AttemptView> {
     if (this.finaliseFailures > 0) {
       this.finaliseFailures--;
       return Promise.reject(new Error('connection lost'));
@@ -139,12 +147,13 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
   beforeEach(() => {
     graph = new ScriptedGraph();
     repo = new RecordingRepo();
+    const approvals: ApprovalRequests = { create: () => Promise.reject(new Error('not used')) };
     guard = new GuardService(
-      repo as unknown as GuardRepository,
+      repo,
       graph,
       new MetricsService(),
       loadConfig({ GRAPH_BUDGET_MS: '10000' }),
-      { create: () => Promise.reject(new Error('not used')) } as unknown as ApprovalRepository,
+      approvals,
     );
     waits = [];
     guard.wait = (ms) => {
@@ -170,6 +179,15 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     repo.claimError = new Error('ECONNREFUSED');
     await expect(decide()).rejects.toBeInstanceOf(AuditUnavailableError);
     expect(graph.calls).toEqual([]);
+  });
+
+  it('gives the claim the policy wording and answers its refusal with the stable reason, sending nothing', async () => {
+    repo.refuse = { kind: 'cooldown', secondsLeft: 42 };
+    const d = await decide();
+    expect(repo.claims[0]?.wording).toBe(CLAIM_WORDING);
+    expect(d).toMatchObject({ refusal: 'cooldown', job: null, attempt: { outcome: 'rate_limited' } });
+    expect(graph.calls).toEqual([]);
+    expect(repo.finals).toEqual([]);
   });
 
   it.each(OBSERVED_STATUSES)(

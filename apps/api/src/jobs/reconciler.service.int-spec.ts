@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/support/
 import { ScriptedGraph } from '../../../../test/support/scripted-graph';
 import { sql } from '../../../../test/support/sql';
 import { loadConfig } from '../config/app-config';
+import { CLAIM_WORDING } from './guard-policy';
 import { ReconcilerService } from './reconciler.service';
 
 const SP = '3a1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -56,6 +57,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
       cooldownSeconds: 600,
       grantPrincipalId: null,
       requireGrants: false,
+      wording: CLAIM_WORDING,
       ...over,
     };
   }
