@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Actor, ActorType, Operation } from '@app/common';
 import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
-import { type Sql, params, sql, trusted } from './sql';
+import { type Sql, firstRow, params, sql, trusted } from './sql';
 
 export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
 export type ApprovalState = (typeof APPROVAL_STATES)[number];
@@ -31,17 +31,20 @@ export interface ApprovalView {
   attemptId: string | null;
 }
 
-export interface CreateApprovalInput {
-  approvalId: string;
-  servicePrincipalId: string;
-  jobId: string;
-  operation: Operation;
-  resetScope: string[];
-  reason: string | null;
-  why: string;
+/** A new request: what it asks for, who asks, and for how long it stays open. */
+export interface CreateApprovalInput extends Pick<
+  ApprovalView,
+  | 'approvalId'
+  | 'servicePrincipalId'
+  | 'jobId'
+  | 'operation'
+  | 'resetScope'
+  | 'reason'
+  | 'why'
+  | 'requestedBy'
+  | 'requestAttemptId'
+> {
   ttlSeconds: number;
-  requestedBy: Actor;
-  requestAttemptId: string;
 }
 
 export type DecideResult =
@@ -160,11 +163,7 @@ export class ApprovalRepository {
        notify AS (${REQUESTED})
        SELECT ${COLUMNS} FROM a`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('creating the approval returned no row');
-    }
-    return view(row);
+    return view(firstRow(rows, 'creating the approval'));
   }
 
   async get(approvalId: string): Promise<ApprovalView | null> {

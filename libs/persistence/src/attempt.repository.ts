@@ -345,34 +345,22 @@ export class AttemptRepository implements OnModuleDestroy {
 
   /** The `top` jobs with the most attempts over the filter, with their counts by outcome. */
   async statsByJob(filter: AttemptFilter, top: number): Promise<JobGroup[]> {
-    const rows = await this.prisma.query<{
-      service_principal_id: string;
-      job_id: string;
-      total: number;
-      by_outcome: Record<string, number>;
-    }>(statsByJobQuery(filter, top));
+    const rows = await this.prisma.query<GroupRow & { service_principal_id: string; job_id: string }>(
+      statsByJobQuery(filter, top),
+    );
     return rows.map((r) => ({
       servicePrincipalId: r.service_principal_id,
       jobId: r.job_id,
-      total: Number(r.total),
-      byOutcome: toCounts(r.by_outcome),
+      ...groupCounts(r),
     }));
   }
 
   /** The `top` actors with the most attempts over the filter, with their counts by outcome. */
   async statsByActor(filter: AttemptFilter, top: number): Promise<ActorGroup[]> {
-    const rows = await this.prisma.query<{
-      actor_id: string;
-      actor_name: string | null;
-      total: number;
-      by_outcome: Record<string, number>;
-    }>(statsByActorQuery(filter, top));
-    return rows.map((r) => ({
-      actorId: r.actor_id,
-      actorName: r.actor_name,
-      total: Number(r.total),
-      byOutcome: toCounts(r.by_outcome),
-    }));
+    const rows = await this.prisma.query<GroupRow & { actor_id: string; actor_name: string | null }>(
+      statsByActorQuery(filter, top),
+    );
+    return rows.map((r) => ({ actorId: r.actor_id, actorName: r.actor_name, ...groupCounts(r) }));
   }
 
   /**
@@ -400,6 +388,16 @@ export class AttemptRepository implements OnModuleDestroy {
     }
     return this.exportPool;
   }
+}
+
+/** The counts of one group of the grouped statistics. */
+interface GroupRow {
+  total: number;
+  by_outcome: Record<string, number> | null;
+}
+
+function groupCounts(r: GroupRow): { total: number; byOutcome: OutcomeCounts } {
+  return { total: Number(r.total), byOutcome: toCounts(r.by_outcome) };
 }
 
 function toCounts(value: Record<string, number> | null): OutcomeCounts {

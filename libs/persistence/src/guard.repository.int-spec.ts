@@ -2,21 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { jobKey } from '@app/common';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { PrismaService } from './prisma.service';
-import { type ClaimInput, type ClaimWording, GuardRepository } from './guard.repository';
+import { FACT_WORDING, claimInput as anyClaim } from '../../../test/support/claim-input';
+import { type ClaimInput, GuardRepository } from './guard.repository';
 import { HoldRepository } from './hold.repository';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
-
-/** Names every fact, so a test sees what the claim filled in (the product's wording is the guard policy's). */
-const WORDING: ClaimWording = {
-  grantNarrowed: 'narrowed: {caller} not {servicePrincipalId}',
-  grantRequired: 'required: {caller} for {servicePrincipalId}',
-  hold: 'hold: {holdReason} by {holdPlacedBy} at {holdPlacedAt} until {holdUntil}',
-  holdUntilReleased: 'hold: {holdReason} by {holdPlacedBy} at {holdPlacedAt} until released',
-  cooldown: 'cooldown: {secondsLeft} s of {cooldownSeconds} s (100%)',
-  inFlight: 'in flight: being decided',
-  limit: 'limit: {limit} per {windowSeconds} s, {secondsLeft} s left',
-};
 
 describe('GuardRepository (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -34,27 +24,10 @@ describe('GuardRepository (real PostgreSQL)', () => {
     await db.drop();
   });
 
+  /** A user's claim, 3 requests per 300 s. */
   function claimInput(jobId: string, over: Partial<ClaimInput> = {}): ClaimInput {
-    return {
-      attemptId: randomUUID(),
-      jobKey: jobKey(SP, jobId),
-      servicePrincipalId: SP,
-      jobId,
-      trigger: 'api',
-      actor: { type: 'user', id: 'user-1', name: 'Ada' },
-      reason: 'test',
-      dryRun: false,
-      requestId: 'req-1',
-      replicaId: 'replica-a',
-      limit: 3,
-      windowSeconds: 300,
-      leaseSeconds: 30,
-      cooldownSeconds: 600,
-      grantPrincipalId: 'user-1',
-      requireGrants: false,
-      wording: WORDING,
-      ...over,
-    };
+    const actor = { type: 'user' as const, id: 'user-1', name: 'Ada' };
+    return anyClaim(SP, jobId, { actor, grantPrincipalId: actor.id, reason: 'test', limit: 3, ...over });
   }
 
   async function finalise(attemptId: string, jobId: string, cooldownSeconds: number | null) {
@@ -311,7 +284,7 @@ describe('GuardRepository (real PostgreSQL)', () => {
 
   it('refuses wording that names a fact the claim does not know', async () => {
     await expect(
-      repo.claim(claimInput('job.wording', { wording: { ...WORDING, inFlight: 'busy: {nonsense}' } })),
+      repo.claim(claimInput('job.wording', { wording: { ...FACT_WORDING, inFlight: 'busy: {nonsense}' } })),
     ).rejects.toThrow(/unknown fact \{nonsense\}/);
   });
 

@@ -11,7 +11,7 @@ import {
 import { PrismaService } from './prisma.service';
 import { ATTEMPT_COLUMNS, type AttemptRow, toAttemptView } from './attempt.mapper';
 import { claimStatement, finaliseStatement, recordFinalStatement } from './guard.statements';
-import { type Sql, sql } from './sql';
+import { type Sql, firstRow, sql } from './sql';
 
 export { CLAIM_FACTS, type ClaimFact } from './guard.statements';
 
@@ -201,14 +201,6 @@ function unstoredAttempt(
     resetScope: input.resetScope ?? [],
     requestedBy: input.requestedBy ?? null,
   };
-}
-
-function firstRow<T>(rows: T[], what: string): T {
-  const row = rows[0];
-  if (!row) {
-    throw new Error(`${what} returned no row`);
-  }
-  return row;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
-import { type Sql, join, sql, trusted } from './sql';
+import { type Sql, firstRow, join, sql, trusted } from './sql';
 
 /** A hold as the API shows it (DESIGN 2c). `active`: not released and `until` not passed. */
 export interface HoldView {
@@ -122,11 +122,7 @@ export class HoldRepository {
        )}
        SELECT h.* FROM h`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('placing the hold returned no row');
-    }
-    return view(row);
+    return view(firstRow(rows, 'placing the hold'));
   }
 
   async get(holdId: string): Promise<HoldView | null> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { jobKey } from '@app/common';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { claimInput } from '../../../test/support/claim-input';
 import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
 import { NotificationRepository, outboxInsert } from './notification.repository';
@@ -12,16 +13,6 @@ const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 const OTHER_SP = '0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const DAY_MS = 86_400_000;
-/** The claim's wording belongs to the guard's policy (apps/api); any wording does here. */
-const TEST_WORDING = {
-  grantNarrowed: 'grant narrowed',
-  grantRequired: 'grant required',
-  hold: 'hold',
-  holdUntilReleased: 'hold until released',
-  cooldown: 'cooldown',
-  inFlight: 'in flight',
-  limit: 'limit',
-};
 
 describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -169,26 +160,9 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     await webhook();
     const guard = new GuardRepository(prisma);
     const decide = async (jobId: string, outcome: 'unknown' | 'skipped') => {
-      const attemptId = randomUUID();
-      const claim = await guard.claim({
-        attemptId,
-        jobKey: jobKey(SP, jobId),
-        servicePrincipalId: SP,
-        jobId,
-        trigger: 'api',
-        actor: { type: 'user', id: 'u1', name: 'Ada' },
-        reason: null,
-        dryRun: false,
-        requestId: null,
-        replicaId: 'r1',
-        limit: 10,
-        windowSeconds: 60,
-        leaseSeconds: 30,
-        cooldownSeconds: 0,
-        grantPrincipalId: null,
-        requireGrants: false,
-        wording: TEST_WORDING,
-      });
+      const input = claimInput(SP, jobId, { actor: { type: 'user', id: 'u1', name: 'Ada' } });
+      const attemptId = input.attemptId;
+      const claim = await guard.claim(input);
       expect(claim.claimed).toBe(true);
       await guard.finalise({
         attemptId,

@@ -8,7 +8,7 @@ import {
   type NotificationEventType,
 } from '@app/common';
 import { type Listening, PrismaService } from './prisma.service';
-import { type SqlRunner, params, sql, trusted } from './sql';
+import { type SqlRunner, firstRow, params, sql, trusted } from './sql';
 
 /**
  * The notification outbox (DESIGN section 2d).
@@ -301,11 +301,7 @@ export class NotificationRepository {
                   ${input.secret}, ${input.eventTypes}::text[], ${input.servicePrincipalIds}::text[], ${input.createdBy})
           RETURNING ${DESTINATION_COLUMNS}`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('destination insert returned no row');
-    }
-    return destinationView(row);
+    return destinationView(firstRow(rows, 'destination insert'));
   }
 
   /** Creates or updates the NOTIFY_WEBHOOK_URL destination (every event, every service principal). */
@@ -317,11 +313,7 @@ export class NotificationRepository {
             event_types = '{}', service_principal_ids = '{}'
           RETURNING ${DESTINATION_COLUMNS}`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('destination upsert returned no row');
-    }
-    return destinationView(row);
+    return destinationView(firstRow(rows, 'destination upsert'));
   }
 
   async listDestinations(): Promise<DestinationView[]> {

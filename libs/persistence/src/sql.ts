@@ -94,6 +94,15 @@ export function params<T extends Record<string, unknown>>(values: T): { readonly
   return out;
 }
 
+/** The first row of a statement that always returns one (an INSERT .. RETURNING); `what` names it in the error. */
+export function firstRow<T>(rows: readonly T[], what: string): T {
+  const row = rows[0];
+  if (row === undefined) {
+    throw new Error(`${what} returned no row`);
+  }
+  return row;
+}
+
 /** Runs `Sql`: on the shared pool, or inside a transaction. */
 export interface SqlRunner {
   /**

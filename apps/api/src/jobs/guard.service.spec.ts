@@ -14,25 +14,12 @@ import { AuditUnavailableError } from './guard.errors';
 import { type ApprovalRequests, GuardService } from './guard.service';
 import { CLAIM_WORDING } from './guard-policy';
 import { recoveryRefusal } from '../recovery/recovery-policy';
+import { syncJob } from '../../../../test/support/scripted-graph';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 
 function job(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
-  return {
-    id: 'scim.1',
-    templateId: 'scim',
-    observedStatus: status,
-    rawStatusCode: status,
-    quarantine:
-      status === 'quarantine'
-        ? { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null }
-        : null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-  };
+  return syncJob('scim.1', { status, reason });
 }
 
 type Step<T> = T | GraphError | Error;
