@@ -15,6 +15,7 @@ import { type ApprovalRequests, GuardService } from './guard.service';
 import { CLAIM_WORDING } from './guard-policy';
 import { recoveryRefusal } from '../recovery/recovery-policy';
 import { syncJob } from '../../../../test/support/scripted-graph';
+import { attemptView } from '../../../../test/support/attempt-view';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 
@@ -98,31 +99,8 @@ class RecordingRepo implements GuardStore {
   }
 }
 
-function view(id: string, outcome: AttemptView['outcome'], message: string | null): AttemptView {
-  return {
-    attemptId: id,
-    createdAt: new Date().toISOString(),
-    finishedAt: null,
-    servicePrincipalId: SP,
-    jobId: 'scim.1',
-    trigger: 'api',
-    actor: { type: 'app', id: 'a', name: null },
-    outcome,
-    observedStatus: null,
-    quarantineReason: null,
-    reason: null,
-    dryRun: false,
-    message,
-    retryAfterSeconds: null,
-    graphRequestIds: [],
-    durationMs: null,
-    wouldStart: null,
-    operation: 'start',
-    approvalId: null,
-    holdId: null,
-    resetScope: [],
-    requestedBy: null,
-  };
+function view(attemptId: string, outcome: AttemptView['outcome'], message: string | null): AttemptView {
+  return attemptView({ attemptId, servicePrincipalId: SP, outcome, message });
 }
 
 describe('GuardService decisions (scripted Graph, recorded repository)', () => {
