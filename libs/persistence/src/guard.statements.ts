@@ -231,7 +231,9 @@ function leaseCte(p: ClaimParams): Sql {
  */
 function refusalCtes(p: ClaimParams): Sql {
   const inWindow = sql`h > now() - make_interval(secs => ${p.windowSeconds}::int)`;
-  return sql`verdict AS (
+  // MATERIALIZED: computed once; inlined, each use of its columns below would repeat its subqueries (51 plan
+  // nodes before this refactor, 139 inlined, 39 materialized).
+  return sql`verdict AS MATERIALIZED (
          SELECT
            EXISTS (SELECT 1 FROM claim) AS claimed,
            (SELECT cooldown_until FROM prev) AS cooldown_until,
