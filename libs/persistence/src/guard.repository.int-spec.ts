@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jobKey } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
-import { PrismaService } from './prisma.service';
+import { usePersistence } from '../../../test/support/persistence';
+import type { PrismaService } from './prisma.service';
 import { FACT_WORDING, claimInput as anyClaim } from '../../../test/support/claim-input';
 import { type ClaimInput, GuardRepository } from './guard.repository';
 import { HoldRepository } from './hold.repository';
@@ -9,19 +9,11 @@ import { HoldRepository } from './hold.repository';
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 
 describe('GuardRepository (real PostgreSQL)', () => {
-  let db: TestDatabase;
   let prisma: PrismaService;
   let repo: GuardRepository;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 20 });
-    repo = new GuardRepository(prisma);
-  });
-
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
+  usePersistence(20, (p) => {
+    prisma = p;
+    repo = new GuardRepository(p);
   });
 
   /** A user's claim, 3 requests per 300 s. */

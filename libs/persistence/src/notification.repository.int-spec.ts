@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { jobKey } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import type { TestDatabase } from '../../../test/support/database';
+import { clearOutbox, usePersistence } from '../../../test/support/persistence';
 import { claimInput } from '../../../test/support/claim-input';
 import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
@@ -19,21 +20,12 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   let prisma: PrismaService;
   let repo: NotificationRepository;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 10 });
-    repo = new NotificationRepository(prisma);
+  usePersistence(10, (p, d) => {
+    prisma = p;
+    db = d;
+    repo = new NotificationRepository(p);
   });
-
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await prisma.$executeRawUnsafe('DELETE FROM notification_events');
-    await prisma.$executeRawUnsafe('DELETE FROM notification_destinations');
-  });
+  beforeEach(() => clearOutbox(prisma));
 
   const webhook = (over: { eventTypes?: string[]; servicePrincipalIds?: string[] } = {}) =>
     repo.createDestination({

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { ApprovalRepository, GuardRepository, PrismaService } from '@app/persistence';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { ApprovalRepository, GuardRepository } from '@app/persistence';
+import { usePersistence } from '../../../../test/support/persistence';
 import { ScriptedGraph } from '../../../../test/support/scripted-graph';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -14,15 +14,9 @@ const SP = '3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
  * counts the round trips, whichever helper sent them.
  */
 describe('GuardService round trips (real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let prisma: PrismaService;
-  let graph: ScriptedGraph;
+  const graph = new ScriptedGraph();
   let guard: GuardService;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 4 });
-    graph = new ScriptedGraph();
+  usePersistence(1, (prisma) => {
     guard = new GuardService(
       new GuardRepository(prisma),
       graph,
@@ -30,28 +24,25 @@ describe('GuardService round trips (real PostgreSQL)', () => {
       loadConfig({ START_COOLDOWN_SECONDS: '600' }),
       new ApprovalRepository(prisma),
     );
-    // Warm the pool: connecting is not a round trip of the decision.
-    await prisma.$queryRawUnsafe('SELECT 1');
   });
+  // Connecting is not a round trip of a decision: the pool's one connection is opened first.
+  beforeAll(() => guard.decide(request({ jobId: 'scim.warm' })));
 
-  afterAll(async () => {
-    await prisma.onModuleDestroy();
-    await db.drop();
+  const request = (over: Partial<GuardRequest>): GuardRequest => ({
+    servicePrincipalId: SP,
+    jobId: 'scim.rt',
+    trigger: 'api',
+    actor: { type: 'app', id: 'caller-rt', name: null },
+    reason: null,
+    dryRun: false,
+    requestId: null,
+    ...over,
   });
 
   async function roundTrips(req: Partial<GuardRequest>): Promise<{ n: number; outcome: string }> {
     const spy = jest.spyOn(Client.prototype, 'query');
     try {
-      const d = await guard.decide({
-        servicePrincipalId: SP,
-        jobId: 'scim.rt',
-        trigger: 'api',
-        actor: { type: 'app', id: 'caller-rt', name: null },
-        reason: null,
-        dryRun: false,
-        requestId: null,
-        ...req,
-      });
+      const d = await guard.decide(request(req));
       return { n: spy.mock.calls.length, outcome: d.attempt.outcome };
     } finally {
       spy.mockRestore();
