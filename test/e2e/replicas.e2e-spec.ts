@@ -7,6 +7,7 @@ import {
   type RunningSimulator,
   startGraphSimulator,
 } from '../../apps/graph-simulator/src';
+import { CLAIM_WORDING } from '../../apps/api/src/jobs/guard-policy';
 import { type TestApp, type TestEnv, startApp, startTestEnv } from '../support/harness';
 import { eventually, sql } from '../support/sql';
 
@@ -175,6 +176,7 @@ describe('several replicas on one database', () => {
       cooldownSeconds: 600,
       grantPrincipalId: null,
       requireGrants: false,
+      wording: CLAIM_WORDING,
     });
     await prisma.$disconnect();
     // While the lease stands, no other request may start the job.

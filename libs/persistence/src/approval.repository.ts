@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Actor, ActorType, Operation } from '@app/common';
 import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
+import { type Sql, firstRow, params, sql, trusted } from './sql';
 
 export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
 export type ApprovalState = (typeof APPROVAL_STATES)[number];
@@ -30,17 +31,20 @@ export interface ApprovalView {
   attemptId: string | null;
 }
 
-export interface CreateApprovalInput {
-  approvalId: string;
-  servicePrincipalId: string;
-  jobId: string;
-  operation: Operation;
-  resetScope: string[];
-  reason: string | null;
-  why: string;
+/** A new request: what it asks for, who asks, and for how long it stays open. */
+export interface CreateApprovalInput extends Pick<
+  ApprovalView,
+  | 'approvalId'
+  | 'servicePrincipalId'
+  | 'jobId'
+  | 'operation'
+  | 'resetScope'
+  | 'reason'
+  | 'why'
+  | 'requestedBy'
+  | 'requestAttemptId'
+> {
   ttlSeconds: number;
-  requestedBy: Actor;
-  requestAttemptId: string;
 }
 
 export type DecideResult =
@@ -81,21 +85,35 @@ const EVENT_DATA = `'approvalId', a.id, 'servicePrincipalId', a.service_principa
   'requestAttemptId', a.request_attempt_id`;
 
 /** `approval.decided` for every row of the CTE `a` (approved, rejected or expired). */
-const DECIDED = outboxInsert({
-  type: `'approval.decided'`,
-  servicePrincipalId: 'a.service_principal_id',
-  jobId: 'a.job_id',
-  data: `jsonb_build_object(${EVENT_DATA}) || jsonb_build_object('decision', a.state::text, 'decidedAt', a.decided_at,
+const DECIDED = trusted(
+  outboxInsert({
+    type: `'approval.decided'`,
+    servicePrincipalId: 'a.service_principal_id',
+    jobId: 'a.job_id',
+    data: `jsonb_build_object(${EVENT_DATA}) || jsonb_build_object('decision', a.state::text, 'decidedAt', a.decided_at,
            'decidedBy', CASE WHEN a.decided_by_id IS NULL THEN NULL
                              ELSE jsonb_build_object('id', a.decided_by_id, 'name', a.decided_by_name) END,
            'decisionReason', a.decision_reason,
            'withdrawn', a.state = 'rejected' AND a.decided_by_id = a.requested_by_id)`,
-  from: 'FROM a',
-});
+    from: 'FROM a',
+  }),
+);
 
-const COLUMNS = `id, service_principal_id, job_id, operation::text AS operation, reset_scope, reason, why, state::text AS state,
+/** `approval.requested` for the row of the CTE `a`. */
+const REQUESTED = trusted(
+  outboxInsert({
+    type: `'approval.requested'`,
+    servicePrincipalId: 'a.service_principal_id',
+    jobId: 'a.job_id',
+    data: `jsonb_build_object(${EVENT_DATA})`,
+    from: 'FROM a',
+  }),
+);
+
+const COLUMNS =
+  trusted(`id, service_principal_id, job_id, operation::text AS operation, reset_scope, reason, why, state::text AS state,
   requested_at, expires_at, requested_by_type::text AS requested_by_type, requested_by_id, requested_by_name,
-  request_attempt_id, decided_at, decided_by_id, decided_by_name, decision_reason, attempt_id`;
+  request_attempt_id, decided_at, decided_by_id, decided_by_name, decision_reason, attempt_id`);
 
 function view(r: ApprovalRow): ApprovalView {
   return {
@@ -131,64 +149,42 @@ export class ApprovalRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(input: CreateApprovalInput): Promise<ApprovalView> {
-    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `WITH a AS (
+    const by = input.requestedBy;
+    const rows = await this.prisma.query<ApprovalRow>(
+      sql`WITH a AS (
          INSERT INTO approvals (id, service_principal_id, job_id, operation, reset_scope, reason, why, expires_at,
                                 requested_by_type, requested_by_id, requested_by_name, request_attempt_id)
-         VALUES ($1::uuid, $2, $3, $4::"AttemptOperation", $5::text[], $6, $7, now() + make_interval(secs => $8::int),
-                 $9::"ActorType", $10, $11, $12::uuid)
+         VALUES (${input.approvalId}::uuid, ${input.servicePrincipalId}, ${input.jobId},
+                 ${input.operation}::"AttemptOperation", ${input.resetScope}::text[], ${input.reason}, ${input.why},
+                 now() + make_interval(secs => ${input.ttlSeconds}::int),
+                 ${by.type}::"ActorType", ${by.id}, ${by.name}, ${input.requestAttemptId}::uuid)
          RETURNING *
        ),
-       notify AS (${outboxInsert({
-         type: `'approval.requested'`,
-         servicePrincipalId: 'a.service_principal_id',
-         jobId: 'a.job_id',
-         data: `jsonb_build_object(${EVENT_DATA})`,
-         from: 'FROM a',
-       })})
+       notify AS (${REQUESTED})
        SELECT ${COLUMNS} FROM a`,
-      input.approvalId,
-      input.servicePrincipalId,
-      input.jobId,
-      input.operation,
-      input.resetScope,
-      input.reason,
-      input.why,
-      input.ttlSeconds,
-      input.requestedBy.type,
-      input.requestedBy.id,
-      input.requestedBy.name,
-      input.requestAttemptId,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('creating the approval returned no row');
-    }
-    return view(row);
+    return view(firstRow(rows, 'creating the approval'));
   }
 
   async get(approvalId: string): Promise<ApprovalView | null> {
-    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `SELECT ${COLUMNS} FROM approvals WHERE id = $1::uuid`,
-      approvalId,
+    const rows = await this.prisma.query<ApprovalRow>(
+      sql`SELECT ${COLUMNS} FROM approvals WHERE id = ${approvalId}::uuid`,
     );
     return rows[0] ? view(rows[0]) : null;
   }
 
   async list(filter: { state?: ApprovalState; limit: number }): Promise<ApprovalView[]> {
     // A pending request past its expiry reads as expired before the timer closes it.
-    const where =
+    const where: Sql =
       filter.state === undefined
-        ? ''
+        ? sql``
         : filter.state === 'pending'
-          ? `WHERE state = 'pending' AND expires_at > now()`
+          ? sql`WHERE state = 'pending' AND expires_at > now()`
           : filter.state === 'expired'
-            ? `WHERE state = 'expired' OR (state = 'pending' AND expires_at <= now())`
-            : `WHERE state = $1::"ApprovalState"`;
-    const params = filter.state === 'approved' || filter.state === 'rejected' ? [filter.state] : [];
-    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `SELECT ${COLUMNS} FROM approvals ${where} ORDER BY requested_at DESC, id DESC LIMIT ${Math.floor(filter.limit)}`,
-      ...params,
+            ? sql`WHERE state = 'expired' OR (state = 'pending' AND expires_at <= now())`
+            : sql`WHERE state = ${filter.state}::"ApprovalState"`;
+    const rows = await this.prisma.query<ApprovalRow>(
+      sql`SELECT ${COLUMNS} FROM approvals ${where} ORDER BY requested_at DESC, id DESC LIMIT ${filter.limit}::int`,
     );
     return rows.map(view);
   }
@@ -203,21 +199,17 @@ export class ApprovalRepository {
     by: { id: string; name: string | null },
     reason: string | null,
   ): Promise<DecideResult> {
-    const rows = await this.prisma.$queryRawUnsafe<ApprovalRow[]>(
-      `WITH a AS (
-         UPDATE approvals SET state = $2::"ApprovalState", decided_at = now(), decided_by_id = $3,
-                decided_by_name = $4, decision_reason = $5
-         WHERE id = $1::uuid AND state = 'pending' AND expires_at > now()
-           AND ($2::text = 'rejected' OR requested_by_id <> $3)
+    const p = params({ decision, by: by.id });
+    const rows = await this.prisma.query<ApprovalRow>(
+      sql`WITH a AS (
+         UPDATE approvals SET state = ${p.decision}::"ApprovalState", decided_at = now(), decided_by_id = ${p.by}::text,
+                decided_by_name = ${by.name}::text, decision_reason = ${reason}::text
+         WHERE id = ${approvalId}::uuid AND state = 'pending' AND expires_at > now()
+           AND (${p.decision}::text = 'rejected' OR requested_by_id <> ${p.by}::text)
          RETURNING *
        ),
        notify AS (${DECIDED})
        SELECT ${COLUMNS} FROM a`,
-      approvalId,
-      decision,
-      by.id,
-      by.name,
-      reason,
     );
     if (rows[0]) {
       return { ok: true, approval: view(rows[0]) };
@@ -242,17 +234,15 @@ export class ApprovalRepository {
 
   /** Links the attempt that ran an approved operation. */
   async linkAttempt(approvalId: string, attemptId: string): Promise<void> {
-    await this.prisma.$executeRawUnsafe(
-      `UPDATE approvals SET attempt_id = $2::uuid WHERE id = $1::uuid AND attempt_id IS NULL`,
-      approvalId,
-      attemptId,
+    await this.prisma.execute(
+      sql`UPDATE approvals SET attempt_id = ${attemptId}::uuid WHERE id = ${approvalId}::uuid AND attempt_id IS NULL`,
     );
   }
 
   /** Closes pending requests whose time ran out; returns how many. */
   async expireDue(): Promise<number> {
-    const rows = await this.prisma.$queryRawUnsafe<Array<{ n: number }>>(
-      `WITH a AS (
+    const rows = await this.prisma.query<{ n: number }>(
+      sql`WITH a AS (
          UPDATE approvals SET state = 'expired', decided_at = expires_at
          WHERE state = 'pending' AND expires_at <= now()
          RETURNING *

@@ -8,7 +8,6 @@ import {
   type AttemptKey,
   AttemptRepository,
   EXPORT_BATCH_ROWS,
-  type SqlQuery,
   getQuery,
   listQuery,
   statsByActorQuery,
@@ -16,6 +15,7 @@ import {
   statsQuery,
 } from './attempt.repository';
 import { RETENTION_LOCK_KEY, RetentionRepository } from './retention.repository';
+import { type Sql, sql } from './sql';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 const SP2 = '0b8c7d6e-5f4a-4b3c-9d2e-1f0a9b8c7d6e';
@@ -360,10 +360,11 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       return found;
     }
 
-    async function plan(q: SqlQuery): Promise<Record<string, unknown>> {
+    async function plan(q: Sql): Promise<Record<string, unknown>> {
+      const { text, values } = q.toQuery();
       const res = await client.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
-        `EXPLAIN (FORMAT JSON) ${q.text}`,
-        q.values,
+        `EXPLAIN (FORMAT JSON) ${text}`,
+        values,
       );
       return res.rows[0]?.['QUERY PLAN'][0].Plan ?? {};
     }
@@ -422,7 +423,7 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
     });
 
     it('(control) the plan check does see a Seq Scan when there is one', async () => {
-      const p = await plan({ text: 'SELECT count(*) FROM attempts WHERE reason IS NULL', values: [] });
+      const p = await plan(sql`SELECT count(*) FROM attempts WHERE reason IS NULL`);
       expect(seqScans(p)).toEqual(['Seq Scan on attempts']);
     });
 

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { Readable } from 'node:stream';
 import { OUTCOMES, type AttemptView, type Operation, type Trigger, GUID_PATTERN } from '@app/common';
-import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
-import { ATTEMPT_SELECT, type AttemptRow, rowToModel, toAttemptView } from './attempt.mapper';
+import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService, createPool } from './prisma.service';
+import { ATTEMPT_COLUMNS, type AttemptRow, toAttemptView } from './attempt.mapper';
+import { type Sql, join, sql, trusted } from './sql';
 
 /** Outcomes as stored: the final ones plus `pending` (a decision in flight, or one a crash left open). */
 export const STORED_OUTCOMES = ['pending', ...OUTCOMES] as const;
@@ -60,8 +61,6 @@ export interface AttemptExport {
   close(): void;
 }
 
-const COLUMNS = ATTEMPT_SELECT;
-
 /** Rows per keyset batch while exporting. */
 export const EXPORT_BATCH_ROWS = 1000;
 
@@ -78,110 +77,90 @@ function isStoredOutcome(value: string): value is StoredOutcome {
 }
 
 /**
- * WHERE clause and parameters of a filter. Every combination is served by an index whose tail is
- * (created_at DESC, id DESC): equality columns first, then the time range and the keyset position, so a page
- * is an ordered index range scan that stops after `limit` rows.
+ * WHERE clause of a filter. Every combination is served by an index whose tail is (created_at DESC, id DESC):
+ * equality columns first, then the time range and the keyset position, so a page is an ordered index range scan
+ * that stops after `limit` rows.
  */
-export function whereClause(
-  filter: AttemptFilter,
-  after: AttemptKey | null = null,
-  firstParam = 1,
-): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const p = (value: unknown): string => {
-    params.push(value);
-    return `$${firstParam + params.length - 1}`;
-  };
+export function whereClause(filter: AttemptFilter, after: AttemptKey | null = null): Sql {
+  const parts: Sql[] = [];
   if (filter.servicePrincipalId !== undefined) {
-    parts.push(`service_principal_id = ${p(filter.servicePrincipalId)}`);
+    parts.push(sql`service_principal_id = ${filter.servicePrincipalId}`);
   }
   if (filter.jobId !== undefined) {
-    parts.push(`job_id = ${p(filter.jobId)}`);
+    parts.push(sql`job_id = ${filter.jobId}`);
   }
   if (filter.actorId !== undefined) {
-    parts.push(`actor_id = ${p(filter.actorId)}`);
+    parts.push(sql`actor_id = ${filter.actorId}`);
   }
   if (filter.trigger !== undefined) {
-    parts.push(`trigger = ${p(filter.trigger)}::"AttemptTrigger"`);
+    parts.push(sql`trigger = ${filter.trigger}::"AttemptTrigger"`);
   }
   if (filter.operation !== undefined) {
-    parts.push(`operation = ${p(filter.operation)}::"AttemptOperation"`);
+    parts.push(sql`operation = ${filter.operation}::"AttemptOperation"`);
   }
   const outcomes = filter.outcomes ?? [];
   if (outcomes.length === 1) {
-    parts.push(`outcome = ${p(outcomes[0])}::"AttemptOutcome"`);
+    parts.push(sql`outcome = ${outcomes[0]}::"AttemptOutcome"`);
   } else if (outcomes.length > 1) {
-    parts.push(`outcome IN (${outcomes.map((o) => `${p(o)}::"AttemptOutcome"`).join(', ')})`);
+    const list = join(
+      outcomes.map((o) => sql`${o}::"AttemptOutcome"`),
+      ', ',
+    );
+    parts.push(sql`outcome IN (${list})`);
   }
   if (filter.from !== undefined) {
-    parts.push(`created_at >= ${p(filter.from.toISOString())}::timestamptz`);
+    parts.push(sql`created_at >= ${filter.from.toISOString()}::timestamptz`);
   }
   if (filter.to !== undefined) {
-    parts.push(`created_at < ${p(filter.to.toISOString())}::timestamptz`);
+    parts.push(sql`created_at < ${filter.to.toISOString()}::timestamptz`);
   }
   if (after !== null) {
-    parts.push(`(created_at, id) < (${p(after.createdAt.toISOString())}::timestamptz, ${p(after.id)}::uuid)`);
+    parts.push(sql`(created_at, id) < (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)`);
   }
-  return { sql: parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '', params };
+  return parts.length > 0 ? sql`WHERE ${join(parts, ' AND ')}` : sql``;
 }
 
-/** SQL text and parameters; exported so tests can EXPLAIN exactly what the repository runs. */
-export interface SqlQuery {
-  text: string;
-  values: unknown[];
+/** A row count as SQL text, not a parameter: the planner sees the LIMIT. */
+function rowLimit(n: number): Sql {
+  return trusted(String(Math.max(0, Math.floor(Number(n)))));
 }
 
-export function listQuery(filter: AttemptFilter, limit: number, after: AttemptKey | null): SqlQuery {
-  const where = whereClause(filter, after);
-  return {
-    text: `SELECT ${COLUMNS} FROM attempts ${where.sql} ORDER BY created_at DESC, id DESC LIMIT ${Math.floor(Number(limit)) + 1}`,
-    values: where.params,
-  };
+/** The statements of the audit reads; exported so tests can EXPLAIN exactly what the repository runs. */
+export function listQuery(filter: AttemptFilter, limit: number, after: AttemptKey | null): Sql {
+  return sql`SELECT ${ATTEMPT_COLUMNS} FROM attempts ${whereClause(filter, after)}
+             ORDER BY created_at DESC, id DESC LIMIT ${rowLimit(limit + 1)}`;
 }
 
-export function getQuery(attemptId: string): SqlQuery {
-  return { text: `SELECT ${COLUMNS} FROM attempts WHERE id = $1::uuid`, values: [attemptId] };
+export function getQuery(attemptId: string): Sql {
+  return sql`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE id = ${attemptId}::uuid`;
 }
 
-export function statsQuery(filter: AttemptFilter): SqlQuery {
-  const where = whereClause(filter);
-  return {
-    text: `SELECT outcome::text AS outcome, count(*)::int AS n FROM attempts ${where.sql} GROUP BY outcome`,
-    values: where.params,
-  };
+export function statsQuery(filter: AttemptFilter): Sql {
+  return sql`SELECT outcome::text AS outcome, count(*)::int AS n FROM attempts ${whereClause(filter)}
+             GROUP BY outcome`;
 }
 
-export function statsByJobQuery(filter: AttemptFilter, top: number): SqlQuery {
-  const where = whereClause(filter);
-  return {
-    text: `WITH g AS (
-         SELECT service_principal_id, job_id, outcome::text AS outcome, count(*)::int AS n
-         FROM attempts ${where.sql}
-         GROUP BY service_principal_id, job_id, outcome
+/** Counts by outcome of the `top` groups (jobs or actors) with the most attempts over the filter. */
+function groupedStatsQuery(filter: AttemptFilter, top: number, by: 'job' | 'actor'): Sql {
+  const keys = trusted(by === 'job' ? 'service_principal_id, job_id' : 'actor_id');
+  const name = trusted(by === 'job' ? '' : 'max(actor_name) AS actor_name, ');
+  return sql`WITH g AS (
+         SELECT ${keys}, ${name}outcome::text AS outcome, count(*)::int AS n
+         FROM attempts ${whereClause(filter)}
+         GROUP BY ${keys}, outcome
        )
-       SELECT service_principal_id, job_id, sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
-       FROM g GROUP BY service_principal_id, job_id
-       ORDER BY total DESC, service_principal_id, job_id
-       LIMIT ${Math.floor(Number(top))}`,
-    values: where.params,
-  };
+       SELECT ${keys}, ${name}sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
+       FROM g GROUP BY ${keys}
+       ORDER BY total DESC, ${keys}
+       LIMIT ${rowLimit(top)}`;
 }
 
-export function statsByActorQuery(filter: AttemptFilter, top: number): SqlQuery {
-  const where = whereClause(filter);
-  return {
-    text: `WITH g AS (
-         SELECT actor_id, max(actor_name) AS actor_name, outcome::text AS outcome, count(*)::int AS n
-         FROM attempts ${where.sql}
-         GROUP BY actor_id, outcome
-       )
-       SELECT actor_id, max(actor_name) AS actor_name, sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
-       FROM g GROUP BY actor_id
-       ORDER BY total DESC, actor_id
-       LIMIT ${Math.floor(Number(top))}`,
-    values: where.params,
-  };
+export function statsByJobQuery(filter: AttemptFilter, top: number): Sql {
+  return groupedStatsQuery(filter, top, 'job');
+}
+
+export function statsByActorQuery(filter: AttemptFilter, top: number): Sql {
+  return groupedStatsQuery(filter, top, 'actor');
 }
 
 /** An export whose consumer stalls this long loses its snapshot (the server ends the idle transaction). */
@@ -230,8 +209,9 @@ class KeysetExport extends Readable {
     if (client === null) {
       throw new Error('export is closed');
     }
-    const q = listQuery(this.where, this.batchSize, this.after);
-    const { rows } = await client.query<AttemptRow>(q.text, q.values);
+    const { rows } = await client.query<AttemptRow>(
+      listQuery(this.where, this.batchSize, this.after).toQuery(),
+    );
     return rows;
   }
 
@@ -276,7 +256,7 @@ class KeysetExport extends Readable {
       this.next = next;
     }
     for (const row of batch) {
-      this.push(toAttemptView(rowToModel(row)));
+      this.push(toAttemptView(row));
     }
     if (this.done) {
       this.push(null);
@@ -306,9 +286,13 @@ class KeysetExport extends Readable {
 }
 
 /**
- * Read side of the audit trail (DESIGN section 2). Pages and statistics go through Prisma; the export reads
- * keyset batches through its own small node-postgres pool (no Prisma row conversion on the hot path, and
- * exports cannot starve the guard's pool), holding a bounded number of rows in memory whatever its size.
+ * Read side of the audit trail (DESIGN section 2). Pages and statistics run on the shared pool. The export reads
+ * keyset batches holding a bounded number of rows in memory whatever its size, on a pool of its own.
+ *
+ * Why a second pool: an export holds one connection (and its REPEATABLE READ snapshot) for as long as its
+ * consumer takes to download, minutes for a large audit. On the shared pool, a few concurrent exports would take
+ * the connections the guard's claim and finalise need and turn starts into 503s; on this pool of 4 they only
+ * wait for each other. Its statements may also run longer than the guard's timeout allows.
  */
 @Injectable()
 export class AttemptRepository implements OnModuleDestroy {
@@ -329,10 +313,9 @@ export class AttemptRepository implements OnModuleDestroy {
 
   /** One page, newest first, strictly after `after`. */
   async list(filter: AttemptFilter, limit: number, after: AttemptKey | null): Promise<AttemptPage> {
-    const q = listQuery(filter, limit, after);
-    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(q.text, ...q.values);
+    const rows = await this.prisma.query<AttemptRow>(listQuery(filter, limit, after));
     const more = rows.length > limit;
-    const items = (more ? rows.slice(0, limit) : rows).map((r) => toAttemptView(rowToModel(r)));
+    const items = (more ? rows.slice(0, limit) : rows).map(toAttemptView);
     const last = more ? rows[limit - 1] : undefined;
     return { items, next: last ? { createdAt: last.created_at, id: last.id } : null };
   }
@@ -341,16 +324,14 @@ export class AttemptRepository implements OnModuleDestroy {
     if (!GUID_PATTERN.test(attemptId)) {
       return null;
     }
-    const q = getQuery(attemptId);
-    const rows = await this.prisma.$queryRawUnsafe<AttemptRow[]>(q.text, ...q.values);
+    const rows = await this.prisma.query<AttemptRow>(getQuery(attemptId));
     const row = rows[0];
-    return row ? toAttemptView(rowToModel(row)) : null;
+    return row ? toAttemptView(row) : null;
   }
 
   /** Counts by outcome over the filter. */
   async stats(filter: AttemptFilter): Promise<AttemptStats> {
-    const q = statsQuery(filter);
-    const rows = await this.prisma.$queryRawUnsafe<{ outcome: string; n: number }[]>(q.text, ...q.values);
+    const rows = await this.prisma.query<{ outcome: string; n: number }>(statsQuery(filter));
     const byOutcome = emptyOutcomeCounts();
     let total = 0;
     for (const r of rows) {
@@ -364,30 +345,22 @@ export class AttemptRepository implements OnModuleDestroy {
 
   /** The `top` jobs with the most attempts over the filter, with their counts by outcome. */
   async statsByJob(filter: AttemptFilter, top: number): Promise<JobGroup[]> {
-    const q = statsByJobQuery(filter, top);
-    const rows = await this.prisma.$queryRawUnsafe<
-      { service_principal_id: string; job_id: string; total: number; by_outcome: Record<string, number> }[]
-    >(q.text, ...q.values);
+    const rows = await this.prisma.query<GroupRow & { service_principal_id: string; job_id: string }>(
+      statsByJobQuery(filter, top),
+    );
     return rows.map((r) => ({
       servicePrincipalId: r.service_principal_id,
       jobId: r.job_id,
-      total: Number(r.total),
-      byOutcome: toCounts(r.by_outcome),
+      ...groupCounts(r),
     }));
   }
 
   /** The `top` actors with the most attempts over the filter, with their counts by outcome. */
   async statsByActor(filter: AttemptFilter, top: number): Promise<ActorGroup[]> {
-    const q = statsByActorQuery(filter, top);
-    const rows = await this.prisma.$queryRawUnsafe<
-      { actor_id: string; actor_name: string | null; total: number; by_outcome: Record<string, number> }[]
-    >(q.text, ...q.values);
-    return rows.map((r) => ({
-      actorId: r.actor_id,
-      actorName: r.actor_name,
-      total: Number(r.total),
-      byOutcome: toCounts(r.by_outcome),
-    }));
+    const rows = await this.prisma.query<GroupRow & { actor_id: string; actor_name: string | null }>(
+      statsByActorQuery(filter, top),
+    );
+    return rows.map((r) => ({ actorId: r.actor_id, actorName: r.actor_name, ...groupCounts(r) }));
   }
 
   /**
@@ -408,18 +381,23 @@ export class AttemptRepository implements OnModuleDestroy {
 
   private pool(): Pool {
     if (this.exportPool === null) {
-      this.exportPool = new Pool({
-        connectionString: this.options.connectionString,
+      this.exportPool = createPool(this.options, {
         max: 4,
-        connectionTimeoutMillis: this.options.connectTimeoutMs ?? 3000,
-        statement_timeout: Math.max(this.options.statementTimeoutMs ?? 5000, 30_000),
-        idleTimeoutMillis: 30_000,
+        statementTimeoutMs: Math.max(this.options.statementTimeoutMs ?? 5000, 30_000),
       });
-      // An idle connection that dies must not crash the process; the next batch reconnects.
-      this.exportPool.on('error', () => undefined);
     }
     return this.exportPool;
   }
+}
+
+/** The counts of one group of the grouped statistics. */
+interface GroupRow {
+  total: number;
+  by_outcome: Record<string, number> | null;
+}
+
+function groupCounts(r: GroupRow): { total: number; byOutcome: OutcomeCounts } {
+  return { total: Number(r.total), byOutcome: toCounts(r.by_outcome) };
 }
 
 function toCounts(value: Record<string, number> | null): OutcomeCounts {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { clearOutbox, usePersistence } from '../../../test/support/persistence';
 import { ApprovalRepository, type ApprovalView, type CreateApprovalInput } from './approval.repository';
 import { HoldRepository } from './hold.repository';
 import { PrismaService } from './prisma.service';
@@ -21,27 +21,15 @@ interface EventRow {
  * by no statement that changes nothing.
  */
 describe('hold and approval notifications (real PostgreSQL)', () => {
-  let db: TestDatabase;
   let prisma: PrismaService;
   let holds: HoldRepository;
   let approvals: ApprovalRepository;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 4 });
-    holds = new HoldRepository(prisma);
-    approvals = new ApprovalRepository(prisma);
+  usePersistence(4, (p) => {
+    prisma = p;
+    holds = new HoldRepository(p);
+    approvals = new ApprovalRepository(p);
   });
-
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await prisma.$executeRawUnsafe('DELETE FROM notification_events');
-    await prisma.$executeRawUnsafe('DELETE FROM notification_destinations');
-  });
+  beforeEach(() => clearOutbox(prisma));
 
   const events = () =>
     prisma.$queryRawUnsafe<EventRow[]>(

@@ -1,47 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { jobKey } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
-import { PrismaService } from './prisma.service';
+import { usePersistence } from '../../../test/support/persistence';
+import type { PrismaService } from './prisma.service';
+import { FACT_WORDING, claimInput as anyClaim } from '../../../test/support/claim-input';
 import { type ClaimInput, GuardRepository } from './guard.repository';
+import { HoldRepository } from './hold.repository';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 
 describe('GuardRepository (real PostgreSQL)', () => {
-  let db: TestDatabase;
   let prisma: PrismaService;
   let repo: GuardRepository;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 20 });
-    repo = new GuardRepository(prisma);
+  usePersistence(20, (p) => {
+    prisma = p;
+    repo = new GuardRepository(p);
   });
 
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
-  });
-
+  /** A user's claim, 3 requests per 300 s. */
   function claimInput(jobId: string, over: Partial<ClaimInput> = {}): ClaimInput {
-    return {
-      attemptId: randomUUID(),
-      jobKey: jobKey(SP, jobId),
-      servicePrincipalId: SP,
-      jobId,
-      trigger: 'api',
-      actor: { type: 'user', id: 'user-1', name: 'Ada' },
-      reason: 'test',
-      dryRun: false,
-      requestId: 'req-1',
-      replicaId: 'replica-a',
-      limit: 3,
-      windowSeconds: 300,
-      leaseSeconds: 30,
-      cooldownSeconds: 600,
-      grantPrincipalId: 'user-1',
-      requireGrants: false,
-      ...over,
-    };
+    const actor = { type: 'user' as const, id: 'user-1', name: 'Ada' };
+    return anyClaim(SP, jobId, { actor, grantPrincipalId: actor.id, reason: 'test', limit: 3, ...over });
   }
 
   async function finalise(attemptId: string, jobId: string, cooldownSeconds: number | null) {
@@ -180,8 +158,13 @@ describe('GuardRepository (real PostgreSQL)', () => {
     }
     expect(results.map((r) => r.claimed)).toEqual([true, true, true, false, false]);
     const refused = results[3]?.attempt;
-    expect(refused?.message).toMatch(/at most 3 requests per 300 s/);
+    expect(refused?.message).toMatch(/^limit: 3 per 300 s, \d+ s left$/);
     expect(refused?.retryAfterSeconds).toBeGreaterThan(290);
+    const r3 = results[3];
+    expect(r3 && !r3.claimed && r3.refusal).toEqual({
+      kind: 'limit',
+      secondsLeft: refused?.retryAfterSeconds,
+    });
   });
 
   it('serialises a concurrent burst: one claim wins, every request is a row', async () => {
@@ -198,8 +181,11 @@ describe('GuardRepository (real PostgreSQL)', () => {
     await finalise(first.attemptId, 'job.cool', 600);
     const again = await repo.claim(claimInput('job.cool'));
     expect(again.claimed).toBe(false);
-    expect(again.attempt.message).toMatch(/cool-down/);
-    expect(again.attempt.retryAfterSeconds).toBeGreaterThan(590);
+    const left = again.attempt.retryAfterSeconds ?? 0;
+    expect(left).toBeGreaterThan(590);
+    // A literal % in the wording stays a %.
+    expect(again.attempt.message).toBe(`cooldown: ${left} s of 600 s (100%)`);
+    expect(!again.claimed && again.refusal).toEqual({ kind: 'cooldown', secondsLeft: left });
   });
 
   it('refuses a caller narrowed by grants to other service principals, and honours REQUIRE_GRANTS', async () => {
@@ -213,11 +199,14 @@ describe('GuardRepository (real PostgreSQL)', () => {
     });
     const narrowed = await repo.claim(claimInput('job.grants', { grantPrincipalId: 'user-g' }));
     expect(narrowed.attempt.outcome).toBe('denied');
-    expect(narrowed.attempt.message).toMatch(/narrowed by grants/);
+    expect(narrowed.attempt.message).toBe(`narrowed: user-g not ${SP}`);
+    expect(!narrowed.claimed && narrowed.refusal).toEqual({ kind: 'grant', grant: 'narrowed' });
     const required = await repo.claim(
       claimInput('job.grants', { grantPrincipalId: 'user-none', requireGrants: true }),
     );
     expect(required.attempt.outcome).toBe('denied');
+    expect(required.attempt.message).toBe(`required: user-none for ${SP}`);
+    expect(!required.claimed && required.refusal).toEqual({ kind: 'grant', grant: 'required' });
     const scheduler = await repo.claim(
       claimInput('job.grants', { grantPrincipalId: null, requireGrants: true }),
     );
@@ -225,7 +214,7 @@ describe('GuardRepository (real PostgreSQL)', () => {
   });
 
   it('names why a claim was refused as a stable value: in flight, limit, cool-down, grant', async () => {
-    const refusal = (r: Awaited<ReturnType<GuardRepository['claim']>>) => (r.claimed ? null : r.refusal);
+    const refusal = (r: Awaited<ReturnType<GuardRepository['claim']>>) => (r.claimed ? null : r.refusal.kind);
     const held = claimInput('job.kinds');
     expect(refusal(await repo.claim(held))).toBeNull();
     expect(refusal(await repo.claim(claimInput('job.kinds')))).toBe('in_flight');
@@ -247,6 +236,48 @@ describe('GuardRepository (real PostgreSQL)', () => {
     );
     expect(denied.attempt.outcome).toBe('denied');
     expect(refusal(denied)).toBe('grant');
+  });
+
+  it('refuses a start or restart of a held job (never a pause), naming the hold and filling in its facts', async () => {
+    const holds = new HoldRepository(prisma);
+    const placed = await holds.place({
+      holdId: randomUUID(),
+      servicePrincipalId: SP,
+      jobId: 'job.held',
+      reason: 'change freeze',
+      until: new Date('2099-01-02T03:04:05.000Z'),
+      placedBy: { id: 'user-h', name: 'Grace' },
+    });
+    const start = await repo.claim(claimInput('job.held'));
+    expect(start.attempt).toMatchObject({ outcome: 'held', holdId: placed.holdId, retryAfterSeconds: null });
+    expect(start.attempt.message).toBe(
+      `hold: change freeze by Grace at ${placed.placedAt.replace(/\.\d+Z$/, 'Z')} until 2099-01-02T03:04:05Z`,
+    );
+    expect(!start.claimed && start.refusal).toEqual({ kind: 'hold', holdId: placed.holdId });
+    const restart = await repo.claim(claimInput('job.held', { operation: 'restart' }));
+    expect(restart.attempt.outcome).toBe('held');
+    const pause = claimInput('job.held', { operation: 'pause' });
+    expect((await repo.claim(pause)).claimed).toBe(true);
+    await finalise(pause.attemptId, 'job.held', null);
+    await holds.release(placed.holdId, { id: 'user-h', name: 'Grace' });
+    const everyJob = await holds.place({
+      holdId: randomUUID(),
+      servicePrincipalId: SP,
+      jobId: null,
+      reason: 'audit',
+      until: null,
+      placedBy: { id: 'user-h', name: null },
+    });
+    const held = await repo.claim(claimInput('job.held'));
+    expect(held.attempt.message).toMatch(/^hold: audit by user-h at \S+Z until released$/);
+    await holds.release(everyJob.holdId, { id: 'user-h', name: null });
+    expect((await repo.claim(claimInput('job.held'))).claimed).toBe(true);
+  });
+
+  it('refuses wording that names a fact the claim does not know', async () => {
+    await expect(
+      repo.claim(claimInput('job.wording', { wording: { ...FACT_WORDING, inFlight: 'busy: {nonsense}' } })),
+    ).rejects.toThrow(/unknown fact \{nonsense\}/);
   });
 
   it('keeps attempts append-only in the database itself', async () => {

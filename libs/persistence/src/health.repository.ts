@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
+import { trusted } from './sql';
 import { type MigrationFile, findMigrationsDir, pendingMigrations, readMigrations } from './migrator';
 
 @Injectable()
@@ -12,6 +13,6 @@ export class HealthRepository {
   async pendingMigrations(): Promise<string[]> {
     this.migrations ??= readMigrations(findMigrationsDir());
     const files = await this.migrations;
-    return pendingMigrations((sql) => this.prisma.$queryRawUnsafe<{ migration_name: string }[]>(sql), files);
+    return pendingMigrations((text) => this.prisma.query<{ migration_name: string }>(trusted(text)), files);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { outboxInsert } from './notification.repository';
 import { PrismaService } from './prisma.service';
+import { type Sql, firstRow, join, sql, trusted } from './sql';
 
 /** A hold as the API shows it (DESIGN 2c). `active`: not released and `until` not passed. */
 export interface HoldView {
@@ -49,12 +50,35 @@ interface HoldRow {
   active: boolean;
 }
 
-const HOLD_COLUMNS = `id, service_principal_id, job_id, reason, until, placed_at, placed_by_id, placed_by_name,
-  released_at, released_by_id, released_by_name,
-  (released_at IS NULL AND (until IS NULL OR until > now())) AS active`;
-
 /** Applies now: not released, and `until` not passed. Expired holds stop applying by themselves. */
-const ACTIVE = `released_at IS NULL AND (until IS NULL OR until > now())`;
+const ACTIVE = trusted(`released_at IS NULL AND (until IS NULL OR until > now())`);
+
+const HOLD_COLUMNS = sql`id, service_principal_id, job_id, reason, until, placed_at, placed_by_id, placed_by_name,
+  released_at, released_by_id, released_by_name, (${ACTIVE}) AS active`;
+
+/** The data of `hold.placed`, and the start of `hold.released`'s, from a CTE row `h` of holds. */
+const HOLD_EVENT_DATA = `'holdId', h.id, 'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
+  'reason', h.reason, 'until', h.until, 'placedAt', h.placed_at,
+  'placedBy', jsonb_build_object('id', h.placed_by_id, 'name', h.placed_by_name)`;
+
+/** The statement's admin event and its notification for every row of the CTE `h` (placed or released). */
+function holdEvents(action: 'hold.placed' | 'hold.released', actor: Sql, details: string, data: string): Sql {
+  return sql`ev AS (
+         INSERT INTO admin_events (id, actor_id, actor_name, action, subject_id, details)
+         SELECT gen_random_uuid(), ${actor}, ${action}, h.id::text, jsonb_build_object(${trusted(details)})
+         FROM h
+         RETURNING 1
+       ),
+       notify AS (${trusted(
+         outboxInsert({
+           type: `'${action}'`,
+           servicePrincipalId: 'h.service_principal_id',
+           jobId: 'h.job_id',
+           data: `jsonb_build_object(${data})`,
+           from: 'FROM h',
+         }),
+       )})`;
+}
 
 function view(r: HoldRow): HoldView {
   return {
@@ -82,72 +106,47 @@ export class HoldRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async place(input: PlaceHoldInput): Promise<HoldView> {
-    const rows = await this.prisma.$queryRawUnsafe<HoldRow[]>(
-      `WITH h AS (
+    const rows = await this.prisma.query<HoldRow>(
+      sql`WITH h AS (
          INSERT INTO holds (id, service_principal_id, job_id, reason, until, placed_by_id, placed_by_name)
-         VALUES ($1::uuid, lower($2), $3, $4, $5::timestamptz, $6, $7)
+         VALUES (${input.holdId}::uuid, lower(${input.servicePrincipalId}), ${input.jobId}, ${input.reason},
+                 ${input.until ? input.until.toISOString() : null}::timestamptz, ${input.placedBy.id},
+                 ${input.placedBy.name})
          RETURNING ${HOLD_COLUMNS}
        ),
-       ev AS (
-         INSERT INTO admin_events (id, actor_id, actor_name, action, subject_id, details)
-         SELECT gen_random_uuid(), h.placed_by_id, h.placed_by_name, 'hold.placed', h.id::text,
-                jsonb_build_object('servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
-                                   'reason', h.reason, 'until', h.until)
-         FROM h
-         RETURNING 1
-       ),
-       notify AS (${outboxInsert({
-         type: `'hold.placed'`,
-         servicePrincipalId: 'h.service_principal_id',
-         jobId: 'h.job_id',
-         data: `jsonb_build_object('holdId', h.id, 'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
-                  'reason', h.reason, 'until', h.until, 'placedAt', h.placed_at,
-                  'placedBy', jsonb_build_object('id', h.placed_by_id, 'name', h.placed_by_name))`,
-         from: 'FROM h',
-       })})
+       ${holdEvents(
+         'hold.placed',
+         sql`h.placed_by_id, h.placed_by_name`,
+         `'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id, 'reason', h.reason, 'until', h.until`,
+         HOLD_EVENT_DATA,
+       )}
        SELECT h.* FROM h`,
-      input.holdId,
-      input.servicePrincipalId,
-      input.jobId,
-      input.reason,
-      input.until ? input.until.toISOString() : null,
-      input.placedBy.id,
-      input.placedBy.name,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('placing the hold returned no row');
-    }
-    return view(row);
+    return view(firstRow(rows, 'placing the hold'));
   }
 
   async get(holdId: string): Promise<HoldView | null> {
-    const rows = await this.prisma.$queryRawUnsafe<HoldRow[]>(
-      `SELECT ${HOLD_COLUMNS} FROM holds WHERE id = $1::uuid`,
-      holdId,
+    const rows = await this.prisma.query<HoldRow>(
+      sql`SELECT ${HOLD_COLUMNS} FROM holds WHERE id = ${holdId}::uuid`,
     );
     return rows[0] ? view(rows[0]) : null;
   }
 
   async list(filter: HoldFilter): Promise<HoldView[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
+    const where: Sql[] = [sql`true`];
     if (filter.servicePrincipalId !== undefined) {
-      params.push(filter.servicePrincipalId.toLowerCase());
-      where.push(`service_principal_id = $${params.length}`);
+      where.push(sql`service_principal_id = ${filter.servicePrincipalId.toLowerCase()}`);
     }
     if (filter.jobId !== undefined) {
-      params.push(filter.jobId);
       // A hold on the whole service principal applies to the job too.
-      where.push(`(job_id IS NULL OR job_id = $${params.length})`);
+      where.push(sql`(job_id IS NULL OR job_id = ${filter.jobId})`);
     }
     if (filter.activeOnly) {
       where.push(ACTIVE);
     }
-    const rows = await this.prisma.$queryRawUnsafe<HoldRow[]>(
-      `SELECT ${HOLD_COLUMNS} FROM holds ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY placed_at DESC, id DESC LIMIT ${Math.floor(filter.limit)}`,
-      ...params,
+    const rows = await this.prisma.query<HoldRow>(
+      sql`SELECT ${HOLD_COLUMNS} FROM holds WHERE ${join(where, ' AND ')}
+          ORDER BY placed_at DESC, id DESC LIMIT ${filter.limit}::int`,
     );
     return rows.map(view);
   }
@@ -157,45 +156,30 @@ export class HoldRepository {
     if (servicePrincipalIds.length === 0) {
       return [];
     }
-    const rows = await this.prisma.$queryRawUnsafe<HoldRow[]>(
-      `SELECT ${HOLD_COLUMNS} FROM holds WHERE service_principal_id = ANY($1::text[]) AND ${ACTIVE}
-       ORDER BY placed_at, id`,
-      servicePrincipalIds.map((s) => s.toLowerCase()),
+    const ids = servicePrincipalIds.map((s) => s.toLowerCase());
+    const rows = await this.prisma.query<HoldRow>(
+      sql`SELECT ${HOLD_COLUMNS} FROM holds WHERE service_principal_id = ANY(${ids}::text[]) AND ${ACTIVE}
+          ORDER BY placed_at, id`,
     );
     return rows.map(view);
   }
 
   /** Releases an unreleased hold (and writes `hold.released`); null when it was not found or already released. */
   async release(holdId: string, by: { id: string; name: string | null }): Promise<HoldView | null> {
-    const rows = await this.prisma.$queryRawUnsafe<HoldRow[]>(
-      `WITH h AS (
-         UPDATE holds SET released_at = now(), released_by_id = $2, released_by_name = $3
-         WHERE id = $1::uuid AND released_at IS NULL
+    const rows = await this.prisma.query<HoldRow>(
+      sql`WITH h AS (
+         UPDATE holds SET released_at = now(), released_by_id = ${by.id}::text, released_by_name = ${by.name}::text
+         WHERE id = ${holdId}::uuid AND released_at IS NULL
          RETURNING ${HOLD_COLUMNS}
        ),
-       ev AS (
-         INSERT INTO admin_events (id, actor_id, actor_name, action, subject_id, details)
-         SELECT gen_random_uuid(), $2, $3, 'hold.released', h.id::text,
-                jsonb_build_object('servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
-                                   'reason', h.reason, 'placedBy', h.placed_by_id)
-         FROM h
-         RETURNING 1
-       ),
-       notify AS (${outboxInsert({
-         type: `'hold.released'`,
-         servicePrincipalId: 'h.service_principal_id',
-         jobId: 'h.job_id',
-         data: `jsonb_build_object('holdId', h.id, 'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id,
-                  'reason', h.reason, 'until', h.until, 'placedAt', h.placed_at,
-                  'placedBy', jsonb_build_object('id', h.placed_by_id, 'name', h.placed_by_name),
-                  'releasedAt', h.released_at,
-                  'releasedBy', jsonb_build_object('id', h.released_by_id, 'name', h.released_by_name))`,
-         from: 'FROM h',
-       })})
+       ${holdEvents(
+         'hold.released',
+         sql`h.released_by_id, h.released_by_name`,
+         `'servicePrincipalId', h.service_principal_id, 'jobId', h.job_id, 'reason', h.reason, 'placedBy', h.placed_by_id`,
+         `${HOLD_EVENT_DATA}, 'releasedAt', h.released_at,
+          'releasedBy', jsonb_build_object('id', h.released_by_id, 'name', h.released_by_name)`,
+       )}
        SELECT h.* FROM h`,
-      holdId,
-      by.id,
-      by.name,
     );
     return rows[0] ? view(rows[0]) : null;
   }

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { jobKey } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import type { TestDatabase } from '../../../test/support/database';
+import { clearOutbox, usePersistence } from '../../../test/support/persistence';
+import { claimInput } from '../../../test/support/claim-input';
 import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
 import { NotificationRepository, outboxInsert } from './notification.repository';
 import { RecoveryRepository, type WatchRecord } from './recovery.repository';
+import { type Sql, sql } from './sql';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
 const OTHER_SP = '0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9';
@@ -17,21 +20,12 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   let prisma: PrismaService;
   let repo: NotificationRepository;
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 10 });
-    repo = new NotificationRepository(prisma);
+  usePersistence(10, (p, d) => {
+    prisma = p;
+    db = d;
+    repo = new NotificationRepository(p);
   });
-
-  afterAll(async () => {
-    await prisma.$disconnect();
-    await db.drop();
-  });
-
-  beforeEach(async () => {
-    await prisma.$executeRawUnsafe('DELETE FROM notification_events');
-    await prisma.$executeRawUnsafe('DELETE FROM notification_destinations');
-  });
+  beforeEach(() => clearOutbox(prisma));
 
   const webhook = (over: { eventTypes?: string[]; servicePrincipalIds?: string[] } = {}) =>
     repo.createDestination({
@@ -103,10 +97,9 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
   it('enqueueIn commits and rolls back with the caller’s transaction, and a crash before commit leaves nothing', async () => {
     await webhook();
     await expect(
-      prisma.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(
-          `INSERT INTO admin_events (id, actor_id, action, subject_id, details) VALUES ($1::uuid, 'a', 'x', 's', '{}')`,
-          randomUUID(),
+      prisma.transaction(async (tx) => {
+        await tx.execute(
+          sql`INSERT INTO admin_events (id, actor_id, action, subject_id, details) VALUES (${randomUUID()}::uuid, 'a', 'x', 's', '{}')`,
         );
         await NotificationRepository.enqueueIn(tx, {
           type: 'approval.requested',
@@ -132,7 +125,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
       [randomUUID()],
     );
     await NotificationRepository.enqueueIn(
-      { $executeRawUnsafe: async (q: string, ...v: unknown[]) => (await victim.query(q, v)).rowCount ?? 0 },
+      { execute: async (q: Sql) => (await victim.query(q.toQuery())).rowCount ?? 0 },
       { type: 'hold.released', servicePrincipalId: SP, jobId: 'job.3', data: {} },
     );
     await prisma.$queryRawUnsafe('SELECT pg_terminate_backend($1::int)', pid);
@@ -143,7 +136,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     );
     expect(crashed).toEqual([]);
 
-    await prisma.$transaction(async (tx) => {
+    await prisma.transaction(async (tx) => {
       await NotificationRepository.enqueueIn(tx, {
         type: 'hold.released',
         servicePrincipalId: SP,
@@ -159,25 +152,9 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     await webhook();
     const guard = new GuardRepository(prisma);
     const decide = async (jobId: string, outcome: 'unknown' | 'skipped') => {
-      const attemptId = randomUUID();
-      const claim = await guard.claim({
-        attemptId,
-        jobKey: jobKey(SP, jobId),
-        servicePrincipalId: SP,
-        jobId,
-        trigger: 'api',
-        actor: { type: 'user', id: 'u1', name: 'Ada' },
-        reason: null,
-        dryRun: false,
-        requestId: null,
-        replicaId: 'r1',
-        limit: 10,
-        windowSeconds: 60,
-        leaseSeconds: 30,
-        cooldownSeconds: 0,
-        grantPrincipalId: null,
-        requireGrants: false,
-      });
+      const input = claimInput(SP, jobId, { actor: { type: 'user', id: 'u1', name: 'Ada' } });
+      const attemptId = input.attemptId;
+      const claim = await guard.claim(input);
       expect(claim.claimed).toBe(true);
       await guard.finalise({
         attemptId,

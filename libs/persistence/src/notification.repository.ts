@@ -8,6 +8,7 @@ import {
   type NotificationEventType,
 } from '@app/common';
 import { type Listening, PrismaService } from './prisma.service';
+import { type SqlRunner, firstRow, params, sql, trusted } from './sql';
 
 /**
  * The notification outbox (DESIGN section 2d).
@@ -16,7 +17,8 @@ import { type Listening, PrismaService } from './prisma.service';
  * change it reports; a trigger fans it out to the matching destinations (notification_deliveries) in that same
  * statement and wakes the dispatchers at commit. Two building blocks:
  * - `outboxInsert(...)`: the SQL of an INSERT to put in a data-modifying CTE of the change's own statement;
- * - `NotificationRepository.enqueueIn(tx, event)`: one INSERT inside the change's interactive transaction.
+ * - `NotificationRepository.enqueueIn(tx, event)`: one INSERT inside the change's transaction
+ *   (`PrismaService.transaction`).
  *
  * Delivering: any replica claims due deliveries with FOR UPDATE SKIP LOCKED and takes a lease on each (no
  * transaction is held while the receiver answers); a delivery waits while an earlier one of the same job to the
@@ -58,11 +60,6 @@ export interface NotificationEventInput {
   servicePrincipalId: string | null;
   jobId: string | null;
   data: Record<string, unknown>;
-}
-
-/** What `enqueueIn` needs of a transaction: Prisma's interactive transaction client has it. */
-export interface RawExecutor {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
 export interface DestinationInput {
@@ -260,18 +257,17 @@ function deliveryView(r: DeliveryRow): DeliveryView {
   };
 }
 
-const DESTINATION_COLUMNS = `id, kind::text AS kind, name, url, secret, event_types, service_principal_ids, managed,
-  created_at, created_by`;
+const DESTINATION_COLUMNS =
+  trusted(`id, kind::text AS kind, name, url, secret, event_types, service_principal_ids,
+  managed, created_at, created_by`);
 
-const DELIVERY_SELECT = `SELECT d.id, d.event_id, e.type, e.created_at AS event_time, e.service_principal_id, e.job_id,
+const DELIVERY_SELECT =
+  trusted(`SELECT d.id, d.event_id, e.type, e.created_at AS event_time, e.service_principal_id, e.job_id,
     d.destination_id, t.kind::text AS kind, d.state::text AS state, d.attempts, d.next_attempt_at, d.last_attempt_at,
     d.last_status, d.last_error, d.created_at, d.delivered_at, d.dead_at
   FROM notification_deliveries d
   JOIN notification_events e ON e.id = d.event_id
-  JOIN notification_destinations t ON t.id = d.destination_id`;
-
-const INSERT_EVENT = `INSERT INTO notification_events (id, type, service_principal_id, job_id, data)
-  VALUES ($1::uuid, $2, $3, $4, $5::jsonb)`;
+  JOIN notification_destinations t ON t.id = d.destination_id`);
 
 @Injectable()
 export class NotificationRepository {
@@ -280,15 +276,12 @@ export class NotificationRepository {
   // ------------------------------------------------------------------ writing events
 
   /** Writes one event inside the caller's transaction (`tx`), so it commits or rolls back with the change. */
-  static async enqueueIn(tx: RawExecutor, event: NotificationEventInput): Promise<string> {
+  static async enqueueIn(tx: Pick<SqlRunner, 'execute'>, event: NotificationEventInput): Promise<string> {
     const id = randomUUID();
-    await tx.$executeRawUnsafe(
-      INSERT_EVENT,
-      id,
-      event.type,
-      event.servicePrincipalId,
-      event.jobId,
-      JSON.stringify(event.data),
+    await tx.execute(
+      sql`INSERT INTO notification_events (id, type, service_principal_id, job_id, data)
+          VALUES (${id}::uuid, ${event.type}, ${event.servicePrincipalId}, ${event.jobId},
+                  ${JSON.stringify(event.data)}::jsonb)`,
     );
     return id;
   }
@@ -301,57 +294,39 @@ export class NotificationRepository {
   // ------------------------------------------------------------------ destinations
 
   async createDestination(input: DestinationInput): Promise<DestinationView> {
-    const rows = await this.prisma.$queryRawUnsafe<DestinationRow[]>(
-      `INSERT INTO notification_destinations (id, kind, name, url, secret, event_types, service_principal_ids, created_by)
-       VALUES ($1::uuid, $2::"NotificationDestinationKind", $3, $4, $5, $6::text[], $7::text[], $8)
-       RETURNING ${DESTINATION_COLUMNS}`,
-      randomUUID(),
-      input.kind,
-      input.name,
-      input.url,
-      input.secret,
-      input.eventTypes,
-      input.servicePrincipalIds,
-      input.createdBy,
+    const rows = await this.prisma.query<DestinationRow>(
+      sql`INSERT INTO notification_destinations (id, kind, name, url, secret, event_types, service_principal_ids,
+                                                 created_by)
+          VALUES (${randomUUID()}::uuid, ${input.kind}::"NotificationDestinationKind", ${input.name}, ${input.url},
+                  ${input.secret}, ${input.eventTypes}::text[], ${input.servicePrincipalIds}::text[], ${input.createdBy})
+          RETURNING ${DESTINATION_COLUMNS}`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('destination insert returned no row');
-    }
-    return destinationView(row);
+    return destinationView(firstRow(rows, 'destination insert'));
   }
 
   /** Creates or updates the NOTIFY_WEBHOOK_URL destination (every event, every service principal). */
   async upsertManagedWebhook(url: string, secret: string): Promise<DestinationView> {
-    const rows = await this.prisma.$queryRawUnsafe<DestinationRow[]>(
-      `INSERT INTO notification_destinations (id, kind, name, url, secret, managed, created_by)
-       VALUES ($1::uuid, 'webhook', 'NOTIFY_WEBHOOK_URL', $2, $3, true, 'environment')
-       ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret,
-         event_types = '{}', service_principal_ids = '{}'
-       RETURNING ${DESTINATION_COLUMNS}`,
-      MANAGED_WEBHOOK_ID,
-      url,
-      secret,
+    const rows = await this.prisma.query<DestinationRow>(
+      sql`INSERT INTO notification_destinations (id, kind, name, url, secret, managed, created_by)
+          VALUES (${MANAGED_WEBHOOK_ID}::uuid, 'webhook', 'NOTIFY_WEBHOOK_URL', ${url}, ${secret}, true, 'environment')
+          ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret,
+            event_types = '{}', service_principal_ids = '{}'
+          RETURNING ${DESTINATION_COLUMNS}`,
     );
-    const row = rows[0];
-    if (!row) {
-      throw new Error('destination upsert returned no row');
-    }
-    return destinationView(row);
+    return destinationView(firstRow(rows, 'destination upsert'));
   }
 
   async listDestinations(): Promise<DestinationView[]> {
-    const rows = await this.prisma.$queryRawUnsafe<DestinationRow[]>(
-      `SELECT ${DESTINATION_COLUMNS} FROM notification_destinations ORDER BY created_at, id`,
+    const rows = await this.prisma.query<DestinationRow>(
+      sql`SELECT ${DESTINATION_COLUMNS} FROM notification_destinations ORDER BY created_at, id`,
     );
     return rows.map(destinationView);
   }
 
   /** Deletes the destination and its deliveries; null when there was none. */
   async deleteDestination(id: string): Promise<DestinationView | null> {
-    const rows = await this.prisma.$queryRawUnsafe<DestinationRow[]>(
-      `DELETE FROM notification_destinations WHERE id = $1::uuid RETURNING ${DESTINATION_COLUMNS}`,
-      id,
+    const rows = await this.prisma.query<DestinationRow>(
+      sql`DELETE FROM notification_destinations WHERE id = ${id}::uuid RETURNING ${DESTINATION_COLUMNS}`,
     );
     return rows[0] ? destinationView(rows[0]) : null;
   }
@@ -365,29 +340,27 @@ export class NotificationRepository {
     before: KeysetCursor | null;
     limit: number;
   }): Promise<DeliveryView[]> {
-    const rows = await this.prisma.$queryRawUnsafe<DeliveryRow[]>(
-      `${DELIVERY_SELECT}
-       WHERE ($1::text IS NULL OR d.state = $1::"NotificationDeliveryState")
-         AND ($2::uuid IS NULL OR d.destination_id = $2::uuid)
-         AND ($3::text IS NULL OR e.type = $3)
-         AND ($4::timestamptz IS NULL OR (d.created_at, d.id) < ($4::timestamptz, $5::uuid))
-       ORDER BY d.created_at DESC, d.id DESC
-       LIMIT $6::int`,
-      filter.state ?? null,
-      filter.destinationId ?? null,
-      filter.eventType ?? null,
-      filter.before?.at.toISOString() ?? null,
-      filter.before?.id ?? null,
-      filter.limit,
+    const p = params({
+      state: filter.state ?? null,
+      destinationId: filter.destinationId ?? null,
+      eventType: filter.eventType ?? null,
+      beforeAt: filter.before?.at.toISOString() ?? null,
+      beforeId: filter.before?.id ?? null,
+    });
+    const rows = await this.prisma.query<DeliveryRow>(
+      sql`${DELIVERY_SELECT}
+          WHERE (${p.state}::text IS NULL OR d.state = ${p.state}::"NotificationDeliveryState")
+            AND (${p.destinationId}::uuid IS NULL OR d.destination_id = ${p.destinationId}::uuid)
+            AND (${p.eventType}::text IS NULL OR e.type = ${p.eventType})
+            AND (${p.beforeAt}::timestamptz IS NULL OR (d.created_at, d.id) < (${p.beforeAt}::timestamptz, ${p.beforeId}::uuid))
+          ORDER BY d.created_at DESC, d.id DESC
+          LIMIT ${filter.limit}::int`,
     );
     return rows.map(deliveryView);
   }
 
   async getDelivery(id: string): Promise<DeliveryView | null> {
-    const rows = await this.prisma.$queryRawUnsafe<DeliveryRow[]>(
-      `${DELIVERY_SELECT} WHERE d.id = $1::uuid`,
-      id,
-    );
+    const rows = await this.prisma.query<DeliveryRow>(sql`${DELIVERY_SELECT} WHERE d.id = ${id}::uuid`);
     return rows[0] ? deliveryView(rows[0]) : null;
   }
 
@@ -396,12 +369,10 @@ export class NotificationRepository {
    * event keeps its id: receivers deduplicate on it). 'pending' when it is still being tried; null when unknown.
    */
   async redeliver(id: string, now: Date): Promise<DeliveryView | 'pending' | null> {
-    const updated = await this.prisma.$executeRawUnsafe(
-      `UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_attempt_at = $2::timestamptz,
-         lease_until = NULL, lease_holder = NULL, delivered_at = NULL, dead_at = NULL
-       WHERE id = $1::uuid AND state <> 'pending'`,
-      id,
-      now.toISOString(),
+    const updated = await this.prisma.execute(
+      sql`UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_attempt_at = ${now.toISOString()}::timestamptz,
+            lease_until = NULL, lease_holder = NULL, delivered_at = NULL, dead_at = NULL
+          WHERE id = ${id}::uuid AND state <> 'pending'`,
     );
     const view = await this.getDelivery(id);
     if (view === null) {
@@ -410,13 +381,13 @@ export class NotificationRepository {
     if (updated === 0) {
       return 'pending';
     }
-    await this.prisma.$executeRawUnsafe(`SELECT pg_notify($1, '')`, NOTIFICATION_CHANNEL);
+    await this.prisma.execute(sql`SELECT pg_notify(${NOTIFICATION_CHANNEL}, '')`);
     return view;
   }
 
   async countByState(): Promise<Record<NotificationDeliveryState, number>> {
-    const rows = await this.prisma.$queryRawUnsafe<{ state: string; n: bigint }[]>(
-      `SELECT state::text AS state, count(*) AS n FROM notification_deliveries GROUP BY state`,
+    const rows = await this.prisma.query<{ state: string; n: number }>(
+      sql`SELECT state::text AS state, count(*)::int AS n FROM notification_deliveries GROUP BY state`,
     );
     const counts: Record<NotificationDeliveryState, number> = { pending: 0, delivered: 0, dead: 0 };
     for (const r of rows) {
@@ -438,24 +409,24 @@ export class NotificationRepository {
    * (SKIP LOCKED) last only for it.
    */
   async claimDue(holder: string, now: Date, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.prisma.prepared<ClaimRow>(
-      'sjg_notify_claim',
-      `WITH due AS (
+    const p = params({ now: now.toISOString(), limit, leaseSeconds, holder });
+    const rows = await this.prisma.query<ClaimRow>(
+      sql`WITH due AS (
          SELECT d.id FROM notification_deliveries d
-         WHERE d.state = 'pending' AND d.next_attempt_at <= $1::timestamptz
-           AND (d.lease_until IS NULL OR d.lease_until <= $1::timestamptz)
+         WHERE d.state = 'pending' AND d.next_attempt_at <= ${p.now}::timestamptz
+           AND (d.lease_until IS NULL OR d.lease_until <= ${p.now}::timestamptz)
            AND NOT EXISTS (
              SELECT 1 FROM notification_deliveries p
              WHERE p.destination_id = d.destination_id AND p.ordering_key = d.ordering_key
                AND p.seq < d.seq AND p.state = 'pending')
          ORDER BY d.next_attempt_at, d.seq
-         LIMIT $2::int
+         LIMIT ${p.limit}::int
          FOR UPDATE OF d SKIP LOCKED
        ),
        claimed AS (
          UPDATE notification_deliveries d SET
-           lease_until = $1::timestamptz + make_interval(secs => $3::int), lease_holder = $4,
-           attempts = d.attempts + 1, last_attempt_at = $1::timestamptz
+           lease_until = ${p.now}::timestamptz + make_interval(secs => ${p.leaseSeconds}::int),
+           lease_holder = ${p.holder}::text, attempts = d.attempts + 1, last_attempt_at = ${p.now}::timestamptz
          FROM due WHERE d.id = due.id
          RETURNING d.id, d.attempts, d.event_id, d.destination_id
        )
@@ -465,10 +436,7 @@ export class NotificationRepository {
        JOIN notification_events e ON e.id = c.event_id
        JOIN notification_destinations t ON t.id = c.destination_id
        ORDER BY e.seq`,
-      now.toISOString(),
-      limit,
-      leaseSeconds,
-      holder,
+      'sjg_notify_claim',
     );
     return rows.map((r) => ({
       deliveryId: r.id,
@@ -493,23 +461,17 @@ export class NotificationRepository {
       : r.retryAt === null
         ? 'dead'
         : 'pending';
-    const rows = await this.prisma.prepared<{ id: string }>(
-      'sjg_notify_result',
-      `UPDATE notification_deliveries SET
-         state = $3::"NotificationDeliveryState", lease_until = NULL, lease_holder = NULL,
-         last_status = $4::int, last_error = $5,
-         next_attempt_at = COALESCE($6::timestamptz, next_attempt_at),
-         delivered_at = CASE WHEN $3::text = 'delivered' THEN $7::timestamptz END,
-         dead_at = CASE WHEN $3::text = 'dead' THEN $7::timestamptz END
-       WHERE id = $1::uuid AND lease_holder = $2 AND state = 'pending'
+    const p = params({ state, now: r.now.toISOString() });
+    const rows = await this.prisma.query<{ id: string }>(
+      sql`UPDATE notification_deliveries SET
+         state = ${p.state}::"NotificationDeliveryState", lease_until = NULL, lease_holder = NULL,
+         last_status = ${r.status}::int, last_error = ${r.error}::text,
+         next_attempt_at = COALESCE(${r.retryAt?.toISOString() ?? null}::timestamptz, next_attempt_at),
+         delivered_at = CASE WHEN ${p.state}::text = 'delivered' THEN ${p.now}::timestamptz END,
+         dead_at = CASE WHEN ${p.state}::text = 'dead' THEN ${p.now}::timestamptz END
+       WHERE id = ${r.deliveryId}::uuid AND lease_holder = ${r.holder}::text AND state = 'pending'
        RETURNING id`,
-      r.deliveryId,
-      r.holder,
-      state,
-      r.status,
-      r.error,
-      r.retryAt?.toISOString() ?? null,
-      r.now.toISOString(),
+      'sjg_notify_result',
     );
     return rows.length === 1;
   }
@@ -519,23 +481,21 @@ export class NotificationRepository {
    * destination), with their deliveries. Pending and dead-lettered ones stay (visible, redeliverable).
    */
   async purgeDelivered(before: Date, limit: number): Promise<number> {
-    return this.prisma.$executeRawUnsafe(
-      `DELETE FROM notification_events WHERE id IN (
+    return this.prisma.execute(
+      sql`DELETE FROM notification_events WHERE id IN (
          SELECT e.id FROM notification_events e
-         WHERE e.created_at < $1::timestamptz
+         WHERE e.created_at < ${before.toISOString()}::timestamptz
            AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.event_id = e.id AND d.state <> 'delivered')
          ORDER BY e.created_at
-         LIMIT $2::int)`,
-      before.toISOString(),
-      limit,
+         LIMIT ${limit}::int)`,
     );
   }
 
   /** Earliest time a pending delivery becomes due (for the dispatcher's next wake-up), or null. */
   async nextDueAt(): Promise<Date | null> {
-    const rows = await this.prisma.$queryRawUnsafe<{ at: Date | null }[]>(
-      `SELECT min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) AS at
-       FROM notification_deliveries WHERE state = 'pending'`,
+    const rows = await this.prisma.query<{ at: Date | null }>(
+      sql`SELECT min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) AS at
+          FROM notification_deliveries WHERE state = 'pending'`,
     );
     return rows[0]?.at ?? null;
   }

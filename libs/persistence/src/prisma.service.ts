@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Client, Pool, type QueryResultRow } from 'pg';
+import { Client, Pool, type PoolClient, type QueryResultRow } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
+import type { Sql, SqlRunner } from './sql';
 
 export const PERSISTENCE_OPTIONS = Symbol('PERSISTENCE_OPTIONS');
 
@@ -30,26 +31,45 @@ export interface PoolStats {
 }
 
 /**
- * The one PrismaClient of a process, over node-postgres through the driver adapter. The node-postgres pool
- * is ours and shared: the guard's two hot statements run on it as named prepared statements (parsed and
- * planned once per connection), everything else goes through Prisma.
+ * A node-postgres pool with the library's connection settings; `max` and a longer statement timeout may differ.
+ * An idle connection that dies (database restart) must not crash the process: the pool replaces it.
+ */
+export function createPool(
+  options: PersistenceOptions,
+  over: { max?: number; statementTimeoutMs?: number } = {},
+): Pool {
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    max: over.max ?? options.poolMax ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    statement_timeout: over.statementTimeoutMs ?? options.statementTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `Sql` on one pooled connection (a transaction's). */
+function clientRunner(client: PoolClient): SqlRunner {
+  return {
+    query: async <T extends QueryResultRow>(statement: Sql, name?: string) =>
+      (await client.query<T>({ ...statement.toQuery(), name })).rows,
+    execute: async (statement: Sql) => (await client.query(statement.toQuery())).rowCount ?? 0,
+  };
+}
+
+/**
+ * The one PrismaClient of a process, over node-postgres through the driver adapter, and the one pool of the
+ * process: raw SQL (the `sql` tag, `SqlRunner`) runs on the same node-postgres pool the adapter uses.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleDestroy, SqlRunner {
   private readonly pool: Pool;
   private ended = false;
   private readonly options: PersistenceOptions;
 
   constructor(@Inject(PERSISTENCE_OPTIONS) options: PersistenceOptions) {
-    const pool = new Pool({
-      connectionString: options.connectionString,
-      max: options.poolMax ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
-      statement_timeout: options.statementTimeoutMs ?? 5000,
-      idleTimeoutMillis: 30_000,
-    });
-    // An idle connection that dies (database restart) must not crash the process; the pool replaces it.
-    pool.on('error', () => undefined);
+    const pool = createPool(options);
     super({ adapter: new PrismaPg(pool) });
     this.pool = pool;
     this.options = options;
@@ -119,10 +139,33 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     };
   }
 
-  /** One round trip of a named prepared statement on the shared pool. */
-  async prepared<T extends QueryResultRow>(name: string, text: string, ...values: unknown[]): Promise<T[]> {
-    const result = await this.pool.query<T>({ name, text, values });
+  async query<T extends QueryResultRow>(statement: Sql, name?: string): Promise<T[]> {
+    const result = await this.pool.query<T>({ ...statement.toQuery(), name });
     return result.rows;
+  }
+
+  async execute(statement: Sql): Promise<number> {
+    const result = await this.pool.query(statement.toQuery());
+    return result.rowCount ?? 0;
+  }
+
+  /** Runs `work` in one transaction on one pooled connection: committed when it resolves, else rolled back. */
+  async transaction<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(clientRunner(client));
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      // A connection whose ROLLBACK fails is in an unknown state: it is discarded, not reused.
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        () => client.release(true),
+      );
+      throw error;
+    }
   }
 
   poolStats(): PoolStats {

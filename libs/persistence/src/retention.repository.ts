@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
+import { sql, trusted } from './sql';
 
 /** Advisory lock key of the retention job ('SJGRETN' as ASCII): one replica deletes at a time. */
 export const RETENTION_LOCK_KEY = 0x534a475245544en;
@@ -20,23 +21,21 @@ export class RetentionRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async deleteBatch(cutoff: Date, batchSize: number): Promise<RetentionBatch> {
-    return this.prisma.$transaction(async (tx) => {
-      const lock = await tx.$queryRawUnsafe<{ locked: boolean }[]>(
-        'SELECT pg_try_advisory_xact_lock($1::bigint) AS locked',
-        RETENTION_LOCK_KEY.toString(),
+    return this.prisma.transaction(async (tx) => {
+      const lock = await tx.query<{ locked: boolean }>(
+        sql`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY.toString()}::bigint) AS locked`,
       );
       if (lock[0]?.locked !== true) {
         return { locked: false, deleted: 0 };
       }
-      await tx.$queryRawUnsafe(`SELECT set_config('sync_job_guard.retention', 'on', true)`);
-      const deleted = await tx.$executeRawUnsafe(
-        `DELETE FROM attempts WHERE id IN (
+      await tx.query(sql`SELECT set_config('sync_job_guard.retention', 'on', true)`);
+      const deleted = await tx.execute(
+        sql`DELETE FROM attempts WHERE id IN (
            SELECT id FROM attempts
-           WHERE created_at < $1::timestamptz AND outcome <> 'pending'
+           WHERE created_at < ${cutoff.toISOString()}::timestamptz AND outcome <> 'pending'
            ORDER BY created_at, id
-           LIMIT ${Math.max(1, Math.floor(batchSize))}
+           LIMIT ${trusted(String(Math.max(1, Math.floor(batchSize))))}
          )`,
-        cutoff.toISOString(),
       );
       return { locked: true, deleted };
     });

@@ -1,7 +1,52 @@
 import type { ObservedStatus, Outcome } from '@app/common';
 import type { GraphError, SyncJob } from '@app/graph';
+import type { ClaimWording } from '@app/persistence';
 
-/** Pure decisions of the guard (DESIGN section 3, steps 6-8): no I/O here. */
+/**
+ * Pure decisions of the guard (DESIGN section 3, steps 6-8) and the wording of every answer it gives: why a
+ * request was refused at the claim, skipped, held for approval, or what happened to what was sent. No I/O here.
+ */
+
+/**
+ * Refusals at the claim (grants, holds, cool-down, a decision in flight, the per-job limit). The claim statement
+ * decides which applies and fills in each `{fact}` (CLAIM_FACTS of the guard repository) in the same round trip
+ * that writes the refused row.
+ */
+export const CLAIM_WORDING: ClaimWording = {
+  grantNarrowed:
+    'Caller {caller} is narrowed by grants to other service principals, not {servicePrincipalId}',
+  grantRequired:
+    'Caller {caller} has no grant for service principal {servicePrincipalId} (REQUIRE_GRANTS is on)',
+  hold: 'Job is on hold: {holdReason} (placed by {holdPlacedBy} at {holdPlacedAt}, until {holdUntil})',
+  holdUntilReleased:
+    'Job is on hold: {holdReason} (placed by {holdPlacedBy} at {holdPlacedAt}, until released)',
+  cooldown:
+    'Job was started recently; it is in its {cooldownSeconds} s cool-down for {secondsLeft} more seconds, while Graph may still report the old status',
+  inFlight: 'Another request for this job is being decided right now; try again shortly',
+  limit: 'Rate limit reached: at most {limit} requests per {windowSeconds} s for this job',
+};
+
+/** The claim could not be written: nothing was sent (503). */
+export const AUDIT_UNAVAILABLE_BEFORE =
+  'The audit store is unavailable, so nothing was sent to Graph; try again later';
+
+/** The decision was made but its row could not be finalised (503); the reconciler settles it later. */
+export function auditLostAfter(outcome: Outcome, startSent: boolean, attemptId: string): string {
+  const sent = startSent
+    ? 'a start was sent to Graph (it may have taken effect, so the cool-down applies)'
+    : 'no start was sent to Graph';
+  return `The decision was made (${outcome}; ${sent}) but the audit store became unavailable before it was recorded; attempt ${attemptId} will be settled when it is back`;
+}
+
+export function unexpectedFailure(startSent: boolean): string {
+  return startSent
+    ? 'The guard failed unexpectedly after a start was sent to Graph; the start may have taken effect, so the cool-down applies'
+    : 'The guard failed unexpectedly before any start was sent to Graph; the job was not started by this attempt';
+}
+
+export function awaitingApproval(why: string, approvalId: string, expiresAt: string): string {
+  return `${why}. Approval ${approvalId} waits for another Admin until ${expiresAt}; nothing was sent to Graph`;
+}
 
 /** Retries of the finalising write when the database blinks between the claim and the end of a decision. */
 export const FINALISE_RETRY_DELAYS_MS: readonly number[] = [100, 400, 1000];
@@ -87,17 +132,55 @@ export function startVerdict(
   return { allowed: true };
 }
 
-/** `refusal`: why the start would not be sent (status or the caller's policy), or null when it would be. */
-export function dryRunMessage(job: SyncJob, refusal: string | null): string {
-  return refusal === null
-    ? `Dry run: job is ${describeStatus(job)}, so a start would be sent`
-    : `Dry run: job is ${describeStatus(job)}, so no start would be sent: ${refusal}`;
+/** A dry run of a start: whether it would be sent, and if not why (status, the caller's policy, a second person). */
+export function dryRunMessage(job: SyncJob, verdict: StartVerdict): string {
+  if (verdict.allowed) {
+    return `Dry run: job is ${describeStatus(job)}, so a start would be sent`;
+  }
+  const refusal = verdict.approvalWhy
+    ? `${verdict.approvalWhy}; it is sent once another Admin approves it`
+    : verdict.message;
+  return `Dry run: job is ${describeStatus(job)}, so no start would be sent: ${refusal}`;
 }
 
 export function startedMessage(job: SyncJob): string {
   return job.observedStatus === 'quarantine'
     ? `Start sent: job was in quarantine${job.quarantine?.reason ? ` (${job.quarantine.reason})` : ''}; Graph accepted the start and clears the quarantine`
     : 'Start sent: job was paused; Graph accepted the start and the job resumes from where it paused';
+}
+
+/** What the guard says about a start (or restart) that it did not send, or whose fate it could not settle. */
+export const say = {
+  budgetUsedUp: (what: 'start' | 'restart') =>
+    `The guard's Graph time budget was used up before the ${what} could be sent; the ${what} was not sent to Graph`,
+  notSent: (failure: string) => `${failure}; the start was not sent to Graph`,
+  changedWhileWaiting: (refusal: string) =>
+    `While the start waited for Graph's Retry-After the job changed: ${refusal}; not sent again`,
+  startUnsettled: (failure: string) =>
+    `${failure}, and the status could not be re-read; the start may or may not have taken effect`,
+  startTookEffect: (failure: string, after: SyncJob) =>
+    `${failure}, but the job now reads ${describeStatus(after)}: the start took effect`,
+  startStillReads: (failure: string, after: SyncJob) =>
+    `${failure} and the job still reads ${describeStatus(after)}; not sent again, to avoid starting a running job`,
+  // ---- pause and restart (DESIGN 2c)
+  pauseDryRun: (job: SyncJob) => `Dry run: job is ${describeStatus(job)}, so a pause would be sent`,
+  paused: (job: SyncJob, holdId: string | null) =>
+    `Pause sent: job was ${describeStatus(job)}; Graph accepted the pause${heldAfterPause(holdId)}`,
+  pauseLostButPaused: (failure: string, holdId: string | null) =>
+    `${failure}, but the job now reads paused${heldAfterPause(holdId)}`,
+  pauseUnsettled: (failure: string) => `${failure}; the pause may or may not have taken effect`,
+  notRestartable: (job: SyncJob) =>
+    `Job is ${describeStatus(job)}; restart is only allowed when paused, in quarantine or active`,
+  restartDryRun: (job: SyncJob, what: string, approvalWhy: string | null) =>
+    `Dry run: job is ${describeStatus(job)}, so a ${what} would be sent${approvalWhy ? `, once another Admin approves it. ${approvalWhy}` : ''}`,
+  restarted: (job: SyncJob, what: string) =>
+    `Restart sent: job was ${describeStatus(job)}; Graph accepted the ${what}`,
+  restartUnsettled: (failure: string) =>
+    `${failure}; the restart may have taken effect and is not sent again`,
+};
+
+function heldAfterPause(holdId: string | null): string {
+  return holdId ? `; hold ${holdId} keeps it from being started or restarted` : '';
 }
 
 export interface GraphFailure {

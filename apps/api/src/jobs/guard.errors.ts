@@ -1,21 +1,14 @@
-import { DomainError, ErrorCode } from '@app/common';
+import { DomainError, ErrorCode, type Outcome } from '@app/common';
+import { AUDIT_UNAVAILABLE_BEFORE, auditLostAfter } from './guard-policy';
 
-/** The one message of an unreachable audit store. Before the attempt row exists nothing reaches Graph. */
-export const AUDIT_UNAVAILABLE_MESSAGE =
-  'The audit store is unavailable, so nothing was sent to Graph; try again later';
+/** The one message of an unreachable audit store (the wording lives in guard-policy.ts). */
+export const AUDIT_UNAVAILABLE_MESSAGE = AUDIT_UNAVAILABLE_BEFORE;
 
 /** A decision whose attempt row could not be finalised (the reconciler settles it later). */
 export interface UnrecordedDecision {
   attemptId: string;
-  outcome: string;
+  outcome: Outcome;
   startSent: boolean;
-}
-
-function unrecordedMessage(d: UnrecordedDecision): string {
-  const sent = d.startSent
-    ? 'a start was sent to Graph (it may have taken effect, so the cool-down applies)'
-    : 'no start was sent to Graph';
-  return `The decision was made (${d.outcome}; ${sent}) but the audit store became unavailable before it was recorded; attempt ${d.attemptId} will be settled when it is back`;
 }
 
 /**
@@ -27,7 +20,9 @@ export class AuditUnavailableError extends DomainError {
   constructor(cause?: unknown, unrecorded?: UnrecordedDecision) {
     super(
       unrecorded ? ErrorCode.ATTEMPT_UNRECORDED : ErrorCode.AUDIT_UNAVAILABLE,
-      unrecorded ? unrecordedMessage(unrecorded) : AUDIT_UNAVAILABLE_MESSAGE,
+      unrecorded
+        ? auditLostAfter(unrecorded.outcome, unrecorded.startSent, unrecorded.attemptId)
+        : AUDIT_UNAVAILABLE_MESSAGE,
       unrecorded ? { cause, details: { attemptId: unrecorded.attemptId } } : { cause },
     );
     this.name = 'AuditUnavailableError';

@@ -7,31 +7,20 @@ import {
   type SyncJob,
   type BatchItemResult,
 } from '@app/graph';
-import type { ApprovalRepository, ClaimInput, FinaliseInput, GuardRepository } from '@app/persistence';
+import type { ClaimInput, ClaimRefused, ClaimResult, FinaliseInput, GuardStore } from '@app/persistence';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditUnavailableError } from './guard.errors';
-import { GuardService } from './guard.service';
+import { type ApprovalRequests, GuardService } from './guard.service';
+import { CLAIM_WORDING } from './guard-policy';
 import { recoveryRefusal } from '../recovery/recovery-policy';
+import { syncJob } from '../../../../test/support/scripted-graph';
+import { attemptView } from '../../../../test/support/attempt-view';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 
 function job(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
-  return {
-    id: 'scim.1',
-    templateId: 'scim',
-    observedStatus: status,
-    rawStatusCode: status,
-    quarantine:
-      status === 'quarantine'
-        ? { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null }
-        : null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-  };
+  return syncJob('scim.1', { status, reason });
 }
 
 type Step<T> = T | GraphError | Error;
@@ -79,21 +68,28 @@ class ScriptedGraph extends GraphClient {
   }
 }
 
-/** Stands in for the two SQL statements; records what the guard asked of them. */
-class RecordingRepo {
+/** Stands in for the two SQL statements (the repository's own interface); records what the guard asked of them. */
+class RecordingRepo implements GuardStore {
   claims: ClaimInput[] = [];
   finals: FinaliseInput[] = [];
   claimError: Error | null = null;
+  /** Set: the claim refuses, as the statement would (the row already final). */
+  refuse: ClaimRefused | null = null;
   finaliseFailures = 0;
 
-  claim(input: ClaimInput) {
+  claim(input: ClaimInput): Promise<ClaimResult> {
     if (this.claimError) {
       return Promise.reject(this.claimError);
     }
     this.claims.push(input);
-    return Promise.resolve({ claimed: true as const, attempt: view(input.attemptId, 'pending', null) });
+    if (this.refuse) {
+      const outcome = this.refuse.kind === 'grant' ? 'denied' : 'rate_limited';
+      const attempt = view(input.attemptId, outcome, 'refused');
+      return Promise.resolve({ claimed: false, attempt, stored: true, refusal: this.refuse });
+    }
+    return Promise.resolve({ claimed: true, attempt: view(input.attemptId, 'pending', null) });
   }
-  finalise(input: FinaliseInput) {
+  finalise(input: FinaliseInput): Promise<AttemptView> {
     if (this.finaliseFailures > 0) {
       this.finaliseFailures--;
       return Promise.reject(new Error('connection lost'));
@@ -103,31 +99,8 @@ class RecordingRepo {
   }
 }
 
-function view(id: string, outcome: AttemptView['outcome'], message: string | null): AttemptView {
-  return {
-    attemptId: id,
-    createdAt: new Date().toISOString(),
-    finishedAt: null,
-    servicePrincipalId: SP,
-    jobId: 'scim.1',
-    trigger: 'api',
-    actor: { type: 'app', id: 'a', name: null },
-    outcome,
-    observedStatus: null,
-    quarantineReason: null,
-    reason: null,
-    dryRun: false,
-    message,
-    retryAfterSeconds: null,
-    graphRequestIds: [],
-    durationMs: null,
-    wouldStart: null,
-    operation: 'start',
-    approvalId: null,
-    holdId: null,
-    resetScope: [],
-    requestedBy: null,
-  };
+function view(attemptId: string, outcome: AttemptView['outcome'], message: string | null): AttemptView {
+  return attemptView({ attemptId, servicePrincipalId: SP, outcome, message });
 }
 
 describe('GuardService decisions (scripted Graph, recorded repository)', () => {
@@ -139,12 +112,13 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
   beforeEach(() => {
     graph = new ScriptedGraph();
     repo = new RecordingRepo();
+    const approvals: ApprovalRequests = { create: () => Promise.reject(new Error('not used')) };
     guard = new GuardService(
-      repo as unknown as GuardRepository,
+      repo,
       graph,
       new MetricsService(),
       loadConfig({ GRAPH_BUDGET_MS: '10000' }),
-      { create: () => Promise.reject(new Error('not used')) } as unknown as ApprovalRepository,
+      approvals,
     );
     waits = [];
     guard.wait = (ms) => {
@@ -170,6 +144,15 @@ describe('GuardService decisions (scripted Graph, recorded repository)', () => {
     repo.claimError = new Error('ECONNREFUSED');
     await expect(decide()).rejects.toBeInstanceOf(AuditUnavailableError);
     expect(graph.calls).toEqual([]);
+  });
+
+  it('gives the claim the policy wording and answers its refusal with the stable reason, sending nothing', async () => {
+    repo.refuse = { kind: 'cooldown', secondsLeft: 42 };
+    const d = await decide();
+    expect(repo.claims[0]?.wording).toBe(CLAIM_WORDING);
+    expect(d).toMatchObject({ refusal: 'cooldown', job: null, attempt: { outcome: 'rate_limited' } });
+    expect(graph.calls).toEqual([]);
+    expect(repo.finals).toEqual([]);
   });
 
   it.each(OBSERVED_STATUSES)(

@@ -18,7 +18,15 @@ import {
   type JobRef,
   type SyncJob,
 } from '@app/graph';
-import { ApprovalRepository, type ClaimRefusal, GuardRepository } from '@app/persistence';
+import {
+  ApprovalRepository,
+  type ClaimInput,
+  type ClaimRefusal,
+  type ClaimResult,
+  type FinaliseInput,
+  GuardRepository,
+  type GuardStore,
+} from '@app/persistence';
 import {
   type ResetScope,
   isRestartable,
@@ -32,15 +40,19 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ATTEMPTS, GUARD_DURATION, REFUSALS_UNRECORDED } from '../metrics/metric-names';
 import { AuditUnavailableError } from './guard.errors';
 import {
+  CLAIM_WORDING,
   FINALISE_RETRY_DELAYS_MS,
   type GraphFailure,
   type StartPolicy,
+  type StartVerdict,
+  awaitingApproval,
   dryRunMessage,
   graphFailure,
   isStartable,
+  say,
   startVerdict,
   startedMessage,
-  describeStatus,
+  unexpectedFailure,
 } from './guard-policy';
 
 export interface GuardRequest extends JobRef {
@@ -71,9 +83,12 @@ export interface GuardDecision {
   upstreamStatus: number | null;
   /** The job as last read from Graph during this decision, when it was read. */
   job: SyncJob | null;
-  /** Set when the claim refused the request (grant, cool-down, in flight, limit): the stable reason. */
+  /** Set when the claim refused the request (grant, hold, cool-down, in flight, limit): the stable reason. */
   refusal?: ClaimRefusal;
 }
+
+/** What the guard needs of approvals: asking for one. */
+export type ApprovalRequests = Pick<ApprovalRepository, 'create'>;
 
 interface RunResult extends GraphFailure {
   observedStatus: ObservedStatus | null;
@@ -87,18 +102,44 @@ interface RunResult extends GraphFailure {
   approvalId?: string | null;
 }
 
-/** What a decision has done so far, kept outside `run` so an unexpected exception still knows it. */
-interface Progress {
-  /** A start was handed to the Graph client and not proven unsent or refused: it may have taken effect. */
+/** One decision's exchange with Graph, kept outside the steps so an unexpected exception still knows it. */
+interface Exchange {
+  ref: JobRef;
+  ctx: GraphCallContext & { deadline: number };
+  /** Graph's request ids of every call, for the attempt row. */
+  requestIds: string[];
+  /** A start (or restart) was handed to the Graph client and not proven unsent or refused: it may have taken effect. */
   startSent: boolean;
 }
 
 /** A POST is re-sent at most this many times, only when Graph proved it was not acted on. */
 const MAX_START_RESENDS = 2;
 
+/** The result of a decision step, with what was last read of the job. */
+function seen(job: SyncJob | null, failure: GraphFailure, startSent = false): RunResult {
+  return {
+    ...failure,
+    observedStatus: job?.observedStatus ?? null,
+    quarantineReason: job?.quarantine?.reason ?? null,
+    job,
+    startSent,
+  };
+}
+
+/** An outcome with its message, no Retry-After and the outcome's own HTTP status. */
+function plain(outcome: Outcome, message: string): GraphFailure {
+  return { outcome, message, retryAfterSeconds: null, upstreamStatus: null };
+}
+
+/** The budget ran out before sending: upstream_error 504, nothing sent. */
+function budgetUsedUp(job: SyncJob, what: 'start' | 'restart'): RunResult {
+  return seen(job, { ...plain('upstream_error', say.budgetUsedUp(what)), upstreamStatus: 504 });
+}
+
 /**
- * The guarded start of DESIGN section 3. Two database round trips (claim, finalise), no connection held while
- * Graph answers, one status read and at most one start unless Graph itself asks for a retry.
+ * The guarded start of DESIGN section 3 (and the guarded pause and restart of 2c). Two database round trips
+ * (claim, finalise), no connection held while Graph answers, one status read and at most one start unless Graph
+ * itself asks for a retry. Every message it writes comes from guard-policy.
  */
 @Injectable()
 export class GuardService {
@@ -109,108 +150,109 @@ export class GuardService {
   now: () => number = Date.now;
 
   constructor(
-    private readonly repo: GuardRepository,
+    @Inject(GuardRepository) private readonly repo: GuardStore,
     private readonly graph: GraphClient,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly approvals: ApprovalRepository,
+    @Inject(ApprovalRepository) private readonly approvals: ApprovalRequests,
   ) {}
 
   async decide(req: GuardRequest): Promise<GuardDecision> {
     const startedAt = performance.now();
     const attemptId = randomUUID();
     const key = jobKey(req.servicePrincipalId, req.jobId);
-    const g = this.config.guard;
-    let claim;
-    try {
-      claim = await this.repo.claim({
-        attemptId,
-        jobKey: key,
-        servicePrincipalId: req.servicePrincipalId,
-        jobId: req.jobId,
-        trigger: req.trigger,
-        actor: req.actor,
-        reason: req.reason,
-        dryRun: req.dryRun,
-        requestId: req.requestId,
-        replicaId: this.config.replicaId,
-        limit: g.rateLimitPerJob,
-        windowSeconds: g.rateLimitWindowSeconds,
-        leaseSeconds: g.leaseSeconds,
-        cooldownSeconds: g.startCooldownSeconds,
-        grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
-        requireGrants: this.config.requireGrants,
-        refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
-        operation: req.operation ?? 'start',
-        resetScope: req.resetScope ?? [],
-        approvalId: req.approval?.approvalId ?? null,
-        requestedBy: req.approval?.requestedBy ?? null,
-        holdId: req.holdId ?? null,
-      });
-    } catch (error) {
-      throw new AuditUnavailableError(error);
-    }
+    const claim = await this.claim(this.claimInput(req, attemptId, key));
     if (!claim.claimed) {
       if (!claim.stored) {
         this.metrics.counter(REFUSALS_UNRECORDED).inc({ outcome: claim.attempt.outcome });
       }
       this.count(claim.attempt.outcome, req.trigger, startedAt);
-      return { attempt: claim.attempt, upstreamStatus: null, job: null, refusal: claim.refusal };
+      return { attempt: claim.attempt, upstreamStatus: null, job: null, refusal: claim.refusal.kind };
     }
+    const x: Exchange = {
+      ref: { servicePrincipalId: req.servicePrincipalId, jobId: req.jobId },
+      ctx: { clientRequestId: req.requestId ?? attemptId, deadline: this.now() + this.config.graph.budgetMs },
+      requestIds: [],
+      startSent: false,
+    };
+    const result = await this.runSafely(req, attemptId, x);
+    const cooldown = this.config.guard.startCooldownSeconds;
+    const attempt = await this.finalise(
+      {
+        attemptId,
+        jobKey: key,
+        outcome: result.outcome,
+        observedStatus: result.observedStatus,
+        quarantineReason: result.quarantineReason,
+        message: result.message,
+        retryAfterSeconds: result.retryAfterSeconds,
+        graphRequestIds: x.requestIds,
+        durationMs: Math.round(performance.now() - startedAt),
+        cooldownSeconds: result.startSent && cooldown > 0 ? cooldown : null,
+        wouldStart: result.wouldStart ?? null,
+        approvalId: result.approvalId ?? null,
+      },
+      result.startSent,
+    );
+    this.count(attempt.outcome, req.trigger, startedAt);
+    return { attempt, upstreamStatus: result.upstreamStatus, job: result.job };
+  }
 
-    const requestIds: string[] = [];
-    const progress: Progress = { startSent: false };
-    let result: RunResult;
-    try {
-      result = await this.run(req, attemptId, requestIds, progress);
-    } catch (error) {
-      this.logger.error(
-        `guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`,
-      );
-      result = {
-        outcome: 'unknown',
-        message: progress.startSent
-          ? 'The guard failed unexpectedly after a start was sent to Graph; the start may have taken effect, so the cool-down applies'
-          : 'The guard failed unexpectedly before any start was sent to Graph; the job was not started by this attempt',
-        retryAfterSeconds: null,
-        upstreamStatus: null,
-        observedStatus: null,
-        quarantineReason: null,
-        job: null,
-        // An unexpected failure after the start went out counts as "the start may have been sent".
-        startSent: progress.startSent,
-      };
-    }
-    const durationMs = Math.round(performance.now() - startedAt);
-    const finalise = {
+  // ---------------------------------------------------------------- the two round trips
+
+  private claimInput(req: GuardRequest, attemptId: string, key: string): ClaimInput {
+    const g = this.config.guard;
+    return {
       attemptId,
       jobKey: key,
-      outcome: result.outcome,
-      observedStatus: result.observedStatus,
-      quarantineReason: result.quarantineReason,
-      message: result.message,
-      retryAfterSeconds: result.retryAfterSeconds,
-      graphRequestIds: requestIds,
-      durationMs,
-      cooldownSeconds: result.startSent && g.startCooldownSeconds > 0 ? g.startCooldownSeconds : null,
-      wouldStart: result.wouldStart ?? null,
-      approvalId: result.approvalId ?? null,
+      servicePrincipalId: req.servicePrincipalId,
+      jobId: req.jobId,
+      trigger: req.trigger,
+      actor: req.actor,
+      reason: req.reason,
+      dryRun: req.dryRun,
+      requestId: req.requestId,
+      replicaId: this.config.replicaId,
+      limit: g.rateLimitPerJob,
+      windowSeconds: g.rateLimitWindowSeconds,
+      leaseSeconds: g.leaseSeconds,
+      cooldownSeconds: g.startCooldownSeconds,
+      grantPrincipalId: req.actor.type === 'scheduler' ? null : req.actor.id,
+      requireGrants: this.config.requireGrants,
+      refusalLimit: { perCaller: g.refusalsPerCaller, windowSeconds: g.refusalWindowSeconds },
+      wording: CLAIM_WORDING,
+      operation: req.operation ?? 'start',
+      resetScope: req.resetScope ?? [],
+      approvalId: req.approval?.approvalId ?? null,
+      requestedBy: req.approval?.requestedBy ?? null,
+      holdId: req.holdId ?? null,
     };
+  }
+
+  /** Fails closed: when the claim cannot be written, nothing is sent to Graph (503). */
+  private async claim(input: ClaimInput): Promise<ClaimResult> {
+    try {
+      return await this.repo.claim(input);
+    } catch (error) {
+      throw new AuditUnavailableError(error);
+    }
+  }
+
+  /** Retries while the database blinks; past the last retry the answer is 503 and the reconciler settles the row. */
+  private async finalise(input: FinaliseInput, startSent: boolean): Promise<AttemptView> {
     for (let i = 0; ; i++) {
       try {
-        const attempt = await this.repo.finalise(finalise);
-        this.count(attempt.outcome, req.trigger, startedAt);
-        return { attempt, upstreamStatus: result.upstreamStatus, job: result.job };
+        return await this.repo.finalise(input);
       } catch (error) {
         const delay = FINALISE_RETRY_DELAYS_MS[i];
         if (delay === undefined) {
           this.logger.error(
-            `attempt ${attemptId} (${result.outcome}) could not be finalised: ${String(error)}`,
+            `attempt ${input.attemptId} (${input.outcome}) could not be finalised: ${String(error)}`,
           );
           throw new AuditUnavailableError(error, {
-            attemptId,
-            outcome: result.outcome,
-            startSent: result.startSent,
+            attemptId: input.attemptId,
+            outcome: input.outcome,
+            startSent,
           });
         }
         await this.wait(delay);
@@ -223,22 +265,166 @@ export class GuardService {
     this.metrics.histogram(GUARD_DURATION).observe({ outcome }, (performance.now() - startedAt) / 1000);
   }
 
-  private async read(
-    ref: JobRef,
-    ctx: GraphCallContext,
-    requestIds: string[],
-  ): Promise<SyncJob | GraphError> {
+  // ---------------------------------------------------------------- the decision, once claimed
+
+  /** An unexpected exception becomes an `unknown` outcome, never an unfinalised row. */
+  private async runSafely(req: GuardRequest, attemptId: string, x: Exchange): Promise<RunResult> {
     try {
-      const r = await this.graph.getJob(ref, ctx);
-      requestIds.push(...r.requestIds);
+      return await this.run(req, attemptId, x);
+    } catch (error) {
+      this.logger.error(
+        `guard failed unexpectedly for attempt ${attemptId}: ${error instanceof Error ? error.stack : String(error)}`,
+      );
+      // After the start went out, an unexpected failure counts as "the start may have been sent".
+      return seen(null, plain('unknown', unexpectedFailure(x.startSent)), x.startSent);
+    }
+  }
+
+  private run(req: GuardRequest, attemptId: string, x: Exchange): Promise<RunResult> {
+    switch (req.operation ?? 'start') {
+      case 'start':
+        return this.runStart(req, attemptId, x);
+      case 'pause':
+        return this.runPause(req, x);
+      case 'restart':
+        return this.runRestart(req, attemptId, x);
+    }
+  }
+
+  private async read(x: Exchange): Promise<SyncJob | GraphError> {
+    try {
+      const r = await this.graph.getJob(x.ref, x.ctx);
+      x.requestIds.push(...r.requestIds);
       return r.value;
     } catch (error) {
       if (error instanceof GraphError) {
-        requestIds.push(...error.requestIds);
+        x.requestIds.push(...error.requestIds);
         return error;
       }
       throw error;
     }
+  }
+
+  /** Whether the rest of the Graph budget still allows a write (MIN_WRITE_BUDGET_MS). */
+  private canSend(x: Exchange, waitMs = 0): boolean {
+    return x.ctx.deadline - this.now() - waitMs >= minWriteBudgetMs(this.config.graph.timeoutMs);
+  }
+
+  /** Steps 6 and 7: the fresh status and the one complete decision, then step 8. */
+  private async runStart(req: GuardRequest, attemptId: string, x: Exchange): Promise<RunResult> {
+    const job = await this.read(x);
+    if (job instanceof GraphError) {
+      return seen(null, graphFailure(job, 'read'));
+    }
+    // Status, the caller's policy and the two-person rule, on this read and on every re-read.
+    const approvalRule = req.trigger === 'api' ? startApprovalWhy : undefined;
+    const recheck = (j: SyncJob): StartVerdict => startVerdict(j, req.policy, approvalRule);
+    const verdict = recheck(job);
+    if (req.dryRun) {
+      // A dry run is always answered as such, with whether the start would be sent and why.
+      return { ...seen(job, plain('dry_run', dryRunMessage(job, verdict))), wouldStart: verdict.allowed };
+    }
+    if (!verdict.allowed && verdict.approvalWhy) {
+      return this.askApproval(req, attemptId, verdict.approvalWhy, job);
+    }
+    if (!verdict.allowed) {
+      return seen(job, plain('skipped', verdict.message));
+    }
+    return this.sendStart(x, job, recheck);
+  }
+
+  /**
+   * Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on (429, or 503
+   * with Retry-After), and only after re-reading the status under the same decision.
+   */
+  private async sendStart(
+    x: Exchange,
+    first: SyncJob,
+    recheck: (job: SyncJob) => StartVerdict,
+  ): Promise<RunResult> {
+    let job = first;
+    for (let resends = 0; ; resends++) {
+      if (!this.canSend(x)) {
+        return budgetUsedUp(job, 'start');
+      }
+      try {
+        x.startSent = true;
+        const r = await this.graph.startJob(x.ref, x.ctx);
+        x.requestIds.push(...r.requestIds);
+        return seen(job, plain('started', startedMessage(job)), true);
+      } catch (error) {
+        if (!(error instanceof GraphError)) {
+          throw error;
+        }
+        x.requestIds.push(...error.requestIds);
+        if (!error.details.notActedOn || error.details.notSent) {
+          return this.startFailed(x, job, error);
+        }
+        x.startSent = false;
+        const next = await this.rereadBeforeResend(x, job, error, resends, recheck);
+        if ('result' in next) {
+          return next.result;
+        }
+        job = next.again;
+      }
+    }
+  }
+
+  /** Graph proved the start was not acted on: wait its Retry-After, re-read and decide again, or give up. */
+  private async rereadBeforeResend(
+    x: Exchange,
+    before: SyncJob,
+    error: GraphError,
+    resends: number,
+    recheck: (job: SyncJob) => StartVerdict,
+  ): Promise<{ again: SyncJob } | { result: RunResult }> {
+    const waitMs = Math.max(1, error.details.retryAfterSeconds ?? 1) * 1000;
+    if (resends >= MAX_START_RESENDS || !this.canSend(x, waitMs)) {
+      return { result: seen(before, graphFailure(error, 'start')) };
+    }
+    await this.wait(waitMs);
+    const again = await this.read(x);
+    if (again instanceof GraphError) {
+      return { result: seen(before, graphFailure(again, 'read')) };
+    }
+    const verdict = recheck(again);
+    if (!verdict.allowed) {
+      return { result: seen(again, plain('skipped', say.changedWhileWaiting(verdict.message))) };
+    }
+    return { again };
+  }
+
+  /** A start Graph did not accept, other than a proven "not acted on". */
+  private async startFailed(x: Exchange, before: SyncJob, error: GraphError): Promise<RunResult> {
+    if (error.details.notSent) {
+      x.startSent = false;
+      const failure = graphFailure(error, 'start');
+      return seen(before, { ...failure, message: say.notSent(failure.message) });
+    }
+    if (error.kind === 'lost' || error.kind === 'timeout' || error.kind === 'unavailable') {
+      return this.settleStart(x, before, error);
+    }
+    // Graph answered and refused (403, 404, 400...): nothing was acted on.
+    x.startSent = false;
+    return seen(before, graphFailure(error, 'start'));
+  }
+
+  /** The start may have been acted on (answer lost, timed out, 5xx): re-read the status instead of posting again. */
+  private async settleStart(x: Exchange, before: SyncJob, error: GraphError): Promise<RunResult> {
+    const failure = graphFailure(error, 'start');
+    const after = await this.read(x);
+    if (after instanceof GraphError) {
+      return seen(before, plain('unknown', say.startUnsettled(failure.message)), true);
+    }
+    if (!isStartable(after.observedStatus)) {
+      return seen(after, plain('started', say.startTookEffect(failure.message, after)), true);
+    }
+    if (error.kind === 'unavailable') {
+      // Graph answered (500/502/503): it may still have acted while reporting the old status, so the
+      // cool-down applies all the same.
+      return seen(after, failure, error.details.status !== undefined);
+    }
+    return seen(after, plain('unknown', say.startStillReads(failure.message, after)), true);
   }
 
   // ---------------------------------------------------------------- job control (DESIGN 2c)
@@ -248,7 +434,8 @@ export class GuardService {
     req: GuardRequest,
     attemptId: string,
     why: string,
-  ): Promise<{ failure: GraphFailure; approvalId: string }> {
+    job: SyncJob | null,
+  ): Promise<RunResult> {
     const approval = await this.approvals.create({
       approvalId: randomUUID(),
       servicePrincipalId: req.servicePrincipalId,
@@ -261,305 +448,84 @@ export class GuardService {
       requestedBy: req.actor,
       requestAttemptId: attemptId,
     });
-    return {
-      approvalId: approval.approvalId,
-      failure: {
-        outcome: 'awaiting_approval',
-        message: `${why}. Approval ${approval.approvalId} waits for another Admin until ${approval.expiresAt}; nothing was sent to Graph`,
-        retryAfterSeconds: null,
-        upstreamStatus: null,
-      },
-    };
+    const message = awaitingApproval(why, approval.approvalId, approval.expiresAt);
+    return { ...seen(job, plain('awaiting_approval', message)), approvalId: approval.approvalId };
   }
 
-  private async runPause(
-    req: GuardRequest,
-    ref: JobRef,
-    ctx: GraphCallContext,
-    requestIds: string[],
-    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
-    plain: (outcome: Outcome, message: string) => GraphFailure,
-  ): Promise<RunResult> {
-    const job = await this.read(ref, ctx, requestIds);
+  private async runPause(req: GuardRequest, x: Exchange): Promise<RunResult> {
+    const job = await this.read(x);
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
-    const held = req.holdId ? `; hold ${req.holdId} keeps it from being started or restarted` : '';
     if (req.dryRun) {
-      return seen(job, plain('dry_run', `Dry run: job is ${describeStatus(job)}, so a pause would be sent`));
+      return seen(job, plain('dry_run', say.pauseDryRun(job)));
     }
+    const holdId = req.holdId ?? null;
     try {
-      const r = await this.graph.pauseJob(ref, ctx);
-      requestIds.push(...r.requestIds);
-      return seen(
-        job,
-        plain('paused', `Pause sent: job was ${describeStatus(job)}; Graph accepted the pause${held}`),
-      );
+      const r = await this.graph.pauseJob(x.ref, x.ctx);
+      x.requestIds.push(...r.requestIds);
+      return seen(job, plain('paused', say.paused(job, holdId)));
     } catch (error) {
       if (!(error instanceof GraphError)) {
         throw error;
       }
-      requestIds.push(...error.requestIds);
-      if (error.kind === 'lost' || error.kind === 'timeout') {
-        const after = await this.read(ref, ctx, requestIds);
-        if (!(after instanceof GraphError) && after.observedStatus === 'paused') {
-          return seen(
-            after,
-            plain('paused', `${graphFailure(error, 'pause').message}, but the job now reads paused${held}`),
-          );
-        }
-        return seen(
-          after instanceof GraphError ? job : after,
-          plain(
-            'unknown',
-            `${graphFailure(error, 'pause').message}; the pause may or may not have taken effect`,
-          ),
-        );
+      x.requestIds.push(...error.requestIds);
+      if (error.kind !== 'lost' && error.kind !== 'timeout') {
+        return seen(job, graphFailure(error, 'pause'));
       }
-      return seen(job, graphFailure(error, 'pause'));
+      // A lost pause is settled by re-reading, like a lost start.
+      const failure = graphFailure(error, 'pause').message;
+      const after = await this.read(x);
+      if (!(after instanceof GraphError) && after.observedStatus === 'paused') {
+        return seen(after, plain('paused', say.pauseLostButPaused(failure, holdId)));
+      }
+      return seen(after instanceof GraphError ? job : after, plain('unknown', say.pauseUnsettled(failure)));
     }
   }
 
-  private async runRestart(
-    req: GuardRequest,
-    attemptId: string,
-    ref: JobRef,
-    ctx: GraphCallContext,
-    requestIds: string[],
-    seen: (job: SyncJob | null, failure: GraphFailure, startSent?: boolean) => RunResult,
-    plain: (outcome: Outcome, message: string) => GraphFailure,
-    progress: Progress,
-  ): Promise<RunResult> {
+  private async runRestart(req: GuardRequest, attemptId: string, x: Exchange): Promise<RunResult> {
     const scopes = req.resetScope ?? [];
     const approvalWhy = req.trigger === 'approval' ? null : restartApprovalWhy(scopes);
     if (approvalWhy && !req.dryRun) {
       // No Graph call at all until another Admin approves.
-      const asked = await this.askApproval(req, attemptId, approvalWhy);
-      return { ...seen(null, asked.failure), approvalId: asked.approvalId };
+      return this.askApproval(req, attemptId, approvalWhy, null);
     }
-    const job = await this.read(ref, ctx, requestIds);
+    const job = await this.read(x);
     if (job instanceof GraphError) {
       return seen(null, graphFailure(job, 'read'));
     }
     if (!isRestartable(job.observedStatus)) {
-      return seen(
-        job,
-        plain(
-          'skipped',
-          `Job is ${describeStatus(job)}; restart is only allowed when paused, in quarantine or active`,
-        ),
-      );
+      return seen(job, plain('skipped', say.notRestartable(job)));
     }
     const what = `restart (${scopes.join(', ')})`;
     if (req.dryRun) {
-      return seen(
-        job,
-        plain(
-          'dry_run',
-          `Dry run: job is ${describeStatus(job)}, so a ${what} would be sent${approvalWhy ? `, once another Admin approves it. ${approvalWhy}` : ''}`,
-        ),
-      );
+      return seen(job, plain('dry_run', say.restartDryRun(job, what, approvalWhy)));
     }
-    if (
-      ctx.deadline !== undefined &&
-      ctx.deadline - this.now() < minWriteBudgetMs(this.config.graph.timeoutMs)
-    ) {
-      return seen(job, {
-        outcome: 'upstream_error',
-        message:
-          "The guard's Graph time budget was used up before the restart could be sent; the restart was not sent to Graph",
-        retryAfterSeconds: null,
-        upstreamStatus: 504,
-      });
+    if (!this.canSend(x)) {
+      return budgetUsedUp(job, 'restart');
     }
     try {
       // From here an unexpected failure counts as "the restart may have been sent" (cool-down).
-      progress.startSent = true;
-      const r = await this.graph.restartJob(ref, scopes.map(toGraphScope), ctx);
-      requestIds.push(...r.requestIds);
-      return seen(
-        job,
-        plain('restarted', `Restart sent: job was ${describeStatus(job)}; Graph accepted the ${what}`),
-        true,
-      );
+      x.startSent = true;
+      const r = await this.graph.restartJob(x.ref, scopes.map(toGraphScope), x.ctx);
+      x.requestIds.push(...r.requestIds);
+      return seen(job, plain('restarted', say.restarted(job, what)), true);
     } catch (error) {
       if (!(error instanceof GraphError)) {
         throw error;
       }
-      requestIds.push(...error.requestIds);
+      x.requestIds.push(...error.requestIds);
       if (error.kind === 'lost' || error.kind === 'timeout') {
         // Never re-sent: a lost restart may have been acted on; the cool-down applies.
         return seen(
           job,
-          plain(
-            'unknown',
-            `${graphFailure(error, 'restart').message}; the restart may have taken effect and is not sent again`,
-          ),
+          plain('unknown', say.restartUnsettled(graphFailure(error, 'restart').message)),
           true,
         );
       }
-      return seen(
-        job,
-        graphFailure(error, 'restart'),
-        error.kind === 'unavailable' && error.details.status !== undefined && !error.details.notActedOn,
-      );
-    }
-  }
-
-  // ---------------------------------------------------------------- end job control
-
-  private async run(
-    req: GuardRequest,
-    attemptId: string,
-    requestIds: string[],
-    progress: Progress,
-  ): Promise<RunResult> {
-    const ref: JobRef = { servicePrincipalId: req.servicePrincipalId, jobId: req.jobId };
-    const deadline = this.now() + this.config.graph.budgetMs;
-    const leastToSend = minWriteBudgetMs(this.config.graph.timeoutMs);
-    const ctx: GraphCallContext = { clientRequestId: req.requestId ?? attemptId, deadline };
-    const seen = (job: SyncJob | null, failure: GraphFailure, startSent = false): RunResult => ({
-      ...failure,
-      observedStatus: job?.observedStatus ?? null,
-      quarantineReason: job?.quarantine?.reason ?? null,
-      job,
-      startSent,
-    });
-    const plain = (outcome: Outcome, message: string): GraphFailure => ({
-      outcome,
-      message,
-      retryAfterSeconds: null,
-      upstreamStatus: null,
-    });
-    const notSent = (job: SyncJob, why: string): RunResult =>
-      seen(job, {
-        outcome: 'upstream_error',
-        message: `${why}; the start was not sent to Graph`,
-        retryAfterSeconds: null,
-        upstreamStatus: 504,
-      });
-
-    // ---- job control (DESIGN 2c): pause and restart have their own steps.
-    if (req.operation === 'pause') {
-      return this.runPause(req, ref, ctx, requestIds, seen, plain);
-    }
-    if (req.operation === 'restart') {
-      return this.runRestart(req, attemptId, ref, ctx, requestIds, seen, plain, progress);
-    }
-    // ---- end job control
-
-    // Step 6: the fresh status.
-    let job = await this.read(ref, ctx, requestIds);
-    if (job instanceof GraphError) {
-      return seen(null, graphFailure(job, 'read'));
-    }
-    // Step 7: the one complete decision (status, the caller's policy and the two-person rule), on this read and on
-    // every re-read.
-    const approvalRule = req.trigger === 'api' ? startApprovalWhy : undefined;
-    const verdict = startVerdict(job, req.policy, approvalRule);
-    if (req.dryRun) {
-      // A dry run is always answered as such, with whether the start would be sent and why.
-      const refusal = verdict.allowed
-        ? null
-        : verdict.approvalWhy
-          ? `${verdict.approvalWhy}; it is sent once another Admin approves it`
-          : verdict.message;
-      return { ...seen(job, plain('dry_run', dryRunMessage(job, refusal))), wouldStart: verdict.allowed };
-    }
-    if (!verdict.allowed && verdict.approvalWhy) {
-      const asked = await this.askApproval(req, attemptId, verdict.approvalWhy);
-      return { ...seen(job, asked.failure), approvalId: asked.approvalId };
-    }
-    if (!verdict.allowed) {
-      return seen(job, plain('skipped', verdict.message));
-    }
-    // Step 8: the start. Never re-sent blindly: only when Graph's answer proves it was not acted on
-    // (429, or 503 with Retry-After), and only after re-reading the status.
-    for (let resends = 0; ; resends++) {
-      const before: SyncJob = job;
-      if (deadline - this.now() < leastToSend) {
-        return notSent(before, "The guard's Graph time budget was used up before the start could be sent");
-      }
-      try {
-        progress.startSent = true;
-        const r = await this.graph.startJob(ref, ctx);
-        requestIds.push(...r.requestIds);
-        return seen(before, plain('started', startedMessage(before)), true);
-      } catch (error) {
-        if (!(error instanceof GraphError)) {
-          throw error;
-        }
-        requestIds.push(...error.requestIds);
-        if (error.details.notSent) {
-          progress.startSent = false;
-          const failure = graphFailure(error, 'start');
-          return seen(before, { ...failure, message: `${failure.message}; the start was not sent to Graph` });
-        }
-        if (error.details.notActedOn) {
-          progress.startSent = false;
-          const waitMs = Math.max(1, error.details.retryAfterSeconds ?? 1) * 1000;
-          if (resends >= MAX_START_RESENDS || this.now() + waitMs + leastToSend > deadline) {
-            return seen(before, graphFailure(error, 'start'));
-          }
-          await this.wait(waitMs);
-          const again = await this.read(ref, ctx, requestIds);
-          if (again instanceof GraphError) {
-            return seen(before, graphFailure(again, 'read'));
-          }
-          const reread = startVerdict(again, req.policy, approvalRule);
-          if (!reread.allowed) {
-            return seen(
-              again,
-              plain(
-                'skipped',
-                `While the start waited for Graph's Retry-After the job changed: ${reread.message}; not sent again`,
-              ),
-            );
-          }
-          job = again;
-          continue;
-        }
-        if (error.kind === 'lost' || error.kind === 'timeout' || error.kind === 'unavailable') {
-          // The start may have been acted on: re-read the status instead of posting again.
-          const after = await this.read(ref, ctx, requestIds);
-          if (after instanceof GraphError) {
-            return seen(
-              before,
-              plain(
-                'unknown',
-                `${graphFailure(error, 'start').message}, and the status could not be re-read; the start may or may not have taken effect`,
-              ),
-              true,
-            );
-          }
-          if (!isStartable(after.observedStatus)) {
-            return seen(
-              after,
-              plain(
-                'started',
-                `${graphFailure(error, 'start').message}, but the job now reads ${describeStatus(after)}: the start took effect`,
-              ),
-              true,
-            );
-          }
-          if (error.kind === 'unavailable') {
-            // Graph answered (500/502/503): it may still have acted while reporting the old status, so the
-            // cool-down applies all the same.
-            return seen(after, graphFailure(error, 'start'), error.details.status !== undefined);
-          }
-          return seen(
-            after,
-            plain(
-              'unknown',
-              `${graphFailure(error, 'start').message} and the job still reads ${describeStatus(after)}; not sent again, to avoid starting a running job`,
-            ),
-            true,
-          );
-        }
-        // Graph answered and refused (403, 404, 400...): nothing was acted on.
-        progress.startSent = false;
-        return seen(before, graphFailure(error, 'start'));
-      }
+      const mayHaveActed =
+        error.kind === 'unavailable' && error.details.status !== undefined && !error.details.notActedOn;
+      return seen(job, graphFailure(error, 'restart'), mayHaveActed);
     }
   }
 }
