@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from './prisma.service';
+import { type PoolStats, PrismaService } from './prisma.service';
 import { type MigrationFile, findMigrationsDir, pendingMigrations, readMigrations } from './migrator';
 
 @Injectable()
@@ -13,5 +13,10 @@ export class HealthRepository {
     this.migrations ??= readMigrations(findMigrationsDir());
     const files = await this.migrations;
     return pendingMigrations((sql) => this.prisma.$queryRawUnsafe<{ migration_name: string }[]>(sql), files);
+  }
+
+  /** The connection pool's connections now: total, idle, and callers waiting for one. */
+  poolStats(): PoolStats {
+    return this.prisma.poolStats();
   }
 }

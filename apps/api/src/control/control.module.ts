@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '@app/persistence';
+import { GraphModule } from '../graph.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { ApprovalsController } from '../approvals/approvals.controller';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { HoldsController } from '../holds/holds.controller';
@@ -11,6 +14,7 @@ import { JobControlService } from './job-control.service';
  * for the other doors (the Graph-compatible one calls pause and restart through them).
  */
 @Module({
+  imports: [PersistenceModule, GraphModule, JobsModule],
   controllers: [JobControlController, HoldsController, ApprovalsController],
   providers: [JobControlService, HoldsService, ApprovalsService],
   exports: [JobControlService, HoldsService, ApprovalsService],
