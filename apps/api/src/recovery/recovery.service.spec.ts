@@ -1,13 +1,6 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { type AttemptView, ManualClock, type Outcome } from '@app/common';
-import {
-  type BatchItemResult,
-  GraphClient,
-  GraphError,
-  type GraphResult,
-  type JobRef,
-  type SyncJob,
-} from '@app/graph';
+import { ManualClock, type Outcome } from '@app/common';
+import { type BatchItemResult, GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
 import type { LeaderTerm, RecoverySweepView, SweepCounts, WatchRecord } from '@app/persistence';
 import { type AppConfig, loadConfig } from '../config/app-config';
 import type { GuardDecision, GuardRequest } from '../jobs/guard.service';
@@ -18,6 +11,8 @@ import { type LeaseStore, RECOVERY_HEARTBEAT_NAME, RecoveryLease } from './recov
 import { LEASE_LOST, type RecoveryGuard, RecoverySweep, type WatchStore } from './recovery-sweep';
 import { RECOVERY_INTERVAL_NAME, RecoveryScheduler } from './recovery.scheduler';
 import { RecoveryService, type SweepRowStore } from './recovery.service';
+import { attemptView, watchRecord } from '../../../../test/support/fixtures';
+import { ScriptedGraph, type ScriptedJob, syncJob } from '../../../../test/support/scripted-graph';
 
 /**
  * The recovery sweep's decisions, in memory: the real RecoveryService, RecoveryLease and RecoverySweep over a fake
@@ -28,65 +23,21 @@ import { RecoveryService, type SweepRowStore } from './recovery.service';
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 const T0 = new Date('2026-11-29T12:00:00.000Z');
 
-interface FakeJob {
-  status: SyncJob['observedStatus'];
-  reason: string | null;
-}
-
-function syncJob(id: string, j: FakeJob): SyncJob {
-  return {
-    id,
-    templateId: 'scim',
-    observedStatus: j.status,
-    rawStatusCode: j.status,
-    quarantine:
-      j.status === 'quarantine'
-        ? {
-            reason: j.reason,
-            currentBegan: null,
-            nextAttempt: null,
-            seriesBegan: null,
-            seriesCount: 1,
-            error: null,
-          }
-        : null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: false,
-  };
-}
-
-/** Graph in memory: jobs by id, `$batch` reads, starts (paused or quarantine → active), and scripted failures. */
-class FakeGraph extends GraphClient {
-  readonly jobs = new Map<string, FakeJob>();
+/** The scripted Graph (reads, starts that take effect) with `$batch` reads, and a `$batch` that fails on cue. */
+class FakeGraph extends ScriptedGraph {
   readonly batches: string[][] = [];
-  readonly starts: string[] = [];
   /** The next `$batch` fails as a whole with this error. */
   failNextBatch: GraphError | null = null;
 
-  set(jobId: string, job: FakeJob): void {
-    this.jobs.set(jobId, job);
+  put(jobId: string, job: ScriptedJob): void {
+    this.set({ servicePrincipalId: SP, jobId }, job);
   }
 
-  getJob(ref: JobRef): Promise<GraphResult<SyncJob>> {
-    const job = this.jobs.get(ref.jobId);
-    return job
-      ? Promise.resolve({ value: syncJob(ref.jobId, job), requestIds: [`get-${ref.jobId}`] })
-      : Promise.reject(new GraphError('not_found', 'no such job', { status: 404 }));
+  startedJobs(): string[] {
+    return this.starts.map((s) => s.jobId);
   }
 
-  startJob(ref: JobRef): Promise<GraphResult<void>> {
-    this.starts.push(ref.jobId);
-    const job = this.jobs.get(ref.jobId);
-    if (job && (job.status === 'paused' || job.status === 'quarantine')) {
-      this.jobs.set(ref.jobId, { status: 'active', reason: null });
-    }
-    return Promise.resolve({ value: undefined, requestIds: [`start-${ref.jobId}`] });
-  }
-
-  batchGetJobs(refs: JobRef[]): Promise<GraphResult<BatchItemResult[]>> {
+  override batchGetJobs(refs: JobRef[]): Promise<GraphResult<BatchItemResult[]>> {
     this.batches.push(refs.map((r) => r.jobId));
     const failure = this.failNextBatch;
     if (failure !== null) {
@@ -94,24 +45,12 @@ class FakeGraph extends GraphClient {
       return Promise.reject(failure);
     }
     const value = refs.map((ref): BatchItemResult => {
-      const job = this.jobs.get(ref.jobId);
+      const job = this.get(ref);
       return job
         ? { ref, ok: true, job: syncJob(ref.jobId, job), requestId: null }
         : { ref, ok: false, error: new GraphError('not_found', 'no such job', { status: 404 }) };
     });
     return Promise.resolve({ value, requestIds: [`batch-${this.batches.length}`] });
-  }
-
-  listJobs(): Promise<GraphResult<SyncJob[]>> {
-    return Promise.reject(new Error('not used by the sweep'));
-  }
-
-  pauseJob(): Promise<GraphResult<void>> {
-    return Promise.reject(new Error('not used by the sweep'));
-  }
-
-  restartJob(): Promise<GraphResult<void>> {
-    return Promise.reject(new Error('not used by the sweep'));
   }
 }
 
@@ -125,21 +64,8 @@ class FakeRecoveryStore implements LeaseStore, WatchStore, SweepRowStore {
 
   constructor(private readonly clock: ManualClock) {}
 
-  watch(jobId: string, over: Partial<WatchRecord> = {}): void {
-    this.watches.set(jobId, {
-      id: `w-${jobId}`,
-      servicePrincipalId: SP,
-      jobId,
-      state: 'ok',
-      lastSeenStatus: null,
-      lastQuarantineReason: null,
-      lastSeenAt: null,
-      failedAttempts: 0,
-      nextTryAt: null,
-      lastAttemptId: null,
-      lastMessage: null,
-      ...over,
-    });
+  watch(jobId: string): void {
+    this.watches.set(jobId, watchRecord({ id: `w-${jobId}`, servicePrincipalId: SP, jobId }));
   }
 
   claimLeadership(holder: string, leaseSeconds: number): Promise<LeaderTerm | null> {
@@ -264,10 +190,8 @@ class PolicyGuard implements RecoveryGuard {
     job: SyncJob,
     graphRequestIds: string[],
   ): GuardDecision {
-    const attempt: AttemptView = {
+    const attempt = attemptView({
       attemptId: `attempt-${this.requests.length}`,
-      createdAt: T0.toISOString(),
-      finishedAt: T0.toISOString(),
       servicePrincipalId: req.servicePrincipalId,
       jobId: req.jobId,
       trigger: req.trigger,
@@ -276,18 +200,9 @@ class PolicyGuard implements RecoveryGuard {
       observedStatus: job.observedStatus,
       quarantineReason: job.quarantine?.reason ?? null,
       reason: req.reason,
-      dryRun: req.dryRun,
       message,
-      retryAfterSeconds: null,
       graphRequestIds,
-      durationMs: 0,
-      wouldStart: null,
-      operation: 'start',
-      approvalId: null,
-      holdId: null,
-      resetScope: [],
-      requestedBy: null,
-    };
+    });
     return { attempt, upstreamStatus: null, job };
   }
 }
@@ -330,6 +245,15 @@ describe('RecoveryService (the sweep, in memory)', () => {
     return r;
   }
 
+  /** `n` watched jobs that read active (nothing to recover). */
+  function watchActiveJobs(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const id = `job.${String(i).padStart(2, '0')}`;
+      graph.put(id, { status: 'active', reason: null });
+      store.watch(id);
+    }
+  }
+
   beforeEach(() => {
     clock = new ManualClock(T0);
     store = new FakeRecoveryStore(clock);
@@ -345,10 +269,10 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('starts the quarantined job a start can fix, leaves the rest, and records the sweep', async () => {
-    graph.set('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
-    graph.set('job.deletes', { status: 'quarantine', reason: 'TooManyDeletes' });
-    graph.set('job.paused', { status: 'paused', reason: null });
-    graph.set('job.active', { status: 'active', reason: null });
+    graph.put('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.deletes', { status: 'quarantine', reason: 'TooManyDeletes' });
+    graph.put('job.paused', { status: 'paused', reason: null });
+    graph.put('job.active', { status: 'active', reason: null });
     for (const id of ['job.fixable', 'job.deletes', 'job.paused', 'job.active', 'job.gone']) {
       store.watch(id);
     }
@@ -356,7 +280,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
 
     const summary = await service.sweep();
 
-    expect(graph.starts).toEqual(['job.fixable']);
+    expect(graph.startedJobs()).toEqual(['job.fixable']);
     expect(guard.requests.map((r) => [r.jobId, r.trigger, r.actor.type, r.actor.id])).toEqual([
       ['job.fixable', 'recovery', 'scheduler', 'replica-a'],
     ]);
@@ -382,14 +306,14 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('checks a recovery held at the next sweep, and backs off a job that went back to quarantine', async () => {
-    graph.set('job.relapse', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.relapse', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     store.watch('job.relapse');
     const { service } = replica();
     await service.sweep();
     expect(store.watches.get('job.relapse')?.state).toBe('recovering');
 
     // Graph quarantines it again before the next sweep.
-    graph.set('job.relapse', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.relapse', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     const next = await service.sweep(clock.advance(60_000));
     expect(next).toMatchObject({ started: 0, errors: 1 });
     const w = store.watches.get('job.relapse');
@@ -403,15 +327,11 @@ describe('RecoveryService (the sweep, in memory)', () => {
     expect(graph.batches).toHaveLength(batches);
     await service.sweep(clock.advance(1000));
     expect(graph.batches).toHaveLength(batches + 1);
-    expect(graph.starts).toEqual(['job.relapse', 'job.relapse']);
+    expect(graph.startedJobs()).toEqual(['job.relapse', 'job.relapse']);
   });
 
   it('reads 20 jobs per $batch, and stops reading when Graph throttles', async () => {
-    for (let i = 0; i < 45; i++) {
-      const id = `job.${String(i).padStart(2, '0')}`;
-      graph.set(id, { status: 'active', reason: null });
-      store.watch(id);
-    }
+    watchActiveJobs(45);
     const { service } = replica();
     expect(await service.sweep()).toMatchObject({ jobsRead: 45, errors: 0 });
     expect(graph.batches.map((b) => b.length)).toEqual([20, 20, 5]);
@@ -429,7 +349,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('does nothing but count when another replica holds the lease', async () => {
-    graph.set('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     store.watch('job.fixable');
     store.takeOver('replica-b');
     const { service, metrics } = replica();
@@ -442,11 +362,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('stops at once, writing nothing more, when another replica takes over mid-sweep', async () => {
-    for (let i = 0; i < 30; i++) {
-      const id = `job.${String(i).padStart(2, '0')}`;
-      graph.set(id, { status: 'active', reason: null });
-      store.watch(id);
-    }
+    watchActiveJobs(30);
     const { service } = replica();
     // The first batch is read while another replica takes over: its fenced save writes nothing.
     const batchGetJobs = graph.batchGetJobs.bind(graph);
@@ -492,7 +408,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('sweepNow joins the sweep already running here instead of starting a second one', async () => {
-    graph.set('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     store.watch('job.fixable');
     const { service } = replica();
     const running = service.sweep();
@@ -500,7 +416,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
     expect(now).toEqual({ status: 'swept', sweep: await running });
     expect(now).toMatchObject({ status: 'swept', sweep: { started: 1 } });
     expect(store.sweeps).toHaveLength(1);
-    expect(graph.starts).toEqual(['job.fixable']);
+    expect(graph.startedJobs()).toEqual(['job.fixable']);
   });
 
   it('answers disabled when scheduled recovery is off, and then schedules nothing', async () => {
@@ -511,7 +427,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
   });
 
   it('ticks through the scheduler: one sweep per tick, none once the module stops', async () => {
-    graph.set('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.fixable', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     store.watch('job.fixable');
     const { service, scheduler, periodic } = replica();
     scheduler.onApplicationBootstrap();
@@ -526,15 +442,15 @@ describe('RecoveryService (the sweep, in memory)', () => {
     periodic.runNow(RECOVERY_INTERVAL_NAME);
     await Promise.resolve();
     expect(store.sweeps).toHaveLength(1);
-    expect(graph.starts).toEqual(['job.fixable']);
+    expect(graph.startedJobs()).toEqual(['job.fixable']);
 
     scheduler.onModuleDestroy();
     expect(periodic.names()).toEqual([]);
   });
 
   it('records a decision the audit store could not take, and goes on with the others', async () => {
-    graph.set('job.a', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
-    graph.set('job.b', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.a', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
+    graph.put('job.b', { status: 'quarantine', reason: 'EncounteredQuarantineException' });
     store.watch('job.a');
     store.watch('job.b');
     guard.failFor.add('job.a');
@@ -543,7 +459,7 @@ describe('RecoveryService (the sweep, in memory)', () => {
     expect(store.watches.get('job.a')?.lastMessage).toBe(
       'Recovery not recorded: the recovery could not be decided',
     );
-    expect(graph.starts).toEqual(['job.b']);
+    expect(graph.startedJobs()).toEqual(['job.b']);
   });
 
   it('does not sweep once the replica is shutting down', async () => {
