@@ -32,6 +32,12 @@ const GAUGE_EVERY_MS = 5000;
 /** At most this much of a receiver's error body is kept as the delivery's last error. */
 const ERROR_BODY_CHARS = 200;
 
+/** What the dispatcher needs from the database. */
+export type DispatchStore = Pick<
+  NotificationRepository,
+  'upsertManagedWebhook' | 'listen' | 'claimDue' | 'recordResult' | 'purgeDelivered' | 'countByState'
+>;
+
 export interface SendResult {
   ok: boolean;
   status: number | null;
@@ -110,7 +116,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private listening: Listening | null = null;
 
   constructor(
-    private readonly repo: NotificationRepository,
+    @Inject(NotificationRepository) private readonly repo: DispatchStore,
     private readonly metrics: MetricsService,
     private readonly periodic: PeriodicWork,
     private readonly clock: Clock,
