@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type IncomingMessage, get } from 'node:http';
 import { Client } from 'pg';
-import { AttemptRepository, type AttemptFilter, PrismaService, migrate } from '@app/persistence';
+import {
+  AttemptRepository,
+  type AttemptFilter,
+  type Repositories,
+  migrate,
+  openRepositories,
+} from '@app/persistence';
 import { startDevIssuer } from '../apps/api/src/dev/dev-issuer';
 import { startApp } from '../test/support/harness';
 
@@ -215,8 +221,7 @@ export async function runAuditBench(opts: AuditBenchOptions): Promise<AuditBench
   };
 
   await admin(adminUrl, `CREATE DATABASE "${name}"`);
-  let prisma: PrismaService | null = null;
-  let repo: AttemptRepository | null = null;
+  let repos: Repositories | null = null;
   let app: Awaited<ReturnType<typeof startApp>> | null = null;
   let issuer: Awaited<ReturnType<typeof startDevIssuer>> | null = null;
   try {
@@ -227,9 +232,8 @@ export async function runAuditBench(opts: AuditBenchOptions): Promise<AuditBench
     await seed(url, rows, newest, log);
     const seedSeconds = round((Date.now() - t0) / 1000, 1);
 
-    prisma = new PrismaService({ connectionString: url, poolMax: 5, statementTimeoutMs: 30_000 });
-    repo = new AttemptRepository(prisma, { connectionString: url });
-    const r = repo;
+    repos = openRepositories({ connectionString: url, poolMax: 5, statementTimeoutMs: 30_000 });
+    const r = repos.attempts;
     issuer = await startDevIssuer();
     app = await startApp({ databaseUrl: url, issuer, env: { LOG_LEVEL: 'warn' } });
     const base = app.url;
@@ -503,8 +507,7 @@ export async function runAuditBench(opts: AuditBenchOptions): Promise<AuditBench
   } finally {
     await app?.close().catch(() => undefined);
     await issuer?.close().catch(() => undefined);
-    await repo?.onModuleDestroy().catch(() => undefined);
-    await prisma?.$disconnect().catch(() => undefined);
+    await repos?.close().catch(() => undefined);
     await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 }

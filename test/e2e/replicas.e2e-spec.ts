@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { jobKey } from '@app/common';
-import { GuardRepository, PrismaService } from '@app/persistence';
+import { openRepositories } from '@app/persistence';
 import {
   DEMO_SERVICE_PRINCIPAL_ID,
   type RunningSimulator,
@@ -157,9 +157,9 @@ describe('several replicas on one database', () => {
     const jobId = `scim.${randomUUID().replace(/-/g, '')}`;
     sim.state.putJob({ servicePrincipalId: SP, id: jobId, status: 'Paused' });
     // What a crashed replica leaves behind: its claim (pending row + lease), and nothing else.
-    const prisma = new PrismaService({ connectionString: env.db.url });
+    const repos = openRepositories({ connectionString: env.db.url });
     const attemptId = randomUUID();
-    await new GuardRepository(prisma).claim({
+    await repos.guard.claim({
       attemptId,
       jobKey: jobKey(SP, jobId),
       servicePrincipalId: SP,
@@ -178,7 +178,7 @@ describe('several replicas on one database', () => {
       requireGrants: false,
       wording: CLAIM_WORDING,
     });
-    await prisma.$disconnect();
+    await repos.close();
     // While the lease stands, no other request may start the job.
     await request(apps[1]?.url ?? '')
       .post(startPath(jobId))

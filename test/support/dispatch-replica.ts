@@ -2,18 +2,19 @@
  * Run: node -r ./bench/swc-register.js test/support/dispatch-replica.ts (DATABASE_URL, REPLICA_ID, NOTIFY_*). */
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SystemClock } from '@app/common';
-import { NotificationRepository, PrismaService } from '@app/persistence';
+import { openRepositories } from '@app/persistence';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { NotificationDispatcher } from '../../apps/api/src/notifications/dispatcher.service';
 import { MetricsService } from '../../apps/api/src/metrics/metrics.service';
+import { PeriodicWork } from '../../apps/api/src/scheduling/periodic-work';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const prisma = new PrismaService({ connectionString: config.databaseUrl ?? '', poolMax: 2 });
+  const repos = openRepositories({ connectionString: config.databaseUrl ?? '', poolMax: 2 });
   const dispatcher = new NotificationDispatcher(
-    new NotificationRepository(prisma),
+    repos.notifications,
     new MetricsService(),
-    new SchedulerRegistry(),
+    new PeriodicWork(new SchedulerRegistry()),
     new SystemClock(),
     config,
   );

@@ -163,7 +163,7 @@ export class ScriptedGraph extends GraphClient {
     return Promise.reject(new Error('not scripted'));
   }
 
-  batchGetJobs(): Promise<GraphResult<BatchItemResult[]>> {
+  batchGetJobs(_refs: JobRef[]): Promise<GraphResult<BatchItemResult[]>> {
     return Promise.reject(new Error('not scripted'));
   }
 }

@@ -1,15 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ScheduleModule } from '@nestjs/schedule';
 import { LoggerModule } from 'nestjs-pino';
-import { PersistenceModule } from '@app/persistence';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { AuthGuard } from './auth/auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { ErrorsFilter } from './http/errors.filter';
 import { loggerOptions } from './http/logging';
-import { GraphModule } from './graph.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -46,12 +43,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerOptions(config, options.logDestination)),
-        PersistenceModule.forRoot({ connectionString: config.databaseUrl, poolMax: config.databasePoolMax }),
+        // The feature modules; each imports what it uses (persistence, Graph, metrics, scheduling).
         MetricsModule,
-        GraphModule,
         HealthModule,
-        // The one place the scheduler is registered (recovery sweeps, audit retention).
-        ScheduleModule.forRoot(),
         JobsModule,
         AttemptsModule,
         RecoveryModule,

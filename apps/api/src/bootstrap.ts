@@ -83,7 +83,7 @@ function drainHttp(server: Server, deadlineMs: number): Promise<void> {
  * client. `app.close()` and SIGTERM/SIGINT both go this way; after a signal the process exits when done, or at
  * the SHUTDOWN_TIMEOUT_SECONDS hard deadline whatever is still running.
  */
-function installGracefulShutdown(app: INestApplication, config: AppConfig): void {
+function installGracefulShutdown(app: INestApplication, config: AppConfig, handleSignals: boolean): void {
   const lifecycle = app.get(Lifecycle);
   const server = app.getHttpServer() as Server;
   const adapter = app.getHttpAdapter() as { beforeClose?: () => unknown };
@@ -122,16 +122,31 @@ function installGracefulShutdown(app: INestApplication, config: AppConfig): void
     );
   }
 
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (handleSignals) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
 }
 
-/** Builds the HTTP application exactly as production runs it; used by main, the dev launcher and the tests. */
+export interface CreateAppOptions extends AppModuleOptions {
+  /**
+   * SIGTERM and SIGINT close the app (drained, within SHUTDOWN_TIMEOUT_SECONDS) and exit: true by default. The
+   * development launcher says false: it owns the signals, and stops the app before what the app uses.
+   */
+  handleSignals?: boolean;
+}
+
+/**
+ * The one bootstrap: builds the HTTP application exactly as production runs it, for both entry points
+ * (`main.ts` in production, `dev/dev-main.ts` for `npm start`) and the tests. Graceful shutdown is always
+ * installed; see `installGracefulShutdown`.
+ */
 export async function createApp(
   config: AppConfig,
-  options: AppModuleOptions = {},
+  options: CreateAppOptions = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, options), {
+  const { handleSignals: _signals, ...moduleOptions } = options;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, moduleOptions), {
     bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
@@ -154,6 +169,6 @@ export async function createApp(
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
   server.keepAliveTimeout = 65_000;
-  installGracefulShutdown(app, config);
+  installGracefulShutdown(app, config, options.handleSignals ?? true);
   return app;
 }

@@ -1,7 +1,8 @@
-import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AxiosGraphClient, GraphClient, createGraphCredential } from '@app/graph';
 import { APP_CONFIG } from './config/config.module';
 import type { AppConfig } from './config/app-config';
+import { MetricsModule } from './metrics/metrics.module';
 import { MetricsService } from './metrics/metrics.service';
 import { GRAPH_DURATION, GRAPH_REQUESTS, GRAPH_THROTTLED, GRAPH_TOKENS } from './metrics/metric-names';
 
@@ -38,8 +39,9 @@ export function createGraphClient(config: AppConfig, metrics: MetricsService): G
   });
 }
 
-@Global()
+/** The one Graph client of the process; closed after every module that uses it has stopped. */
 @Module({
+  imports: [MetricsModule],
   providers: [
     {
       provide: GraphClient,

@@ -78,14 +78,3 @@ export interface AttemptView {
 
 export const RECOVERY_STATES = ['ok', 'recovering', 'backing_off', 'needs_attention', 'held'] as const;
 export type RecoveryState = (typeof RECOVERY_STATES)[number];
-
-/** Time source, injected so tests can move it. */
-export abstract class Clock {
-  abstract now(): Date;
-}
-
-export class SystemClock extends Clock {
-  now(): Date {
-    return new Date();
-  }
-}

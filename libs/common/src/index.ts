@@ -1,5 +1,6 @@
 export * from './ids';
 export * from './domain';
+export * from './clock';
 export * from './quarantine';
 export * from './notifications';
 export * from './errors';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from './prisma.service';
+import { type PoolStats, PrismaService } from './prisma.service';
 import { trusted } from './sql';
 import { type MigrationFile, findMigrationsDir, pendingMigrations, readMigrations } from './migrator';
 
@@ -14,5 +14,10 @@ export class HealthRepository {
     this.migrations ??= readMigrations(findMigrationsDir());
     const files = await this.migrations;
     return pendingMigrations((text) => this.prisma.query<{ migration_name: string }>(trusted(text)), files);
+  }
+
+  /** The connection pool's connections now: total, idle, and callers waiting for one. */
+  poolStats(): PoolStats {
+    return this.prisma.poolStats();
   }
 }

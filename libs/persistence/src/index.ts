@@ -1,5 +1,12 @@
-export * from './prisma.service';
+export {
+  PERSISTENCE_OPTIONS,
+  type PersistenceOptions,
+  type Listening,
+  type PoolStats,
+} from './prisma.service';
 export * from './persistence.module';
+export * from './repositories';
+export * from './database-admin';
 export * from './guard.repository';
 export * from './health.repository';
 export * from './migrator';

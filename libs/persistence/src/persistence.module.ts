@@ -1,5 +1,5 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
-import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService } from './prisma.service';
+import { Module } from '@nestjs/common';
+import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
 import { HealthRepository } from './health.repository';
 import { GrantRepository } from './grant.repository';
@@ -11,7 +11,6 @@ import { ApprovalRepository } from './approval.repository';
 import { NotificationRepository } from './notification.repository';
 
 const REPOSITORIES = [
-  PrismaService,
   GuardRepository,
   HealthRepository,
   GrantRepository,
@@ -23,14 +22,14 @@ const REPOSITORIES = [
   NotificationRepository,
 ];
 
-@Global()
-@Module({})
-export class PersistenceModule {
-  static forRoot(options: PersistenceOptions): DynamicModule {
-    return {
-      module: PersistenceModule,
-      providers: [{ provide: PERSISTENCE_OPTIONS, useValue: options }, ...REPOSITORIES],
-      exports: REPOSITORIES,
-    };
-  }
-}
+/**
+ * The repositories, over the one PrismaService (one connection pool) of the process. Every module that reads or
+ * writes the database imports this module; it is a singleton however many import it. The connection settings
+ * (PERSISTENCE_OPTIONS) are provided once by the application's root configuration module. PrismaService stays
+ * inside: the rest of the service talks to the database through the repositories only.
+ */
+@Module({
+  providers: [PrismaService, ...REPOSITORIES],
+  exports: REPOSITORIES,
+})
+export class PersistenceModule {}

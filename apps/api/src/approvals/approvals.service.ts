@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import { DomainError, ErrorCode, escapeNul, isUuid, unknownKeys } from '@app/common';
 import { APPROVAL_STATES, ApprovalRepository, type ApprovalState, type ApprovalView } from '@app/persistence';
@@ -13,6 +13,10 @@ import type { Caller } from '../auth/roles';
 import { RESET_SCOPES, type ResetScope } from '../control/control-policy';
 import { type GuardDecision, GuardService } from '../jobs/guard.service';
 import { MAX_REASON_LENGTH } from '../jobs/start-request';
+import { PeriodicWork } from '../scheduling/periodic-work';
+
+/** Name of the expiry of pending approvals in the scheduler. */
+export const APPROVAL_EXPIRY_NAME = 'approvals-expiry';
 
 export interface ApprovalDecision extends GuardDecision {
   approval: ApprovalView;
@@ -38,29 +42,26 @@ function describeState(a: ApprovalView): string {
  * (the statement is idempotent).
  */
 @Injectable()
-export class ApprovalsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ApprovalsService.name);
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly approvals: ApprovalRepository,
     private readonly guard: GuardService,
+    private readonly periodic: PeriodicWork,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     const everyMs = Math.min(60, this.config.approvalTtlSeconds) * 1000;
-    this.timer = setInterval(() => {
+    this.periodic.every(APPROVAL_EXPIRY_NAME, everyMs, () => {
       this.expireDue().catch(() => undefined);
-    }, everyMs);
-    this.timer.unref();
+    });
   }
 
-  onApplicationShutdown(): void {
-    if (this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
+  /** Stops before the database pool closes (PersistenceModule is destroyed after this module). */
+  onModuleDestroy(): void {
+    this.periodic.cancel(APPROVAL_EXPIRY_NAME);
   }
 
   async expireDue(): Promise<number> {

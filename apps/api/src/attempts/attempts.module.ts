@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
+import { SchedulingModule } from '../scheduling/scheduling.module';
 import { AttemptsController } from './attempts.controller';
 import { AttemptsService, AUDIT_CURSOR_CODEC } from './attempts.service';
 import { CursorCodec } from './cursor';
@@ -8,6 +10,7 @@ import { RetentionService } from './retention.service';
 
 /** The audit API (GET /v1/attempts, /stats, /export, /:attemptId) and the retention job. */
 @Module({
+  imports: [PersistenceModule, SchedulingModule],
   controllers: [AttemptsController],
   providers: [
     AttemptsService,

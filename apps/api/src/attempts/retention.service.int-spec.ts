@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { PrismaService, RetentionRepository } from '@app/persistence';
+import { ManualClock } from '@app/common';
+import { type Repositories, openRepositories } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import type { AppConfig } from '../config/app-config';
+import { PeriodicWork } from '../scheduling/periodic-work';
 import { RetentionService } from './retention.service';
 
 const SP = '6f2d1c3a-1b2c-4d5e-8f90-123456789abc';
@@ -12,26 +14,34 @@ const DAY = 86_400_000;
 
 describe('RetentionService (AUDIT_RETENTION_DAYS, real PostgreSQL)', () => {
   let db: TestDatabase;
-  let prisma: PrismaService;
+  let repos: Repositories;
   let client: Client;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url });
+    repos = openRepositories({ connectionString: db.url });
     client = new Client({ connectionString: db.url });
     await client.connect();
   });
 
   afterAll(async () => {
     await client.end();
-    await prisma.$disconnect();
+    await repos.close();
     await db.drop();
   });
 
-  function service(days: number | null): { svc: RetentionService; scheduler: SchedulerRegistry } {
+  function service(days: number | null): {
+    svc: RetentionService;
+    scheduler: SchedulerRegistry;
+    periodic: PeriodicWork;
+    clock: ManualClock;
+  } {
     const scheduler = new SchedulerRegistry();
+    const periodic = new PeriodicWork(scheduler);
+    const clock = new ManualClock(NOW);
     const config = { auditRetentionDays: days } as AppConfig;
-    return { svc: new RetentionService(new RetentionRepository(prisma), scheduler, config), scheduler };
+    const svc = new RetentionService(repos.retention, periodic, clock, config);
+    return { svc, scheduler, periodic, clock };
   }
 
   async function insert(ageDays: number, outcome = 'started', job = 'job.r'): Promise<string> {
@@ -95,13 +105,33 @@ describe('RetentionService (AUDIT_RETENTION_DAYS, real PostgreSQL)', () => {
     expect(await remaining('job.forever')).toEqual([id]);
   });
 
-  it('registers an hourly job when retention is configured, and removes it on shutdown', () => {
+  it('registers an hourly job when retention is configured, and removes it on shutdown', async () => {
     const { svc, scheduler } = service(30);
     svc.onApplicationBootstrap();
     expect(scheduler.getIntervals()).toEqual(['audit-retention']);
     expect(scheduler.getTimeouts()).toEqual(['audit-retention-first']);
-    svc.onModuleDestroy();
+    await svc.onModuleDestroy();
     expect(scheduler.getIntervals()).toEqual([]);
     expect(scheduler.getTimeouts()).toEqual([]);
+  });
+
+  it('a scheduled run removes what is older than N days as of the clock; shutdown waits for it', async () => {
+    const young = await insert(20, 'started', 'job.clock');
+    await insert(40, 'started', 'job.clock');
+    const { svc, periodic } = service(30);
+    svc.onApplicationBootstrap();
+    expect(periodic.runNow('audit-retention')).toBe(true);
+    await svc.onModuleDestroy();
+    expect(await remaining('job.clock')).toEqual([young]);
+  });
+
+  it('moves with the clock: eleven days on, a 20-day-old attempt is past 30 days', async () => {
+    await insert(20, 'started', 'job.later');
+    const { svc, clock } = service(30);
+    await svc.run();
+    expect(await remaining('job.later')).toHaveLength(1);
+    clock.advance(11 * DAY);
+    expect((await svc.run()).cutoff).toEqual(new Date(NOW.getTime() - 19 * DAY));
+    expect(await remaining('job.later')).toEqual([]);
   });
 });

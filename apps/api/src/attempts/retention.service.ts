@@ -5,13 +5,14 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Clock } from '@app/common';
 import { RetentionRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
+import { PeriodicWork } from '../scheduling/periodic-work';
 
-const INTERVAL_NAME = 'audit-retention';
-const FIRST_RUN_NAME = 'audit-retention-first';
+export const RETENTION_INTERVAL_NAME = 'audit-retention';
+export const RETENTION_FIRST_RUN_NAME = 'audit-retention-first';
 const EVERY_MS = 60 * 60_000;
 const FIRST_RUN_DELAY_MS = 60_000;
 const DAY_MS = 86_400_000;
@@ -33,13 +34,15 @@ export interface RetentionRun {
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('retention');
   private running: Promise<RetentionRun> | null = null;
+  private stopping = false;
   /** Rows per delete transaction, and batches per run (tests lower them). */
   batchSize = 5000;
   maxBatches = 200;
 
   constructor(
     private readonly repository: RetentionRepository,
-    private readonly scheduler: SchedulerRegistry,
+    private readonly periodic: PeriodicWork,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -50,28 +53,28 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     const tick = (): void => {
       void this.runSafely();
     };
-    this.scheduler.addTimeout(FIRST_RUN_NAME, setTimeout(tick, FIRST_RUN_DELAY_MS).unref());
-    this.scheduler.addInterval(INTERVAL_NAME, setInterval(tick, EVERY_MS).unref());
+    this.periodic.after(RETENTION_FIRST_RUN_NAME, FIRST_RUN_DELAY_MS, tick);
+    this.periodic.every(RETENTION_INTERVAL_NAME, EVERY_MS, tick);
   }
 
-  onModuleDestroy(): void {
-    if (this.scheduler.doesExist('timeout', FIRST_RUN_NAME)) {
-      this.scheduler.deleteTimeout(FIRST_RUN_NAME);
-    }
-    if (this.scheduler.doesExist('interval', INTERVAL_NAME)) {
-      this.scheduler.deleteInterval(INTERVAL_NAME);
-    }
+  /** No new run once the module stops; the run in progress finishes its batch while the database is up. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.periodic.cancel(RETENTION_FIRST_RUN_NAME);
+    this.periodic.cancel(RETENTION_INTERVAL_NAME);
+    await this.running?.catch(() => undefined);
   }
 
-  /** One retention pass as of `now`; callable directly (tests, operators). */
-  async run(now: Date = new Date()): Promise<RetentionRun> {
+  /** One retention pass as of `now` (the clock's by default); callable directly (tests, operators). */
+  async run(now: Date = this.clock.now()): Promise<RetentionRun> {
     const days = this.config.auditRetentionDays;
     if (days === null) {
       return { cutoff: null, deleted: 0, skipped: false, incomplete: false };
     }
     const cutoff = new Date(now.getTime() - days * DAY_MS);
     let deleted = 0;
-    for (let i = 0; i < this.maxBatches; i++) {
+    // Stops between batches at shutdown: the rest waits for the next run, like a run over its budget.
+    for (let i = 0; i < this.maxBatches && !this.stopping; i++) {
       const batch = await this.repository.deleteBatch(cutoff, this.batchSize);
       if (!batch.locked) {
         return { cutoff, deleted, skipped: deleted === 0, incomplete: false };

@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { PersistenceModule } from '@app/persistence';
+import { GraphModule } from '../graph.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { SchedulingModule } from '../scheduling/scheduling.module';
 import { ApprovalsController } from '../approvals/approvals.controller';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { HoldsController } from '../holds/holds.controller';
@@ -11,6 +15,7 @@ import { JobControlService } from './job-control.service';
  * for the other doors (the Graph-compatible one calls pause and restart through them).
  */
 @Module({
+  imports: [PersistenceModule, GraphModule, JobsModule, SchedulingModule],
   controllers: [JobControlController, HoldsController, ApprovalsController],
   providers: [JobControlService, HoldsService, ApprovalsService],
   exports: [JobControlService, HoldsService, ApprovalsService],

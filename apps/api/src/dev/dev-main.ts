@@ -2,9 +2,15 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import type { INestApplication } from '@nestjs/common';
-import { EmbeddedPostgresError, migrate, startEmbeddedPostgres } from '@app/persistence';
+import {
+  EmbeddedPostgresError,
+  assertReachable,
+  createDatabaseIfMissing,
+  migrate,
+  resetJobGuardsOf,
+  startEmbeddedPostgres,
+} from '@app/persistence';
 import {
   DEMO_JOBS,
   DEMO_SERVICE_PRINCIPAL_ID,
@@ -20,7 +26,7 @@ import { type Env, precheckConfig, usesSimulator } from './dev-config';
 import { DEV_DATA_DIR, launcherToken, startLauncherIssuer } from './dev-tokens';
 
 /**
- * `npm start`: zero setup. No DATABASE_URL → an embedded PostgreSQL under .data/ (kept across restarts);
+ * Development entry (`npm start`): zero setup. No DATABASE_URL → an embedded PostgreSQL under .data/ (kept across restarts);
  * no Graph credentials → the built-in Graph simulator with a fresh demo tenant; no AUTH_* → development tokens
  * signed with a key kept under .data/. The configuration is checked before anything starts; every start-up
  * failure is one line that says what to change. Never used in production.
@@ -78,9 +84,8 @@ function checkListen(port: number, host: string): Promise<void> {
 }
 
 async function checkDatabaseUrl(url: string): Promise<void> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
-    await client.connect();
+    await assertReachable(url);
   } catch (error) {
     let where = 'the server';
     try {
@@ -93,34 +98,6 @@ async function checkDatabaseUrl(url: string): Promise<void> {
     throw new StartupError(
       `cannot reach the database in DATABASE_URL (${where}): ${reason}; fix DATABASE_URL, or unset it to use the embedded PostgreSQL`,
     );
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name}"`);
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-/** The demo jobs' guard state (request window, lease, cool-down) starts afresh with the demo tenant. */
-async function resetDemoGuards(databaseUrl: string): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('DELETE FROM job_guards WHERE job_key LIKE $1', [
-      `${DEMO_SERVICE_PRINCIPAL_ID.toLowerCase()}/%`,
-    ]);
-  } finally {
-    await client.end();
   }
 }
 
@@ -226,7 +203,7 @@ async function main(): Promise<void> {
       const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
       cleanups.push(() => embedded.stop());
       note = embedded.note;
-      await ensureDatabase(embedded.adminUrl, 'sync_job_guard');
+      await createDatabaseIfMissing(embedded.adminUrl, 'sync_job_guard');
       env.DATABASE_URL = embedded.urlFor('sync_job_guard');
     }
     const migrated = await migrate(env.DATABASE_URL);
@@ -246,7 +223,8 @@ async function main(): Promise<void> {
         AZURE_CLIENT_ID: sim.clientId,
         AZURE_CLIENT_SECRET: sim.clientSecret,
       });
-      await resetDemoGuards(env.DATABASE_URL);
+      // The demo jobs' guard state (request window, lease, cool-down) starts afresh with the demo tenant.
+      await resetJobGuardsOf(env.DATABASE_URL, DEMO_SERVICE_PRINCIPAL_ID);
     }
 
     // 4. Who may call: development tokens signed with the key kept under .data/.
@@ -273,15 +251,8 @@ async function main(): Promise<void> {
       // The console's role switcher: a real token of the development issuer per role.
       config.console.devIdentities = await consoleDevIdentities(issuer);
     }
-    app = await createApp(config);
-    // createApp installs the production signal handling; here the launcher owns the order of the stop.
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      for (const listener of process.listeners(signal)) {
-        if (listener !== onSignal) {
-          process.removeListener(signal, listener);
-        }
-      }
-    }
+    // The launcher owns the signals and the order of the stop (the app, then what it used).
+    app = await createApp(config, { handleSignals: false });
     await app.listen(config.port, config.host);
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;

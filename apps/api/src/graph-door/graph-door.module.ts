@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ControlModule } from '../control/control.module';
+import { GraphModule } from '../graph.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { JobControlService } from '../control/job-control.service';
 import { GraphDoorController } from './graph-door.controller';
 import {
@@ -14,7 +16,7 @@ import {
  * services as /v1 (JobsService and its guard, JobControlService, the GraphClient); no second implementation.
  */
 @Module({
-  imports: [ControlModule],
+  imports: [ControlModule, JobsModule, GraphModule],
   controllers: [GraphDoorController],
   providers: [
     GraphDoorService,

@@ -1,12 +1,14 @@
 import fc from 'fast-check';
-import { jobKey } from '@app/common';
+import { SystemClock, jobKey } from '@app/common';
 import { GraphError, type JobRef } from '@app/graph';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Pool } from 'pg';
 import {
-  ApprovalRepository,
   type ClaimInput,
   type FinaliseInput,
   GuardRepository,
-  PrismaService,
+  type Repositories,
+  openRepositories,
 } from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import {
@@ -22,6 +24,7 @@ import { AuditUnavailableError } from './guard.errors';
 import { type StartPolicy, startVerdict } from './guard-policy';
 import { GuardService } from './guard.service';
 import { startApprovalWhy } from '../control/control-policy';
+import { PeriodicWork } from '../scheduling/periodic-work';
 import { ReconcilerService } from './reconciler.service';
 
 /**
@@ -233,21 +236,24 @@ const EXAMPLES: [Scenario][] = [
 
 describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)', () => {
   let db: TestDatabase;
-  let prisma: PrismaService;
+  let repos: Repositories;
+  let pool: Pool;
   let run = 0;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 10 });
+    repos = openRepositories({ connectionString: db.url, poolMax: 10 });
+    pool = new Pool({ connectionString: db.url, max: 2 });
   });
 
   afterAll(async () => {
-    await prisma.$disconnect();
+    await repos.close();
+    await pool.end();
     await db.drop();
   });
 
-  const q = <T>(text: string, params: unknown[]): Promise<T[]> =>
-    prisma.$queryRawUnsafe<T[]>(text, ...params);
+  const q = async <T>(text: string, params: unknown[]): Promise<T[]> =>
+    (await pool.query(text, params)).rows as T[];
   const metrics = new MetricsService();
   const guardConfigs = REPLICAS.map((replicaId) =>
     loadConfig({ REPLICA_ID: replicaId, START_COOLDOWN_SECONDS: '600', RATE_LIMIT_PER_JOB: '1000' }),
@@ -289,8 +295,8 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
         return super.finalise(input);
       }
     }
-    const repo = new ModelRepo(prisma);
-    const approvals = new ApprovalRepository(prisma);
+    const repo = repos.build(ModelRepo);
+    const approvals = repos.approvals;
 
     graph.beforeAnswer = async (call, r, ctx) => {
       const id = ctx.clientRequestId ?? '';
@@ -420,7 +426,13 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
         });
       }
       for (const config of guardConfigs) {
-        const reconciler = new ReconcilerService(repo, graph, config);
+        const reconciler = new ReconcilerService(
+          repo,
+          graph,
+          new PeriodicWork(new SchedulerRegistry()),
+          new SystemClock(),
+          config,
+        );
         await reconciler.onApplicationBootstrap();
         await reconciler.reconcile(true);
         await reconciler.onApplicationShutdown();

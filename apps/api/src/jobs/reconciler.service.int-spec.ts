@@ -1,30 +1,39 @@
 import { Client } from 'pg';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { SystemClock } from '@app/common';
 import { GraphError } from '@app/graph';
-import { type ClaimInput, type FinaliseInput, GuardRepository, PrismaService } from '@app/persistence';
+import {
+  type ClaimInput,
+  type FinaliseInput,
+  GuardRepository,
+  type Repositories,
+  openRepositories,
+} from '@app/persistence';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import { ScriptedGraph } from '../../../../test/support/scripted-graph';
 import { sql } from '../../../../test/support/sql';
 import { claimInput as anyClaim } from '../../../../test/support/claim-input';
 import { loadConfig } from '../config/app-config';
-import { ReconcilerService } from './reconciler.service';
+import { PeriodicWork } from '../scheduling/periodic-work';
+import { RECONCILE_INTERVAL_NAME, ReconcilerService } from './reconciler.service';
 
 const SP = '3a1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 
 describe('ReconcilerService (real PostgreSQL)', () => {
   let db: TestDatabase;
-  let prisma: PrismaService;
+  let repos: Repositories;
   let repo: GuardRepository;
   let graph: ScriptedGraph;
   const config = loadConfig({ REPLICA_ID: 'replica-r', START_COOLDOWN_SECONDS: '600' });
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    prisma = new PrismaService({ connectionString: db.url, poolMax: 5 });
-    repo = new GuardRepository(prisma);
+    repos = openRepositories({ connectionString: db.url, poolMax: 5 });
+    repo = repos.guard;
   });
 
   afterAll(async () => {
-    await prisma.$disconnect();
+    await repos.close();
     await db.drop();
   });
 
@@ -36,6 +45,13 @@ describe('ReconcilerService (real PostgreSQL)', () => {
       `UPDATE attempts SET outcome = 'unknown', finished_at = now() WHERE outcome = 'pending'`,
     );
   });
+
+  function reconciler(
+    guard: GuardRepository = repo,
+    periodic = new PeriodicWork(new SchedulerRegistry()),
+  ): ReconcilerService {
+    return new ReconcilerService(guard, graph, periodic, new SystemClock(), config);
+  }
 
   function claimInput(jobId: string, over: Partial<ClaimInput> = {}): ClaimInput {
     return anyClaim(SP, jobId, { replicaId: 'replica-r', leaseSeconds: config.guard.leaseSeconds, ...over });
@@ -77,7 +93,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
   it('a settled start starts the cool-down even when the job is back in quarantine', async () => {
     graph.set({ servicePrincipalId: SP, jobId: 'job.requar' }, { status: 'quarantine', reason: 'Unknown' });
     const id = await orphan('job.requar', 600);
-    const report = await new ReconcilerService(repo, graph, config).reconcile(false);
+    const report = await reconciler().reconcile(false);
     expect(report.settled).toBe(1);
     expect((await row(id))?.outcome).toBe('unknown');
     expect((await row(id))?.message).toMatch(/may or may not have been sent/);
@@ -93,7 +109,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
       error: new GraphError('unavailable', '503', { status: 503 }),
     });
     await orphan('job.noread', 600);
-    await new ReconcilerService(repo, graph, config).reconcile(false);
+    await reconciler().reconcile(false);
     const next = await repo.claim(claimInput('job.noread'));
     expect(next.claimed).toBe(false);
     expect(!next.claimed && next.refusal.kind).toBe('cooldown');
@@ -102,7 +118,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
   it('a settled dry run never starts the cool-down', async () => {
     graph.set({ servicePrincipalId: SP, jobId: 'job.dry' }, { status: 'paused', reason: null });
     const id = await orphan('job.dry', 600, { dryRun: true });
-    await new ReconcilerService(repo, graph, config).reconcile(false);
+    await reconciler().reconcile(false);
     expect((await row(id))?.message).toMatch(/dry run/);
     expect((await repo.claim(claimInput('job.dry'))).claimed).toBe(true);
   });
@@ -110,7 +126,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
   it('settles a row pending for 30 days (its duration does not overflow)', async () => {
     graph.set({ servicePrincipalId: SP, jobId: 'job.ancient' }, { status: 'active', reason: null });
     const id = await orphan('job.ancient', 30 * 24 * 3600);
-    const report = await new ReconcilerService(repo, graph, config).reconcile(false);
+    const report = await reconciler().reconcile(false);
     expect(report).toEqual({ settled: 1, failed: 0 });
     const r = await row(id);
     expect(r?.outcome).toBe('unknown');
@@ -145,7 +161,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
           : super.finalise(input);
       }
     }
-    const report = await new ReconcilerService(new FailingRepo(prisma), graph, config).reconcile(false);
+    const report = await reconciler(repos.build(FailingRepo)).reconcile(false);
     expect(report).toEqual({ settled: 2, failed: 500 });
     expect((await row(ids[501] as string))?.outcome).toBe('unknown');
     expect((await row(ids[0] as string))?.outcome).toBe('pending');
@@ -155,15 +171,19 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     graph.set({ servicePrincipalId: SP, jobId: 'job.before' }, { status: 'active', reason: null });
     graph.set({ servicePrincipalId: SP, jobId: 'job.live' }, { status: 'paused', reason: null });
     const before = await orphan('job.before', 5);
-    const reconciler = new ReconcilerService(repo, graph, config);
-    await reconciler.onApplicationBootstrap();
-    await reconciler.reconcile(true);
+    const periodic = new PeriodicWork(new SchedulerRegistry());
+    const service = reconciler(repo, periodic);
+    await service.onApplicationBootstrap();
+    // The pass every minute is registered in the one scheduler seam, and removed at shutdown.
+    expect(periodic.names()).toEqual([RECONCILE_INTERVAL_NAME]);
+    await service.reconcile(true);
     expect((await row(before))?.outcome).toBe('unknown');
     // A live request of this process, claimed after it started: never settled under its feet.
     const live = claimInput('job.live');
     expect((await repo.claim(live)).claimed).toBe(true);
-    await reconciler.reconcile(true);
+    await service.reconcile(true);
     expect((await row(live.attemptId))?.outcome).toBe('pending');
-    await reconciler.onApplicationShutdown();
+    await service.onModuleDestroy();
+    expect(periodic.names()).toEqual([]);
   });
 });

@@ -6,13 +6,16 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { type AttemptView, jobKey } from '@app/common';
+import { type AttemptView, Clock, jobKey } from '@app/common';
 import { GraphClient, GraphError } from '@app/graph';
 import { GuardRepository, type PendingPosition } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
+import { PeriodicWork } from '../scheduling/periodic-work';
 import { describeStatus } from './guard-policy';
 
+/** Name of the reconciler's pass in the scheduler. */
+export const RECONCILE_INTERVAL_NAME = 'pending-reconciliation';
 /** How often a running replica looks for attempts another, crashed replica left pending. */
 const RECONCILE_INTERVAL_MS = 60_000;
 /** Pending rows are read this many at a time. */
@@ -38,7 +41,6 @@ export interface ReconcileReport {
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(ReconcilerService.name);
-  private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReconcileReport> | null = null;
   private stopping = false;
   /** The database's time when this process started: own rows older than this are a previous run's. */
@@ -47,6 +49,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     private readonly repo: GuardRepository,
     private readonly graph: GraphClient,
+    private readonly periodic: PeriodicWork,
+    private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,13 +64,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       );
     }
     void this.reconcile(this.bootedAt !== null);
-    this.timer = setInterval(() => void this.reconcile(false), RECONCILE_INTERVAL_MS);
-    this.timer.unref();
+    this.periodic.every(RECONCILE_INTERVAL_NAME, RECONCILE_INTERVAL_MS, () => void this.reconcile(false));
   }
 
   /**
-   * Stops before the database pool and the Graph client close: Nest destroys this module before the global
-   * persistence and Graph modules, so the pass in progress can finish its current row.
+   * Stops before the database pool and the Graph client close: Nest destroys this module before the persistence
+   * and Graph modules it imports, so the pass in progress can finish its current row.
    */
   async onModuleDestroy(): Promise<void> {
     await this.stop();
@@ -78,10 +81,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   private async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
+    this.periodic.cancel(RECONCILE_INTERVAL_NAME);
     await this.running;
   }
 
@@ -192,7 +192,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         message: `The process deciding this attempt stopped before recording its outcome; ${known}; ${now}`,
         retryAfterSeconds: null,
         graphRequestIds: requestIds,
-        durationMs: Math.max(0, Date.now() - Date.parse(attempt.createdAt)),
+        durationMs: Math.max(0, this.clock.now().getTime() - Date.parse(attempt.createdAt)),
         cooldownSeconds: cooldown ? this.config.guard.startCooldownSeconds : null,
       });
       return true;

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { PrismaService } from '@app/persistence';
+import { HealthRepository } from '@app/persistence';
 import { DB_POOL } from './metric-names';
 import { MetricsService } from './metrics.service';
 
@@ -8,13 +8,13 @@ import { MetricsService } from './metrics.service';
 export class DbPoolMetrics implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly prisma: PrismaService,
+    private readonly database: HealthRepository,
   ) {}
 
   onModuleInit(): void {
     const gauge = this.metrics.gauge(DB_POOL);
     this.metrics.addCollector(() => {
-      const stats = this.prisma.poolStats();
+      const stats = this.database.poolStats();
       gauge.set({ state: 'total' }, stats.total);
       gauge.set({ state: 'idle' }, stats.idle);
       gauge.set({ state: 'waiting' }, stats.waiting);

@@ -5,13 +5,13 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { Clock } from '@app/common';
 import { type ClaimedDelivery, type Listening, NotificationRepository } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { NOTIFY_DELIVERIES, NOTIFY_LATENCY, NOTIFY_QUEUE } from '../metrics/metric-names';
+import { PeriodicWork } from '../scheduling/periodic-work';
 import {
   type OutboundEvent,
   type OutboundRequest,
@@ -31,6 +31,12 @@ const DAY_MS = 86_400_000;
 const GAUGE_EVERY_MS = 5000;
 /** At most this much of a receiver's error body is kept as the delivery's last error. */
 const ERROR_BODY_CHARS = 200;
+
+/** What the dispatcher needs from the database. */
+export type DispatchStore = Pick<
+  NotificationRepository,
+  'upsertManagedWebhook' | 'listen' | 'claimDue' | 'recordResult' | 'purgeDelivered' | 'countByState'
+>;
 
 export interface SendResult {
   ok: boolean;
@@ -106,14 +112,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   private pumping: Promise<number> | null = null;
   private again = false;
   private stopping = false;
-  private timerRegistered = false;
   private gaugeAt = 0;
   private listening: Listening | null = null;
 
   constructor(
-    private readonly repo: NotificationRepository,
+    @Inject(NotificationRepository) private readonly repo: DispatchStore,
     private readonly metrics: MetricsService,
-    private readonly scheduler: SchedulerRegistry,
+    private readonly periodic: PeriodicWork,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -137,13 +142,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
       this.logger.log('notification delivery is off on this replica (NOTIFY_DISPATCH_ENABLED=false)');
       return;
     }
-    const timer = setInterval(() => this.tick(), n.pollIntervalMs);
-    timer.unref();
-    this.scheduler.addInterval(NOTIFY_INTERVAL_NAME, timer);
-    const retention = setInterval(() => void this.purge(), RETENTION_EVERY_MS);
-    retention.unref();
-    this.scheduler.addInterval(NOTIFY_RETENTION_NAME, retention);
-    this.timerRegistered = true;
+    this.periodic.every(NOTIFY_INTERVAL_NAME, n.pollIntervalMs, () => this.tick());
+    this.periodic.every(NOTIFY_RETENTION_NAME, RETENTION_EVERY_MS, () => void this.purge());
     // A committed event wakes the dispatchers at once (the trigger's NOTIFY); the interval is the safety net.
     this.listening = this.repo.listen(
       () => this.tick(),
@@ -154,16 +154,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   /** Stops claiming, and lets the tries in flight finish (bounded by their timeout) while the database is up. */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    if (this.timerRegistered) {
-      this.timerRegistered = false;
-      for (const name of [NOTIFY_INTERVAL_NAME, NOTIFY_RETENTION_NAME]) {
-        try {
-          this.scheduler.deleteInterval(name);
-        } catch {
-          // already removed by the scheduler's own shutdown
-        }
-      }
-    }
+    this.periodic.cancel(NOTIFY_INTERVAL_NAME);
+    this.periodic.cancel(NOTIFY_RETENTION_NAME);
     await this.listening?.close();
     this.listening = null;
     await this.pumping?.catch(() => 0);
@@ -367,10 +359,11 @@ export class NotificationDispatcher implements OnApplicationBootstrap, OnModuleD
   }
 
   private async refreshGauges(): Promise<void> {
-    if (Date.now() - this.gaugeAt < GAUGE_EVERY_MS) {
+    const at = this.clock.now().getTime();
+    if (at - this.gaugeAt < GAUGE_EVERY_MS) {
       return;
     }
-    this.gaugeAt = Date.now();
+    this.gaugeAt = at;
     try {
       const counts = await this.repo.countByState();
       for (const [state, n] of Object.entries(counts)) {

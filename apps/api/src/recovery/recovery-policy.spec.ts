@@ -1,6 +1,5 @@
 import type { AttemptView, Outcome } from '@app/common';
 import { GraphError, type SyncJob } from '@app/graph';
-import type { WatchRecord } from '@app/persistence';
 import {
   type RecoveryRules,
   afterDecision,
@@ -10,6 +9,7 @@ import {
   needsPerson,
   recoveryRefusal,
 } from './recovery-policy';
+import { attemptView, watchRecord } from '../../../../test/support/fixtures';
 
 const rules: RecoveryRules = {
   maxAttempts: 3,
@@ -18,22 +18,7 @@ const rules: RecoveryRules = {
 };
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 
-function watch(patch: Partial<WatchRecord> = {}): WatchRecord {
-  return {
-    id: '11111111-1111-4111-8111-111111111111',
-    servicePrincipalId: '6f2d1c3a-1b2c-4d5e-8f90-123456789abc',
-    jobId: 'scim.1',
-    state: 'ok',
-    lastSeenStatus: null,
-    lastQuarantineReason: null,
-    lastSeenAt: null,
-    failedAttempts: 0,
-    nextTryAt: null,
-    lastAttemptId: null,
-    lastMessage: null,
-    ...patch,
-  };
-}
+const watch = watchRecord;
 
 function job(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
   return {
@@ -54,31 +39,15 @@ function job(status: SyncJob['observedStatus'], reason: string | null = null): S
 }
 
 function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptView {
-  return {
-    attemptId: '22222222-2222-4222-8222-222222222222',
-    createdAt: NOW.toISOString(),
-    finishedAt: NOW.toISOString(),
-    servicePrincipalId: '6f2d1c3a-1b2c-4d5e-8f90-123456789abc',
-    jobId: 'scim.1',
+  return attemptView({
     trigger: 'recovery',
     actor: { type: 'scheduler', id: 'a', name: 'recovery' },
     outcome,
     observedStatus: 'quarantine',
     quarantineReason: 'EncounteredQuarantineException',
-    reason: null,
-    dryRun: false,
     message: `it was ${outcome}.`,
-    retryAfterSeconds: null,
-    graphRequestIds: [],
-    durationMs: 1,
-    wouldStart: null,
-    operation: 'start',
-    approvalId: null,
-    holdId: null,
-    resetScope: [],
-    requestedBy: null,
     ...patch,
-  };
+  });
 }
 
 describe('recovery policy', () => {
