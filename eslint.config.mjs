@@ -69,7 +69,6 @@ export default tseslint.config(
     files: [
       'apps/api/src/dev/dev-main.ts',
       'apps/api/src/graph-door/door-batch.ts',
-      'apps/api/src/jobs/guard.service.ts',
       'apps/api/src/metrics/metrics.service.ts',
       'apps/console/src/components/BulkStartDialog.tsx',
       'apps/console/src/components/StartDialog.tsx',
@@ -80,7 +79,6 @@ export default tseslint.config(
       'apps/console/src/views/Overview.tsx',
       'apps/console/src/views/Watches.tsx',
       'libs/persistence/src/embedded.ts',
-      'libs/persistence/src/guard.repository.ts',
       'libs/persistence/src/recovery.repository.ts',
     ],
     rules: { 'max-lines-per-function': 'off' },
