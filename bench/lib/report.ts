@@ -298,6 +298,18 @@ export function renderReport(r: BenchReport): string {
       '|---|---:|---:|',
       ...p.summary.byArea.slice(0, 15).map((e) => `| ${e.name} | ${int(e.selfMs)} | ${f(e.share * 100)} % |`),
       '',
+      ...(p.summary.byAreaInclusive
+        ? [
+            'Inclusive time by where the code lives (busy time with a frame of it anywhere on the stack: it and everything it calls; areas nest, so shares add up to more than 100 %):',
+            '',
+            '| where the code lives | inclusive ms | share |',
+            '|---|---:|---:|',
+            ...p.summary.byAreaInclusive
+              .slice(0, 20)
+              .map((e) => `| ${e.name} | ${int(e.selfMs)} | ${f(e.share * 100)} % |`),
+            '',
+          ]
+        : []),
       '| function | location | self ms | share |',
       '|---|---|---:|---:|',
       ...p.summary.topFunctions
