@@ -375,21 +375,26 @@ export function renderReport(r: BenchReport): string {
 }
 
 /** What the profile showed and what was tried (kept by hand from the experiments of 2026-11-28; the figures above are regenerated). */
-const FINDINGS = `**Findings.** At Graph latency 0 the two cores are the limit, so throughput follows CPU per request: in the baseline the guard spends about 1.45 ms of API CPU and 1.4 ms of PostgreSQL CPU per request, the pass-through 0.23 ms. Nothing of ours dominates the API profile; the biggest items are socket writes (\`writev\`/\`writeLatin1String\`: a write to PostgreSQL or the simulator wakes that process, which on a busy 2-core machine preempts the writer), the Graph client (axios + msal-node \`getToken\` on every call, the same code the pass-through runs), Prisma's raw-query path + pg, garbage collection, JWT RS256 verification (~6 % of busy time, ~0.1 ms per request) and logging (pino-http + pino + redaction, 3-4 %).
+const FINDINGS = `**Findings** (2026-11-29; the machine had a load average of 6-15 from other work during every measurement below, so the throughput ratios of this run are far below the previous day's and only CPU-time figures are compared).
 
-**Experiments** (same machine, \`npm run bench -- --only sidebyside --paths skip --rounds 2 --duration 8 --api-dist <patched copy of dist>\`, skip path; patched builds, before the change was made in the service):
+- **Where the API's time goes.** Self time grouped (profile above): node internals, native code and GC about 61 % (socket \`writev\` and string writes to clients, PostgreSQL and Graph, JSON), the Graph client about 15 % (axios, \`@azure/identity\`/msal-node \`getToken\` on every call: the axios pass-through costs 0.28 ms of CPU per request where the bare one costs 0.07 ms for the same two Graph calls), the HTTP framework about 10 % (Nest core, router, Express, rxjs, helmet, body-parser), the database client about 8 %, logging about 4 % (pino-http, pino, redaction), our own code about 2 %, JWT verification 0.1-0.3 %. The inclusive table overstates Express middleware: \`next()\` runs the rest of the chain synchronously, so helmet or body-parser "include" the handler.
+- **Goals not met.** At 0 ms Graph latency the guard spends about 2.3 ms (skip) and 2.6 ms (start) of CPU per decision (API + PostgreSQL) against a goal of 0.5 ms; the bare pass-through spends 0.07 and 0.12 ms. Idle RSS is about 220 MB against 150 MB. Still exactly 2 round trips per decision (measured above).
 
-| change tried | skip path, 0 ms: guard req/s (ratio) | skip path, 100 ms: ratio | PostgreSQL CPU / request | API CPU / request |
-|---|---|---|---:|---:|
-| baseline (the first full run of the day) | 514, 443, 485 (0.12) | 0.87, 0.87, 0.87 | 1.43 ms | 1.45 ms |
-| the guard's two statements as named prepared statements (now in the service) | 806, 758 (0.19, 0.18) | 0.90, 0.94 | 0.64-0.73 ms | 1.15-1.18 ms |
-| + verified tokens cached by their exact string (bounded map, until min(exp, now + 5 min)) | 800, 847 (0.18, 0.19) | 0.95, 0.93 | 0.68-0.70 ms | 1.09-1.14 ms |
+**Levers, before → after** (each measured on its own; the first two are in the service):
 
-- **Prepared statements are the big lever, and they are in.** The claim and the finalise are large CTEs; sent as unnamed statements, PostgreSQL parsed and planned them on every call and the API wrote ~3 KB of SQL text per statement. Claim + finalise alone, one connection, 2,000 decisions: 1.06 ms backend CPU per decision unnamed against 0.34 ms named (wall 1.40 → 0.60 ms). Applied: \`GuardRepository\` now runs its row-writing statements as named prepared statements on the node-postgres pool that Prisma's adapter shares (\`PrismaService.prepared\`), and the headline table above was measured with it: skip path at 100 ms from 0.87 to 0.95, at 0 ms from 0.12 to 0.27; start path at 0 ms 0.41.
-- **Token cache** (not applied): removes the RS256 verification from the profile, but the end-to-end gain was within the noise here; worth it only if it stays simple (exact-string key, bounded size, lifetime capped well under \`exp\` so a key removed from the JWKS stops being honoured soon, a copy of the caller returned).
-- **Noise between runs**: two full runs the same afternoon gave, for the skip path at 100 ms, ratios of 0.87 (0.87 – 0.87) and 0.71 (0.69 – 0.81) with the load average at 1.2-2.4 from other work; the start path at 100 ms gave 0.94 (0.92 – 0.96) and 0.97 (0.96 – 0.97). The spread between runs is larger than within one.
-- **Logging** at \`info\` costs a few per cent: left as it is.
-- Still on the database side (left): \`attempts\` has 8 indexes (primary key + 7 audit indexes) and the finalise changes \`outcome\`, an indexed column, so each decision writes every index twice (insert, then a non-HOT update).`;
+| lever | measured | before | after |
+|---|---|---:|---:|
+| the guard's two statements as named prepared statements (2026-11-28) | PostgreSQL CPU per request, skip path, 0 ms | 1.43 ms | 0.64-0.73 ms |
+| same | claim + finalise alone, one connection, backend CPU per decision | 1.06 ms | 0.34 ms |
+| verified caller tokens cached by their SHA-256 (bounded, ends with the token's \`exp\` and with the JWKS it was verified against) | CPU per verification (\`bench/token-verify.bench.ts\`) | 65 µs | 2-4 µs |
+| same | share of the API profile in jose | ~6 % | 0.1-0.3 % |
+| same | API CPU per decision, previous build vs this one alternated, 0 ms, 4 runs each at load 11-15 (skip / start) | 1.90 / 2.06 ms | 1.96 / 1.65 ms (within the noise) |
+| not applied: no index on \`outcome\` (the finalise becomes a HOT update) | insert + finalise pair at 1M rows, backend CPU (\`bench/audit-explain.ts --writes 3000\`) | 0.70 ms (0 % HOT) | 0.32 ms (58 % HOT) |
+| not applied: primary key only (the floor) | same | 0.70 ms | 0.37 ms |
+
+**What is left**, in the order to try: (1) the Graph client's per-call cost: keep the access token until shortly before it expires instead of asking the credential on every call, and send the two hot requests with \`node:http\` (the bare pass-through is the floor), about -0.1 to -0.2 ms; (2) fewer index writes per decision: every one of the 9 indexes of \`attempts\` is used by the audit filter it was made for (EXPLAIN at 1M rows, \`bench/audit-explain.ts\`), and \`attempts_outcome_created_idx\` also serves the stale-pending sweeps, so the way to a HOT (or no) update is a small claims table for pending attempts and insert-only final attempts rows, not dropping indexes; (3) logging: one info line per request through 40 redaction paths; (4) Express → \`@nestjs/platform-fastify\` (12.5.0 is published): at most part of the framework's ~10 %, and it touches every controller that uses Express types, so it comes after 1-3; (5) idle RSS (not investigated). class-validator/class-transformer are not on the hot path (no validation pipe). The 30-day statistics use no index (a parallel scan of half the table is the right plan) and would need a daily rollup to get faster.
+
+- **Noise between runs**: two full runs the same afternoon gave, for the skip path at 100 ms, ratios of 0.87 (0.87 – 0.87) and 0.71 (0.69 – 0.81) with the load average at 1.2-2.4 from other work (2026-11-28); on 2026-11-29, at a load of 7-15, the guard's API CPU per request was 1.4-1.7 ms where the day before it was 0.8-1.1 ms: contention raises CPU per request too, so compare CPU figures within one run. The audit figures below are 2-3 × the previous day's for the same reason: nothing on the audit path changed.`;
 
 /** The Graph-compatible door next to /v1 on the same guard (goal: at most 0.5 ms added p50). */
 function doorSection(r: BenchReport): string[] {
