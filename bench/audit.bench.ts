@@ -98,8 +98,13 @@ export function benchActor(a: number): string {
   return md5Uuid(`actor${a}`);
 }
 
-/** Seeds `count` rows in chunks; row g is (g × step) before `newest`. */
-async function seed(url: string, count: number, newest: Date, log: (s: string) => void): Promise<void> {
+/** Seeds `count` rows in chunks; row g is (g × step) before `newest` (also used by bench/audit-explain.ts). */
+export async function seedAttempts(
+  url: string,
+  count: number,
+  newest: Date,
+  log: (s: string) => void,
+): Promise<void> {
   const c = new Client({ connectionString: url });
   await c.connect();
   const stepMs = (DAYS * DAY_MS) / count;
@@ -229,7 +234,7 @@ export async function runAuditBench(opts: AuditBenchOptions): Promise<AuditBench
     const newest = new Date(Date.now() - 60_000);
     log(`seeding ${rows.toLocaleString('en-US')} attempts into ${name}`);
     const t0 = Date.now();
-    await seed(url, rows, newest, log);
+    await seedAttempts(url, rows, newest, log);
     const seedSeconds = round((Date.now() - t0) / 1000, 1);
 
     repos = openRepositories({ connectionString: url, poolMax: 5, statementTimeoutMs: 30_000 });

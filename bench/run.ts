@@ -56,6 +56,7 @@ const MIGRATE = join(ROOT, 'dist/apps/api/apps/api/src/cli/migrate.js');
 const SIM_MAIN = join(ROOT, 'dist/apps/graph-simulator/apps/graph-simulator/src/main.js');
 const SWC_REGISTER = join(ROOT, 'bench/swc-register.js');
 const PASSTHROUGH = join(ROOT, 'bench/passthrough.ts');
+const BARE_PASSTHROUGH = join(ROOT, 'bench/bare-passthrough.ts');
 const PROFILE_EXIT = join(ROOT, 'bench/lib/profile-exit.js');
 const DEFAULT_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -288,6 +289,18 @@ class Bench {
     return { proc, origin: `http://127.0.0.1:${m[1] ?? ''}` };
   }
 
+  async startBarePassthrough(): Promise<{ proc: Proc; origin: string }> {
+    const proc = startProc(
+      'bare-passthrough',
+      ['-r', SWC_REGISTER, BARE_PASSTHROUGH],
+      { ...process.env, ...this.sim.env, PORT: '0' },
+      join(LOGS, 'bare-passthrough.log'),
+    );
+    this.procs.push(proc);
+    const m = await waitForOutput(proc, /bare passthrough listening on (\d+)/);
+    return { proc, origin: `http://127.0.0.1:${m[1] ?? ''}` };
+  }
+
   async stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await stopProc(p, signal);
     const i = this.procs.indexOf(p);
@@ -331,6 +344,7 @@ class Bench {
     return {
       api: d('api'),
       passthrough: d('passthrough'),
+      bare: d('bare'),
       simulator: d('simulator'),
       postgres: pg,
       load: loadCpu,
@@ -368,7 +382,11 @@ interface Targets {
   guardOrigin: string;
   passthrough: Proc;
   passthroughOrigin: string;
+  bare: Proc;
+  bareOrigin: string;
 }
+
+const VARIANT_ORDER: Variant[] = ['guard', 'passthrough', 'bare'];
 
 async function measureRun(
   b: Bench,
@@ -387,11 +405,16 @@ async function measureRun(
   }
   await b.simAdmin('DELETE', 'counters');
   await b.simAdmin('DELETE', 'requests');
-  const pids = { api: t.guard.pid, passthrough: t.passthrough.pid, simulator: b.sim.proc.pid };
+  const pids = {
+    api: t.guard.pid,
+    passthrough: t.passthrough.pid,
+    bare: t.bare.pid,
+    simulator: b.sim.proc.pid,
+  };
   const before = await b.cpuSnapshot(pids);
   const load = await runLoad({
     mode: 'sustained',
-    origin: variant === 'guard' ? t.guardOrigin : t.passthroughOrigin,
+    origin: variant === 'guard' ? t.guardOrigin : variant === 'bare' ? t.bareOrigin : t.passthroughOrigin,
     servicePrincipalId: sp,
     jobCount: s.jobs,
     connections: s.connections,
@@ -459,16 +482,16 @@ async function sideBySide(
     await b.seed(sp, s.jobs, 'Active');
   }
   log(`${s.key}: warm-up`);
-  for (const v of ['guard', 'passthrough'] as const) {
+  for (const v of VARIANT_ORDER) {
     await measureRun(b, t, s, sp, v, 0, WARMUP_S);
   }
   for (let round = 1; round <= ROUNDS; round++) {
-    // ABBA: the order alternates between rounds, so neither variant always runs first.
-    const order: Variant[] = round % 2 === 1 ? ['guard', 'passthrough'] : ['passthrough', 'guard'];
+    // ABC CBA: the order reverses between rounds, so no variant always runs first or last.
+    const order: Variant[] = round % 2 === 1 ? VARIANT_ORDER : [...VARIANT_ORDER].reverse();
     for (const v of order) {
       const r = await measureRun(b, t, s, sp, v, round, DURATION_S);
       log(
-        `${s.key} round ${round} ${v.padEnd(11)} ${r.load.rps.toFixed(0).padStart(6)} req/s  p50 ${r.load.latencyMs.p50?.toFixed(2)} ms  p99 ${r.load.latencyMs.p99?.toFixed(2)} ms  cpu api ${r.cpu.api.toFixed(2)} pt ${r.cpu.passthrough.toFixed(2)} sim ${r.cpu.simulator.toFixed(2)} pg ${r.cpu.postgres.toFixed(2)} s`,
+        `${s.key} round ${round} ${v.padEnd(11)} ${r.load.rps.toFixed(0).padStart(6)} req/s  p50 ${r.load.latencyMs.p50?.toFixed(2)} ms  p99 ${r.load.latencyMs.p99?.toFixed(2)} ms  cpu api ${r.cpu.api.toFixed(2)} pt ${r.cpu.passthrough.toFixed(2)} bare ${(r.cpu.bare ?? 0).toFixed(2)} sim ${r.cpu.simulator.toFixed(2)} pg ${r.cpu.postgres.toFixed(2)} s`,
       );
       checkRun(b, s, r);
       s.runs.push(r);
@@ -598,8 +621,8 @@ async function dbWork(b: Bench): Promise<DbWork> {
     const xact1 = await b.xactCount();
     const [skip, start, refused] = batches;
     b.check(
-      (skip?.perRequest ?? 99) <= 2 && (start?.perRequest ?? 99) <= 2,
-      'db work: at most 2 round trips per decision (skip and start)',
+      skip?.perRequest === 2 && start?.perRequest === 2,
+      'db work: exactly 2 round trips per decision (skip and start)',
     );
     b.check((refused?.perRequest ?? 99) <= 1, 'db work: a refusal at the claim costs 1 round trip');
     b.check(
@@ -919,6 +942,7 @@ async function main(): Promise<void> {
       log('starting the API (NODE_ENV=production) and the pass-through');
       const guard = await b.startApi('api', { REPLICA_ID: 'bench' });
       const pt = await b.startPassthrough();
+      const bare = await b.startBarePassthrough();
       await sleep(1000);
       const footprint: Footprint = {
         readyMs: guard.readyMs,
@@ -926,14 +950,18 @@ async function main(): Promise<void> {
         rssPeakUnderLoadMb: null,
         passthroughRssIdleMb: rssMb(pt.proc.pid),
         passthroughRssPeakMb: null,
+        bareRssIdleMb: rssMb(bare.proc.pid),
+        bareRssPeakMb: null,
         replicaReadyMs: [],
       };
-      const sampler = rssSampler([guard.proc.pid, pt.proc.pid]);
+      const sampler = rssSampler([guard.proc.pid, pt.proc.pid, bare.proc.pid]);
       const targets: Targets = {
         guard: guard.proc,
         guardOrigin: guard.origin,
         passthrough: pt.proc,
         passthroughOrigin: pt.origin,
+        bare: bare.proc,
+        bareOrigin: bare.origin,
       };
       for (const latency of LATENCIES) {
         for (const path of PATHS) {
@@ -943,9 +971,11 @@ async function main(): Promise<void> {
       const peak = sampler.stop();
       footprint.rssPeakUnderLoadMb = peak[guard.proc.pid] ?? null;
       footprint.passthroughRssPeakMb = peak[pt.proc.pid] ?? null;
+      footprint.bareRssPeakMb = peak[bare.proc.pid] ?? null;
       report.footprint = footprint;
       await b.stop(guard.proc);
       await b.stop(pt.proc);
+      await b.stop(bare.proc);
     }
     if (part('dbwork')) {
       report.dbWork = await dbWork(b);

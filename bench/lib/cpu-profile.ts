@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -27,6 +28,11 @@ export interface ProfileSummary {
   busyMs: number;
   topFunctions: ProfileEntry[];
   byArea: ProfileEntry[];
+  /**
+   * Inclusive time by area: busy time with at least one frame of the area on the stack (what the area and
+   * everything it calls cost). Areas nest, so the shares add up to more than 100 %.
+   */
+  byAreaInclusive?: ProfileEntry[];
 }
 
 /** `node_modules/<pkg>` (scoped packages included), our own folders, node internals, or V8 pseudo-frames. */
@@ -96,6 +102,40 @@ export function summariseProfile(file: string, top = 20): ProfileSummary {
     area.set(a, ae);
   }
   const busyMs = (totalUs - idleUs) / 1000;
+  // Inclusive: each sample counts once for every area on its stack.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) {
+    for (const c of n.children ?? []) {
+      parent.set(c, n.id);
+    }
+  }
+  const areasOnStack = new Map<number, Set<string>>();
+  const stackAreas = (id: number): Set<string> => {
+    const known = areasOnStack.get(id);
+    if (known) {
+      return known;
+    }
+    const node = byId.get(id);
+    const up = parent.get(id);
+    const set = new Set(up === undefined ? [] : stackAreas(up));
+    if (node && node.callFrame.url !== '') {
+      set.add(areaOf(node.callFrame.url, node.callFrame.functionName));
+    }
+    areasOnStack.set(id, set);
+    return set;
+  };
+  const inclusive = new Map<string, ProfileEntry>();
+  for (const [id, us] of self) {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') {
+      continue;
+    }
+    for (const a of stackAreas(id)) {
+      const e = inclusive.get(a) ?? { name: a, where: '', selfMs: 0, share: 0 };
+      e.selfMs += us / 1000;
+      inclusive.set(a, e);
+    }
+  }
   const finish = (m: Map<string, ProfileEntry>): ProfileEntry[] =>
     [...m.values()]
       .filter((e) => e.name !== '(idle)')
@@ -106,5 +146,6 @@ export function summariseProfile(file: string, top = 20): ProfileSummary {
     busyMs: Math.round(busyMs),
     topFunctions: finish(fn).slice(0, top),
     byArea: finish(area).slice(0, top),
+    byAreaInclusive: finish(inclusive).slice(0, top),
   };
 }

@@ -2,10 +2,14 @@ import type { LoadResult } from './load';
 import type { PgCounts } from './pg-proxy';
 import type { ProfileSummary } from './cpu-profile';
 
-export type Variant = 'guard' | 'passthrough';
+/** The guard; the pass-through on our own Graph layer (axios + @azure/identity); the bare `node:http` one. */
+export type Variant = 'guard' | 'passthrough' | 'bare';
 
 /** CPU seconds used during one run, per process (postgres = the bench database's backends). */
-export type CpuUse = Record<'api' | 'passthrough' | 'simulator' | 'postgres' | 'load', number>;
+export type CpuUse = Record<'api' | 'passthrough' | 'simulator' | 'postgres' | 'load', number> & {
+  /** Absent in reports written before the bare pass-through was added. */
+  bare?: number;
+};
 
 export interface Run {
   variant: Variant;
@@ -29,10 +33,20 @@ export interface Scenario {
 
 export interface RoundRatio {
   round: number;
+  /** Against the axios pass-through. */
   throughputRatio: number;
   addedP50Ms: number;
   addedP99Ms: number;
   cpuPerRequestRatio: number;
+  /** Against the bare `node:http` pass-through (NaN when it was not measured). */
+  bareThroughputRatio: number;
+  bareAddedP50Ms: number;
+  bareAddedP99Ms: number;
+  bareCpuPerRequestRatio: number;
+  /** The guard's CPU per decision: API process + PostgreSQL backends, ms. */
+  guardCpuPerDecisionMs: number;
+  guardApiCpuMs: number;
+  guardPgCpuMs: number;
 }
 
 export interface DbWork {
@@ -79,6 +93,8 @@ export interface Footprint {
   rssPeakUnderLoadMb: number | null;
   passthroughRssIdleMb: number | null;
   passthroughRssPeakMb: number | null;
+  bareRssIdleMb?: number | null;
+  bareRssPeakMb?: number | null;
   replicaReadyMs: number[];
 }
 

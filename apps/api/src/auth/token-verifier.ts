@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import {
   createRemoteJWKSet,
   decodeJwt,
   errors,
+  jwksCache,
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -20,6 +22,32 @@ export interface TokenVerifierOptions {
   /** JWKS location; when absent it is discovered from the issuer's OpenID configuration. */
   jwksUri: string | null;
   clockToleranceSeconds: number;
+  /**
+   * Verified tokens kept in memory (keyed by the SHA-256 of the token) so a caller's repeated requests skip the
+   * RS256 verification; `false` verifies every request. Defaults: 10 000 entries, 5 minutes.
+   */
+  cache?: { maxEntries: number; maxAgeMs: number } | false;
+  /** How long a fetched JWKS is used before it is fetched again. Default 1 hour. */
+  jwksMaxAgeMs?: number;
+  /** Shortest time between two JWKS fetches caused by an unknown `kid`. Default 30 s. */
+  jwksCooldownMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_TOKEN_CACHE = { maxEntries: 10_000, maxAgeMs: 300_000 } as const;
+
+interface CachedCaller {
+  caller: Caller;
+  /** Never later than the token's `exp`. */
+  expiresAtMs: number;
+  /** The JWKS fetch the token was verified against (its time); a later fetch invalidates the entry. */
+  jwksFetchedAt: number | undefined;
+}
+
+/** A fresh copy for each request, so nothing a request does to its caller reaches the next one. */
+function copyCaller(caller: Caller): Caller {
+  return { actor: { ...caller.actor }, roles: new Set(caller.roles), tenantId: caller.tenantId };
 }
 
 export class AuthenticationError extends Error {
@@ -79,17 +107,41 @@ function isIdToken(payload: JWTPayload): boolean {
 /**
  * Verifies Entra ID v2 access tokens: RS256 signatures from the JWKS, issuer, audience (any of the configured
  * ones), exp and nbf; v1 access tokens and ID tokens are refused with a message that says what to change.
+ *
+ * Tokens that passed are remembered by their SHA-256 (never the token itself), bounded in number, and served
+ * again only while all of these hold: the token has not expired (its `exp`, without clock tolerance), the entry
+ * is younger than `cache.maxAgeMs`, and the JWKS it was verified against is still the current one and still
+ * fresh. So the cache never makes a key removed from the JWKS live longer than the verifier already lets it
+ * (until the next JWKS fetch, at most `jwksMaxAgeMs`): the first fetch after the removal drops every entry.
+ * Refusals are never cached.
  */
 @Injectable()
 export class TokenVerifier {
   private keySet: Promise<JWTVerifyGetKey> | null = null;
   private readonly audiences: string[];
+  private readonly cache = new Map<string, CachedCaller>();
+  private readonly cacheLimits: { maxEntries: number; maxAgeMs: number } | null;
+  /** jose records each successful JWKS fetch here (`uat`, ms since the epoch). */
+  private readonly jwksState: { uat?: number } = {};
+  private readonly jwksMaxAgeMs: number;
+  private readonly now: () => number;
+  private hits = 0;
+  private misses = 0;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.audiences = audienceList(options.audience);
     if (this.audiences.length === 0) {
       throw new Error('AUTH_AUDIENCE has no audience');
     }
+    const limits = options.cache === undefined ? DEFAULT_TOKEN_CACHE : options.cache;
+    this.cacheLimits = limits === false || limits.maxEntries < 1 || limits.maxAgeMs <= 0 ? null : limits;
+    this.jwksMaxAgeMs = options.jwksMaxAgeMs ?? 3_600_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Entries held, and how many verifications were answered from the cache or not (metrics, tests). */
+  cacheStats(): { size: number; hits: number; misses: number } {
+    return { size: this.cache.size, hits: this.hits, misses: this.misses };
   }
 
   private async discoverJwksUri(): Promise<string> {
@@ -111,9 +163,10 @@ export class TokenVerifier {
         const uri = this.options.jwksUri ?? (await this.discoverJwksUri());
         // Keys are cached; an unknown `kid` triggers a refetch (at most every 30 s).
         return createRemoteJWKSet(new URL(uri), {
-          cooldownDuration: 30_000,
-          cacheMaxAge: 3_600_000,
+          cooldownDuration: this.options.jwksCooldownMs ?? 30_000,
+          cacheMaxAge: this.jwksMaxAgeMs,
           timeoutDuration: 5000,
+          [jwksCache]: this.jwksState as Record<string, never>,
         });
       })();
       pending.catch(() => {
@@ -125,19 +178,71 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
+    if (this.cacheLimits === null) {
+      return this.verifySignatureAndClaims(token);
+    }
+    const key = createHash('sha256').update(token).digest('base64');
+    const now = this.now();
+    const hit = this.cache.get(key);
+    if (hit !== undefined) {
+      const fetchedAt = this.jwksState.uat;
+      if (
+        now < hit.expiresAtMs &&
+        fetchedAt !== undefined &&
+        hit.jwksFetchedAt === fetchedAt &&
+        now - fetchedAt < this.jwksMaxAgeMs
+      ) {
+        this.hits += 1;
+        return copyCaller(hit.caller);
+      }
+      this.cache.delete(key);
+    }
+    this.misses += 1;
+    const { caller, exp, jwksFetchedAt } = await this.verifyWithExpiry(token, now);
+    if (this.cache.size >= this.cacheLimits.maxEntries) {
+      // The oldest entry goes first (a Map iterates in insertion order).
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) {
+        this.cache.delete(oldest.value);
+      }
+    }
+    this.cache.set(key, {
+      caller: copyCaller(caller),
+      expiresAtMs: Math.min(exp * 1000, now + this.cacheLimits.maxAgeMs),
+      jwksFetchedAt,
+    });
+    return caller;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<Caller> {
+    return (await this.verifyWithExpiry(token, this.now())).caller;
+  }
+
+  private async verifyWithExpiry(
+    token: string,
+    now: number,
+  ): Promise<{ caller: Caller; exp: number; jwksFetchedAt: number | undefined }> {
     const wrongKind = explainWrongTokenKind(token);
     if (wrongKind !== null) {
       throw new AuthenticationError(wrongKind);
     }
     let payload: JWTPayload;
+    // Which JWKS fetch the key came from: jose sets the key set and its fetch time together.
+    let jwksFetchedAt: number | undefined;
     try {
       const keys = await this.getKeySet();
-      ({ payload } = await jwtVerify(token, keys, {
+      const keyOfThisFetch: JWTVerifyGetKey = async (header, jws) => {
+        const key = await keys(header, jws);
+        jwksFetchedAt = this.jwksState.uat;
+        return key;
+      };
+      ({ payload } = await jwtVerify(token, keyOfThisFetch, {
         issuer: this.options.issuer,
         audience: this.audiences,
         algorithms: ['RS256'],
         clockTolerance: this.options.clockToleranceSeconds,
         requiredClaims: ['exp'],
+        currentDate: new Date(now),
       }));
     } catch (error) {
       throw new AuthenticationError(describeJoseError(error));
@@ -145,7 +250,8 @@ export class TokenVerifier {
     if (isIdToken(payload)) {
       throw new AuthenticationError(ID_TOKEN_MESSAGE);
     }
-    return callerFromClaims(payload);
+    // requiredClaims makes jose refuse a token without a numeric exp.
+    return { caller: callerFromClaims(payload), exp: payload.exp ?? 0, jwksFetchedAt };
   }
 }
 
