@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import {
   EXPORT_BATCH_ROWS,
   type AttemptFilter,
-  type SqlQuery,
+  type Sql,
   listQuery,
   migrate,
   statsByActorQuery,
@@ -88,10 +88,11 @@ async function main(): Promise<void> {
     const day = (n: number): Date => new Date(newest.getTime() - n * DAY_MS);
     const job = benchJob(4242);
     const page1 = listQuery(job, 50, null);
-    const firstPage = await db.query<{ created_at: Date; id: string }>(page1.text, page1.values);
+    const p1 = page1.toQuery();
+    const firstPage = await db.query<{ created_at: Date; id: string }>(p1.text, p1.values);
     const last = firstPage.rows[49];
     const month: AttemptFilter = { from: day(30), to: newest };
-    const queries: [string, SqlQuery][] = [
+    const queries: [string, Sql][] = [
       ['page: no filter', listQuery({}, 50, null)],
       ['page: servicePrincipalId+jobId', listQuery(job, 50, null)],
       [
@@ -135,7 +136,8 @@ async function main(): Promise<void> {
       '| query | plan nodes | indexes used | execution ms | shared buffers hit + read |',
       '|---|---|---|---:|---:|',
     );
-    for (const [label, q] of queries) {
+    for (const [label, query] of queries) {
+      const q = query.toQuery();
       await db.query(q.text, q.values); // warm
       const { rows } = await db.query<{
         'QUERY PLAN': [{ Plan: PlanNode & Record<string, number>; 'Execution Time': number }];

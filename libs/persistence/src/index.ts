@@ -20,3 +20,4 @@ export * from './hold.repository';
 export * from './approval.repository';
 export * from './notification.repository';
 export * from './store-errors';
+export type { Sql } from './sql';
