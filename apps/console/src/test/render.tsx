@@ -55,7 +55,7 @@ export function fakeApi(routes: Record<string, unknown>) {
 
 export function renderWith(
   ui: ReactElement,
-  opts: { api: Api; roles: string[]; path?: string; servicePrincipalIds?: string[] },
+  opts: { api: Api; roles: string[]; path?: string; servicePrincipalIds?: string[]; userId?: string },
 ) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
@@ -69,7 +69,12 @@ export function renderWith(
         >
           <MemoryRouter initialEntries={[opts.path ?? '/']}>
             <SessionContext.Provider
-              value={{ name: 'Test user', roles: opts.roles, getToken: () => Promise.resolve('t') }}
+              value={{
+                name: 'Test user',
+                id: opts.userId ?? 'test-user-oid',
+                roles: opts.roles,
+                getToken: () => Promise.resolve('t'),
+              }}
             >
               <LiveProvider>
                 <ApiProvider api={opts.api}>{ui}</ApiProvider>
