@@ -97,7 +97,7 @@ describe('Jobs view', () => {
     renderWith(<Jobs />, { api, roles: ROLES.Start, path: '/jobs', servicePrincipalIds: [SP] });
     await userEvent.click(await screen.findByRole('button', { name: 'Start scim.paused' }));
     const dialog = await screen.findByRole('dialog');
-    await userEvent.type(within(dialog).getByRole('textbox'), 'weekly fix');
+    await userEvent.type(await within(dialog).findByRole('textbox'), 'weekly fix');
     await userEvent.click(within(dialog).getByRole('button', { name: 'Preview (dry run)' }));
     await within(dialog).findByText('The job is paused: a start would be sent.');
     expect(bodies).toEqual([{ reason: 'weekly fix', dryRun: true }]);
