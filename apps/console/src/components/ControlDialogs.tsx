@@ -1,5 +1,4 @@
 import { type ReactNode, useState } from 'react';
-import { Link as RouterLink } from 'react-router';
 import {
   Button,
   Checkbox,
@@ -28,12 +27,13 @@ import { controlApi, holdsApi, RESTART_SCOPES, type HoldInput } from '../api/con
 import type { AttemptView, Hold } from '../api/types';
 import { when } from '../format';
 import { OutcomeBadge } from './badges';
+import { DialogCloser, DialogLink, useMountedWhile } from './DialogLink';
 
 const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
   scope: { marginBottom: tokens.spacingVerticalXS },
   explains: { color: tokens.colorNeutralForeground2, paddingLeft: tokens.spacingHorizontalXXL },
-  fieldset: { border: 'none', margin: 0, padding: 0 },
+  fieldset: { border: 'none', margin: 0, padding: 0, minWidth: 0 },
 });
 
 /** What the API answered to a guarded operation: done, waiting for a second person, or refused (its message). */
@@ -54,13 +54,13 @@ export function OperationResult(props: { attempt: AttemptView; done: string }) {
         {attempt.message}{' '}
         {waiting && attempt.approvalId && (
           <>
-            <RouterLink to={`/approvals?approval=${encodeURIComponent(attempt.approvalId)}`}>
+            <DialogLink to={`/approvals?approval=${encodeURIComponent(attempt.approvalId)}`}>
               Open the approval request
-            </RouterLink>
+            </DialogLink>
             {' · '}
           </>
         )}
-        <RouterLink to={`/attempts/${encodeURIComponent(attempt.attemptId)}`}>Attempt record</RouterLink>
+        <DialogLink to={`/attempts/${encodeURIComponent(attempt.attemptId)}`}>Attempt record</DialogLink>
       </MessageBarBody>
     </MessageBar>
   );
@@ -103,53 +103,62 @@ function ActionDialog<T>(props: {
       void queryClient.invalidateQueries();
     }
   };
-  if (!props.open) {
+  const close = () => {
+    setStep({ kind: 'edit' });
+    props.onClose();
+  };
+  const mounted = useMountedWhile(props.open);
+  if (!mounted) {
     return null;
   }
   return (
-    <Dialog
-      open
-      onOpenChange={(_, d) => {
-        if (!d.open) {
-          setStep({ kind: 'edit' });
-          props.onClose();
-        }
-      }}
-    >
-      <DialogSurface aria-describedby={undefined} style={{ maxWidth: 720 }}>
-        <DialogBody>
-          <DialogTitle>{props.title}</DialogTitle>
-          <DialogContent>
-            {step.kind === 'done' ? (
-              props.result(step.value)
-            ) : (
-              <fieldset disabled={step.kind === 'busy'} style={{ border: 'none', margin: 0, padding: 0 }}>
-                {props.children}
-              </fieldset>
-            )}
-            {step.kind === 'error' && (
-              <div style={{ marginTop: 12 }}>
-                <RequestFailed error={step.error} />
-              </div>
-            )}
-          </DialogContent>
-          <DialogActions>
-            {step.kind !== 'done' && (
-              <Button
-                appearance="primary"
-                disabled={step.kind === 'busy' || !props.canSubmit}
-                onClick={() => void run()}
-              >
-                {props.submitLabel}
-              </Button>
-            )}
-            <DialogTrigger disableButtonEnhancement>
-              <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
-            </DialogTrigger>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <DialogCloser value={close}>
+      <Dialog
+        open={props.open}
+        onOpenChange={(_, d) => {
+          if (!d.open) {
+            close();
+          }
+        }}
+      >
+        <DialogSurface aria-describedby={undefined} style={{ maxWidth: 720 }}>
+          <DialogBody>
+            <DialogTitle>{props.title}</DialogTitle>
+            <DialogContent>
+              {step.kind === 'done' ? (
+                props.result(step.value)
+              ) : (
+                <fieldset
+                  disabled={step.kind === 'busy'}
+                  style={{ border: 'none', margin: 0, padding: 0, minWidth: 0 }}
+                >
+                  {props.children}
+                </fieldset>
+              )}
+              {step.kind === 'error' && (
+                <div style={{ marginTop: 12 }}>
+                  <RequestFailed error={step.error} />
+                </div>
+              )}
+            </DialogContent>
+            <DialogActions>
+              {step.kind !== 'done' && (
+                <Button
+                  appearance="primary"
+                  disabled={step.kind === 'busy' || !props.canSubmit}
+                  onClick={() => void run()}
+                >
+                  {props.submitLabel}
+                </Button>
+              )}
+              <DialogTrigger disableButtonEnhancement>
+                <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
+              </DialogTrigger>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+    </DialogCloser>
   );
 }
 

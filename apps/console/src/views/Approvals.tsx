@@ -35,6 +35,7 @@ import { Section, useLayout } from '../components/layout';
 import { QueryState } from '../components/states';
 import { ApprovalStateBadge } from '../components/badges';
 import { OperationResult, RequestFailed } from '../components/ControlDialogs';
+import { DialogCloser } from '../components/DialogLink';
 
 const useStyles = makeStyles({
   linked: { backgroundColor: tokens.colorBrandBackground2 },
@@ -49,7 +50,13 @@ function what(a: Approval): string {
 type Decision = 'approve' | 'reject';
 
 /** Approve (runs the operation now, through the guard) or reject/withdraw one request, with an optional note. */
-function DecideDialog(props: { approval: Approval; decision: Decision; own: boolean; onClose: () => void }) {
+function DecideDialog(props: {
+  approval: Approval;
+  decision: Decision;
+  own: boolean;
+  open: boolean;
+  onClose: () => void;
+}) {
   const api = useApi();
   const queryClient = useQueryClient();
   const { approval: a, decision } = props;
@@ -75,79 +82,92 @@ function DecideDialog(props: { approval: Approval; decision: Decision; own: bool
     }
   };
   return (
-    <Dialog open onOpenChange={(_, d) => !d.open && props.onClose()}>
-      <DialogSurface aria-describedby={undefined}>
-        <DialogBody>
-          <DialogTitle>
-            {verb} the {what(a)} of {a.jobId}
-          </DialogTitle>
-          <DialogContent>
-            {result === null ? (
-              <>
-                <Text block>{a.why}.</Text>
-                <Text block>
-                  Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
-                  {a.reason ? `: ${a.reason}` : ''}.
-                </Text>
-                {decision === 'approve' && (
-                  <Text block weight="semibold" style={{ marginTop: 8 }}>
-                    Approving runs the {a.operation} now, through the guard, with you as the actor.
+    <DialogCloser value={props.onClose}>
+      <Dialog open={props.open} onOpenChange={(_, d) => !d.open && props.onClose()}>
+        <DialogSurface aria-describedby={undefined}>
+          <DialogBody>
+            <DialogTitle>
+              {verb} the {what(a)} of {a.jobId}
+            </DialogTitle>
+            <DialogContent>
+              {result === null ? (
+                <>
+                  <Text block>{a.why}.</Text>
+                  <Text block>
+                    Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
+                    {a.reason ? `: ${a.reason}` : ''}.
                   </Text>
-                )}
-                <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
-                  <Textarea
-                    value={note}
-                    maxLength={500}
-                    disabled={busy}
-                    onChange={(_, d) => setNote(d.value)}
-                  />
-                </Field>
-              </>
-            ) : 'attempt' in result ? (
-              <OperationResult
-                attempt={result.attempt}
-                done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
-              />
-            ) : (
-              <MessageBar intent="success" role="status">
-                <MessageBarBody>
-                  <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
-                  Nothing was sent to Graph.
-                </MessageBarBody>
-              </MessageBar>
-            )}
-            {error !== null && (
-              <div style={{ marginTop: 12 }}>
-                <RequestFailed
-                  error={error}
-                  title={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
+                  {decision === 'approve' && (
+                    <Text block weight="semibold" style={{ marginTop: 8 }}>
+                      Approving runs the {a.operation} now, through the guard, with you as the actor.
+                    </Text>
+                  )}
+                  <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
+                    <Textarea
+                      value={note}
+                      maxLength={500}
+                      disabled={busy}
+                      onChange={(_, d) => setNote(d.value)}
+                    />
+                  </Field>
+                </>
+              ) : 'attempt' in result ? (
+                <OperationResult
+                  attempt={result.attempt}
+                  done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
                 />
-              </div>
-            )}
-          </DialogContent>
-          <DialogActions>
-            {result === null && (
-              <Button appearance="primary" disabled={busy} onClick={() => void run()}>
-                {verb}
-              </Button>
-            )}
-            <DialogTrigger disableButtonEnhancement>
-              <Button appearance="secondary">{result === null ? 'Cancel' : 'Close'}</Button>
-            </DialogTrigger>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+              ) : (
+                <MessageBar intent="success" role="status">
+                  <MessageBarBody>
+                    <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
+                    Nothing was sent to Graph.
+                  </MessageBarBody>
+                </MessageBar>
+              )}
+              {error !== null && (
+                <div style={{ marginTop: 12 }}>
+                  <RequestFailed
+                    error={error}
+                    title={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
+                  />
+                </div>
+              )}
+            </DialogContent>
+            <DialogActions>
+              {result === null && (
+                <Button appearance="primary" disabled={busy} onClick={() => void run()}>
+                  {verb}
+                </Button>
+              )}
+              <DialogTrigger disableButtonEnhancement>
+                <Button appearance="secondary">{result === null ? 'Cancel' : 'Close'}</Button>
+              </DialogTrigger>
+            </DialogActions>
+          </DialogBody>
+        </DialogSurface>
+      </Dialog>
+    </DialogCloser>
   );
 }
 
-function Requests(props: { items: Approval[]; pending: boolean; linked: string | null; caption: string }) {
+interface Open {
+  approval: Approval;
+  decision: Decision;
+  own: boolean;
+  opener: HTMLButtonElement;
+}
+
+function Requests(props: {
+  items: Approval[];
+  pending: boolean;
+  linked: string | null;
+  caption: string;
+  decide: (o: Open) => void;
+}) {
   const s = useStyles();
   const l = useLayout();
   const session = useSession();
   const admin = useCan('admin');
-  const [open, setOpen] = useState<{ approval: Approval; decision: Decision; own: boolean } | null>(null);
-  const opener = useRef<HTMLButtonElement | null>(null);
   return (
     <>
       <Table aria-label={props.caption} size="small">
@@ -221,20 +241,18 @@ function Requests(props: { items: Approval[]; pending: boolean; linked: string |
                         disabledFocusable={own}
                         aria-describedby={own ? `own-${a.approvalId}` : undefined}
                         aria-label={`Approve the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) => {
-                          opener.current = e.currentTarget;
-                          setOpen({ approval: a, decision: 'approve', own });
-                        }}
+                        onClick={(e) =>
+                          props.decide({ approval: a, decision: 'approve', own, opener: e.currentTarget })
+                        }
                       >
                         Approve
                       </Button>
                       <Button
                         size="small"
                         aria-label={`${own ? 'Withdraw' : 'Reject'} the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) => {
-                          opener.current = e.currentTarget;
-                          setOpen({ approval: a, decision: 'reject', own });
-                        }}
+                        onClick={(e) =>
+                          props.decide({ approval: a, decision: 'reject', own, opener: e.currentTarget })
+                        }
                       >
                         {own ? 'Withdraw' : 'Reject'}
                       </Button>
@@ -251,17 +269,6 @@ function Requests(props: { items: Approval[]; pending: boolean; linked: string |
           })}
         </TableBody>
       </Table>
-      {open && (
-        <DecideDialog
-          approval={open.approval}
-          decision={open.decision}
-          own={open.own}
-          onClose={() => {
-            setOpen(null);
-            opener.current?.focus();
-          }}
-        />
-      )}
     </>
   );
 }
@@ -272,8 +279,35 @@ export function Approvals() {
   const linked = params.get('approval');
   const admin = useCan('admin');
   const approvals = useApprovals();
+  // Kept here, not in the list: an approved request leaves the pending list while its dialog shows the outcome.
+  // The dialog stays mounted after closing: unmounting it (even a moment after) while the request it decided
+  // leaves the list left the page aria-hidden in Chromium.
+  const [open, setOpen] = useState<Open | null>(null);
+  const [visible, setVisible] = useState(false);
+  const opener = useRef<HTMLButtonElement | null>(null);
+  const decide = (o: Open) => {
+    opener.current = o.opener;
+    setOpen(o);
+    setVisible(true);
+  };
   return (
     <>
+      {open && (
+        <DecideDialog
+          key={`${open.approval.approvalId}/${open.decision}`}
+          approval={open.approval}
+          decision={open.decision}
+          own={open.own}
+          open={visible}
+          onClose={() => {
+            setVisible(false);
+            // The button may be gone (the request was decided): then focus stays on the page.
+            if (opener.current?.isConnected) {
+              opener.current.focus();
+            }
+          }}
+        />
+      )}
       <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
         Approvals
       </Text>
@@ -294,6 +328,7 @@ export function Approvals() {
               items={d.filter((a) => a.state === 'pending')}
               pending
               linked={linked}
+              decide={decide}
             />
           )}
         </QueryState>
@@ -310,6 +345,7 @@ export function Approvals() {
               items={d.filter((a) => a.state !== 'pending')}
               pending={false}
               linked={linked}
+              decide={decide}
             />
           )}
         </QueryState>
