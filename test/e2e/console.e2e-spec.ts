@@ -128,7 +128,12 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const res = await fetch(`${base}/config.json`);
     const config = (await res.json()) as { auth: { mode: string; identities: { role: string }[] } };
     expect(config.auth.mode).toBe('dev');
-    expect(config.auth.identities.map((i: { role: string }) => i.role)).toEqual(['Admin', 'Start', 'Read']);
+    expect(config.auth.identities.map((i: { role: string }) => i.role)).toEqual([
+      'Admin',
+      'Second admin',
+      'Start',
+      'Read',
+    ]);
     const deep = await fetch(`${base}/jobs/${SP}/x`, { headers: { Accept: 'text/html' } });
     expect(deep.status).toBe(200);
     expect(await deep.text()).toContain('<div id="root">');
@@ -210,7 +215,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await page.screenshot({ path: join(SHOTS, 'job-timeline.png'), fullPage: true });
     await expectAccessible('job detail');
     await page.getByRole('switch', { name: 'Failures only' }).click();
-    await page.getByText('No failed attempt for this job.').waitFor();
+    await page.getByText('No failure for this job.').waitFor();
     expect(page.url()).toContain('failures=1');
     await page.getByRole('switch', { name: 'Failures only' }).click();
     await timeline.getByRole('link').first().click();

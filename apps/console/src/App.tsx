@@ -12,6 +12,8 @@ import { JobDetail } from './views/JobDetail';
 import { AttemptDetail } from './views/AttemptDetail';
 import { Watches } from './views/Watches';
 import { Grants } from './views/Grants';
+import { Approvals } from './views/Approvals';
+import { Notifications } from './views/Notifications';
 
 // The audit view carries the chart library: loaded when first opened.
 const Audit = lazy(() => import('./views/Audit'));
@@ -148,7 +150,9 @@ export function App() {
               <Route path="/attempts/:attemptId" element={<AttemptDetail />} />
               <Route path="/audit" element={<Audit />} />
               <Route path="/watches" element={<Watches />} />
+              <Route path="/approvals" element={<Approvals />} />
               <Route path="/grants" element={admin ? <Grants /> : <Forbidden />} />
+              <Route path="/notifications" element={admin ? <Notifications /> : <Forbidden />} />
               <Route path="*" element={<ErrorBox title="Not found" error={new Error('No such page.')} />} />
             </Routes>
           </Suspense>

@@ -3,6 +3,7 @@ import { useApi } from './api/context';
 import { jobsApi } from './api/jobs';
 import { recoveryApi } from './api/recovery';
 import { attemptsApi, type AttemptFilter } from './api/attempts';
+import { approvalsApi, holdsApi } from './api/control';
 import type { Job } from './api/types';
 import { useLive } from './live';
 import { useRuntimeConfig } from './runtime';
@@ -80,4 +81,26 @@ export function useKnownJobs(extra: string[] = []) {
     .filter((e): e is { spId: string; error: Error } => e !== null);
   const pending = watches.isPending || results.some((r) => r.isPending);
   return { jobs, errors, pending, watches, servicePrincipalIds: ids };
+}
+
+/** Holds: active ones by default; with a job, also the holds on its whole service principal. */
+export function useHolds(q: { servicePrincipalId?: string; jobId?: string; state?: 'active' | 'all' } = {}) {
+  const api = useApi();
+  const live = useLive();
+  return useQuery({
+    queryKey: ['holds', q],
+    queryFn: () => holdsApi.list(api, q),
+    refetchInterval: live.refetchInterval,
+  });
+}
+
+/** Every approval request the API lists (newest first, up to 500). */
+export function useApprovals() {
+  const api = useApi();
+  const live = useLive();
+  return useQuery({
+    queryKey: ['approvals'],
+    queryFn: () => approvalsApi.list(api),
+    refetchInterval: live.refetchInterval,
+  });
 }

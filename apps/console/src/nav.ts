@@ -1,6 +1,6 @@
 import type { Ability } from './auth/roles';
 
-/** One entry per area. Holds, approvals and notifications join this list as their APIs land. */
+/** One entry per area, shown to the roles that may use it. */
 export interface NavItem {
   path: string;
   label: string;
@@ -10,7 +10,9 @@ export interface NavItem {
 export const NAV_ITEMS: NavItem[] = [
   { path: '/', label: 'Overview', needs: 'read' },
   { path: '/jobs', label: 'Jobs', needs: 'read' },
+  { path: '/approvals', label: 'Approvals', needs: 'read' },
   { path: '/audit', label: 'Audit', needs: 'read' },
   { path: '/watches', label: 'Watches and sweeps', needs: 'read' },
   { path: '/grants', label: 'Grants', needs: 'admin' },
+  { path: '/notifications', label: 'Notifications', needs: 'admin' },
 ];

@@ -79,7 +79,7 @@ export interface AppConfig {
 
 /** A role the development launcher signs a token for, shown in the console's role switcher. */
 export interface ConsoleDevIdentity {
-  role: 'Admin' | 'Start' | 'Read';
+  role: 'Admin' | 'Second admin' | 'Start' | 'Read';
   name: string;
   token: string;
 }

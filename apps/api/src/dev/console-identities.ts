@@ -1,11 +1,19 @@
 import type { ConsoleDevIdentity } from '../config/app-config';
 import type { DevIssuer } from './dev-issuer';
 
-/** One development user per console role, each with its own object id (so two-person rules can be tried). */
+/**
+ * One development user per console role, each with its own object id, and a second Admin so the two-person rule
+ * (another Admin approves) can be tried from the console alone.
+ */
 const IDENTITIES: { role: ConsoleDevIdentity['role']; oid: string; roles: string[] }[] = [
   {
     role: 'Admin',
     oid: '11111111-1111-4111-8111-111111111111',
+    roles: ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'],
+  },
+  {
+    role: 'Second admin',
+    oid: '44444444-4444-4444-8444-444444444444',
     roles: ['JobControl.Read', 'JobControl.Start', 'JobControl.Admin'],
   },
   {

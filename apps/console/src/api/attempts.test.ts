@@ -5,7 +5,7 @@ import { toSearch } from './client';
 describe('audit filters in the URL', () => {
   it('round-trips every filter of /v1/attempts, repeated outcomes included', () => {
     const url = new URLSearchParams(
-      'servicePrincipalId=6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14&jobId=scim.1&outcome=denied&outcome=rate_limited&actor=a&trigger=api&from=2026-11-01&to=2026-11-02&limit=100',
+      'servicePrincipalId=6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14&jobId=scim.1&outcome=denied&outcome=rate_limited&actor=a&trigger=api&operation=restart&from=2026-11-01&to=2026-11-02&limit=100',
     );
     const f = filterFromSearch(url);
     expect(f).toEqual({
@@ -14,6 +14,7 @@ describe('audit filters in the URL', () => {
       outcome: ['denied', 'rate_limited'],
       actor: 'a',
       trigger: 'api',
+      operation: 'restart',
       from: '2026-11-01',
       to: '2026-11-02',
       limit: 100,

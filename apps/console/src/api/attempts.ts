@@ -8,11 +8,20 @@ export interface AttemptFilter {
   outcome?: string[];
   actor?: string;
   trigger?: string;
+  operation?: string;
   from?: string;
   to?: string;
 }
 
-export const FILTER_KEYS = ['servicePrincipalId', 'jobId', 'actor', 'trigger', 'from', 'to'] as const;
+export const FILTER_KEYS = [
+  'servicePrincipalId',
+  'jobId',
+  'actor',
+  'trigger',
+  'operation',
+  'from',
+  'to',
+] as const;
 
 /** Reads the filters (and limit) from a URL's query string, so a filtered audit view is a shareable link. */
 export function filterFromSearch(search: URLSearchParams): AttemptFilter & { limit?: number } {

@@ -27,6 +27,86 @@ export interface Job {
   } | null;
   countSuccessiveCompleteFailures: number | null;
   troubleshootingUrl: string | null;
+  /** Graph's own pause after pruning escrows (not a person's pause). Absent from older API versions. */
+  escrowPause?: boolean;
+  /** The hold that applies to the job now, if any. */
+  hold?: Hold | null;
+}
+
+export interface Person {
+  id: string;
+  name: string | null;
+}
+
+/** A hold (DESIGN 2c): while active, every start and restart of the job is refused with outcome `held`. */
+export interface Hold {
+  holdId: string;
+  servicePrincipalId: string;
+  /** null: every job of the service principal. */
+  jobId: string | null;
+  reason: string;
+  until: string | null;
+  placedAt: string;
+  placedBy: Person;
+  releasedAt: string | null;
+  releasedBy: Person | null;
+  active: boolean;
+}
+
+export const APPROVAL_STATES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+
+/** A request of the two-person rule (DESIGN 2c). */
+export interface Approval {
+  approvalId: string;
+  servicePrincipalId: string;
+  jobId: string;
+  operation: 'start' | 'pause' | 'restart';
+  resetScope: string[];
+  reason: string | null;
+  why: string;
+  state: ApprovalState;
+  requestedAt: string;
+  expiresAt: string;
+  requestedBy: Person & { type: string };
+  requestAttemptId: string;
+  decidedAt: string | null;
+  decidedBy: Person | null;
+  decisionReason: string | null;
+  attemptId: string | null;
+}
+
+export interface Destination {
+  destinationId: string;
+  kind: string;
+  name: string | null;
+  url: string;
+  hasSecret: boolean;
+  eventTypes: string[];
+  servicePrincipalIds: string[];
+  managed: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface Delivery {
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  eventTime: string;
+  servicePrincipalId: string | null;
+  jobId: string | null;
+  destinationId: string;
+  destinationKind: string;
+  state: string;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  deadAt: string | null;
 }
 
 export interface Page<T> {

@@ -1,6 +1,6 @@
 import { type ReactNode, useMemo, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { rolesOfToken } from './roles';
+import { oidOfToken, rolesOfToken } from './roles';
 import { type Session, SessionContext } from './session';
 
 const KEY = 'sjg.console.role';
@@ -21,6 +21,7 @@ export function DevSession(props: {
     const token = identity?.token ?? '';
     return {
       name: identity?.name ?? 'unknown',
+      id: oidOfToken(token),
       roles: rolesOfToken(token),
       getToken: () => Promise.resolve(token),
       switcher: {

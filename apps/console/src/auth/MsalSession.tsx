@@ -7,7 +7,7 @@ import {
 } from '@azure/msal-browser';
 import { MsalProvider, useMsal } from '@azure/msal-react';
 import { Spinner } from '@fluentui/react-components';
-import { rolesOfToken } from './roles';
+import { oidOfToken, rolesOfToken } from './roles';
 import { type Session, SessionContext } from './session';
 
 export interface MsalSettings {
@@ -43,7 +43,7 @@ export async function createMsal(settings: MsalSettings): Promise<PublicClientAp
 function Inner(props: { settings: MsalSettings; children: ReactNode }) {
   const { instance, inProgress } = useMsal();
   const account: AccountInfo | null = instance.getActiveAccount();
-  const [roles, setRoles] = useState<string[] | null>(null);
+  const [claims, setClaims] = useState<{ roles: string[]; id: string | null } | null>(null);
   const scopes = useMemo(() => [props.settings.apiScope], [props.settings.apiScope]);
 
   useEffect(() => {
@@ -69,22 +69,24 @@ function Inner(props: { settings: MsalSettings; children: ReactNode }) {
     };
     return {
       name: account.name ?? account.username,
-      roles: roles ?? [],
+      // The API records the access token's oid; the account's local id is the same object id.
+      id: claims?.id ?? (account.localAccountId || null),
+      roles: claims?.roles ?? [],
       getToken,
       signOut: () => void instance.logoutRedirect({ account }),
     };
-  }, [account, instance, scopes, roles]);
+  }, [account, instance, scopes, claims]);
 
   useEffect(() => {
-    if (session && roles === null) {
+    if (session && claims === null) {
       session.getToken().then(
-        (t) => setRoles(rolesOfToken(t)),
-        () => setRoles([]),
+        (t) => setClaims({ roles: rolesOfToken(t), id: oidOfToken(t) }),
+        () => setClaims({ roles: [], id: null }),
       );
     }
-  }, [session, roles]);
+  }, [session, claims]);
 
-  if (!session || roles === null) {
+  if (!session || claims === null) {
     return <Spinner label="Signing in with Microsoft Entra ID…" />;
   }
   return <SessionContext.Provider value={session}>{props.children}</SessionContext.Provider>;

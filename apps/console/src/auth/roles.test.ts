@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { can, rolesOfToken } from './roles';
+import { can, oidOfToken, rolesOfToken } from './roles';
 
 const token = (claims: object) =>
   `e30.${btoa(JSON.stringify(claims)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}.sig`;
@@ -22,5 +22,13 @@ describe('roles', () => {
     expect(rolesOfToken(token({ scp: 'x' }))).toEqual([]);
     expect(rolesOfToken('not-a-jwt')).toEqual([]);
     expect(rolesOfToken('a.%%%.b')).toEqual([]);
+  });
+
+  it("reads the token's oid (the actor the API records), and nothing from a malformed token", () => {
+    expect(oidOfToken(token({ oid: '11111111-1111-4111-8111-111111111111' }))).toBe(
+      '11111111-1111-4111-8111-111111111111',
+    );
+    expect(oidOfToken(token({ oid: 7 }))).toBeNull();
+    expect(oidOfToken('not-a-jwt')).toBeNull();
   });
 });

@@ -16,11 +16,11 @@ export function can(roles: readonly string[], ability: Ability): boolean {
   }
 }
 
-/** The `roles` claim of a JWT, read without verifying it (only to decide what to show; the API decides). */
-export function rolesOfToken(token: string): string[] {
+/** The claims of a JWT, read without verifying it (only to decide what to show; the API decides). */
+function claimsOf(token: string): Record<string, unknown> {
   const part = token.split('.')[1];
   if (!part) {
-    return [];
+    return {};
   }
   try {
     const json = atob(
@@ -29,9 +29,21 @@ export function rolesOfToken(token: string): string[] {
         .replace(/_/g, '/')
         .padEnd(Math.ceil(part.length / 4) * 4, '='),
     );
-    const claims = JSON.parse(json) as { roles?: unknown };
-    return Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+    const claims = JSON.parse(json) as unknown;
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {};
   } catch {
-    return [];
+    return {};
   }
+}
+
+/** The `roles` claim of a JWT. */
+export function rolesOfToken(token: string): string[] {
+  const roles = claimsOf(token).roles;
+  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+}
+
+/** The `oid` claim of a JWT: the object id the API records as the actor (two-person rules compare it). */
+export function oidOfToken(token: string): string | null {
+  const oid = claimsOf(token).oid;
+  return typeof oid === 'string' ? oid : null;
 }

@@ -5,6 +5,8 @@ import { can } from './roles';
 /** Who is signed in, what they may do, and how to get a token for the API. */
 export interface Session {
   name: string;
+  /** The object id (oid) the API records as the actor; null when unknown. */
+  id: string | null;
   roles: string[];
   getToken(): Promise<string>;
   /** Development only: the roles the switcher offers and the one in use. */

@@ -25,6 +25,7 @@ import { errorMessage } from '../api/client';
 import { isGo, jobsApi } from '../api/jobs';
 import type { AttemptView } from '../api/types';
 import { OutcomeBadge } from './badges';
+import { useMountedWhile } from './DialogLink';
 
 export interface JobRef {
   servicePrincipalId: string;
@@ -85,6 +86,7 @@ export function BulkStartDialog(props: { jobs: JobRef[] }) {
   const [preview, setPreview] = useState<Row[] | null>(null);
   const [done, setDone] = useState<Row[] | null>(null);
   const [typed, setTyped] = useState('');
+  const mounted = useMountedWhile(open);
 
   const body = (dryRun: boolean) => ({ ...(reason.trim() ? { reason: reason.trim() } : {}), dryRun });
   const go = preview?.filter((r) => r.attempt !== null && isGo(r.attempt)) ?? [];
@@ -122,9 +124,9 @@ export function BulkStartDialog(props: { jobs: JobRef[] }) {
       >
         Start selected ({props.jobs.length})
       </Button>
-      {open && (
+      {mounted && (
         <Dialog
-          open
+          open={open}
           onOpenChange={(_, d) => {
             setOpen(d.open);
             if (!d.open) {

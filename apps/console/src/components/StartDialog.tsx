@@ -1,5 +1,4 @@
 import { useRef, useState } from 'react';
-import { Link as RouterLink } from 'react-router';
 import {
   Button,
   Dialog,
@@ -21,6 +20,7 @@ import { errorMessage } from '../api/client';
 import { isGo, jobsApi } from '../api/jobs';
 import type { AttemptView } from '../api/types';
 import { OutcomeBadge } from './badges';
+import { DialogCloser, DialogLink, useMountedWhile } from './DialogLink';
 
 type Step =
   | { kind: 'edit' }
@@ -46,7 +46,7 @@ export function AttemptResult(props: { attempt: AttemptView; preview: boolean })
               ? 'Started'
               : 'Refused'}
         </MessageBarTitle>
-        {attempt.message} <RouterLink to={`/attempts/${attempt.attemptId}`}>Attempt record</RouterLink>
+        {attempt.message} <DialogLink to={`/attempts/${attempt.attemptId}`}>Attempt record</DialogLink>
       </MessageBarBody>
     </MessageBar>
   );
@@ -60,6 +60,7 @@ export function StartDialog(props: { spId: string; jobId: string }) {
   const opener = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [step, setStep] = useState<Step>({ kind: 'edit' });
+  const mounted = useMountedWhile(open);
 
   const run = async (dryRun: boolean) => {
     setStep({ kind: 'busy' });
@@ -87,61 +88,73 @@ export function StartDialog(props: { spId: string; jobId: string }) {
       >
         Start
       </Button>
-      {open && (
-        <Dialog
-          open
-          onOpenChange={(_, d) => {
-            setOpen(d.open);
-            if (!d.open) {
-              opener.current?.focus();
-              setStep({ kind: 'edit' });
-              setReason('');
-            }
+      {mounted && (
+        <DialogCloser
+          value={() => {
+            setOpen(false);
+            setStep({ kind: 'edit' });
+            setReason('');
           }}
         >
-          <DialogSurface aria-describedby={undefined}>
-            <DialogBody>
-              <DialogTitle>Start {props.jobId}</DialogTitle>
-              <DialogContent>
-                <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
-                  <Textarea
-                    value={reason}
-                    maxLength={500}
-                    onChange={(_, d) => setReason(d.value)}
-                    disabled={step.kind !== 'edit' && step.kind !== 'error'}
-                  />
-                </Field>
-                <div style={{ marginTop: 12 }}>
-                  {step.kind === 'previewed' && <AttemptResult attempt={step.attempt} preview />}
-                  {step.kind === 'done' && <AttemptResult attempt={step.attempt} preview={false} />}
-                  {step.kind === 'error' && (
-                    <MessageBar intent="error" role="alert">
-                      <MessageBarBody>
-                        <MessageBarTitle>Request failed</MessageBarTitle>
-                        {step.message}
-                      </MessageBarBody>
-                    </MessageBar>
+          <Dialog
+            open={open}
+            onOpenChange={(_, d) => {
+              setOpen(d.open);
+              if (!d.open) {
+                opener.current?.focus();
+                setStep({ kind: 'edit' });
+                setReason('');
+              }
+            }}
+          >
+            <DialogSurface aria-describedby={undefined}>
+              <DialogBody>
+                <DialogTitle>Start {props.jobId}</DialogTitle>
+                <DialogContent>
+                  <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
+                    <Textarea
+                      value={reason}
+                      maxLength={500}
+                      onChange={(_, d) => setReason(d.value)}
+                      disabled={step.kind !== 'edit' && step.kind !== 'error'}
+                    />
+                  </Field>
+                  <div style={{ marginTop: 12 }}>
+                    {step.kind === 'previewed' && <AttemptResult attempt={step.attempt} preview />}
+                    {step.kind === 'done' && <AttemptResult attempt={step.attempt} preview={false} />}
+                    {step.kind === 'error' && (
+                      <MessageBar intent="error" role="alert">
+                        <MessageBarBody>
+                          <MessageBarTitle>Request failed</MessageBarTitle>
+                          {step.message}
+                        </MessageBarBody>
+                      </MessageBar>
+                    )}
+                  </div>
+                </DialogContent>
+                <DialogActions>
+                  {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
+                    <Button
+                      appearance="primary"
+                      disabled={step.kind === 'busy'}
+                      onClick={() => void run(true)}
+                    >
+                      Preview (dry run)
+                    </Button>
                   )}
-                </div>
-              </DialogContent>
-              <DialogActions>
-                {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
-                  <Button appearance="primary" disabled={step.kind === 'busy'} onClick={() => void run(true)}>
-                    Preview (dry run)
-                  </Button>
-                )}
-                {step.kind === 'previewed' && isGo(step.attempt) && (
-                  <Button appearance="primary" onClick={() => void run(false)}>
-                    Confirm start
-                  </Button>
-                )}
-                <DialogTrigger disableButtonEnhancement>
-                  <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
-                </DialogTrigger>
-              </DialogActions>
-            </DialogBody>
-          </DialogSurface>
-        </Dialog>
+                  {step.kind === 'previewed' && isGo(step.attempt) && (
+                    <Button appearance="primary" onClick={() => void run(false)}>
+                      Confirm start
+                    </Button>
+                  )}
+                  <DialogTrigger disableButtonEnhancement>
+                    <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
+                  </DialogTrigger>
+                </DialogActions>
+              </DialogBody>
+            </DialogSurface>
+          </Dialog>
+        </DialogCloser>
       )}
     </>
   );

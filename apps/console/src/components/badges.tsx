@@ -14,6 +14,10 @@ const OUTCOME_COLOR: Record<string, Color> = {
   upstream_error: 'danger',
   unknown: 'severe',
   pending: 'informative',
+  paused: 'success',
+  restarted: 'success',
+  awaiting_approval: 'important',
+  held: 'warning',
 };
 
 export function OutcomeBadge(props: { outcome: string }) {
@@ -47,11 +51,55 @@ const STATE_COLOR: Record<string, Color> = {
   recovering: 'informative',
   backing_off: 'warning',
   needs_attention: 'danger',
+  held: 'warning',
 };
 
 export function WatchStateBadge(props: { state: string }) {
   return (
     <Badge appearance="tint" color={STATE_COLOR[props.state] ?? 'informative'}>
+      {props.state}
+    </Badge>
+  );
+}
+
+/** A hold on the job (or its whole service principal): starts and restarts are refused while it applies. */
+export function HoldBadge(props: { hold: { jobId: string | null; reason: string; active?: boolean } }) {
+  const released = props.hold.active === false;
+  return (
+    <Badge
+      appearance={released ? 'outline' : 'filled'}
+      color={released ? 'subtle' : 'warning'}
+      title={props.hold.reason}
+    >
+      {released ? 'hold ended' : props.hold.jobId === null ? 'held (service principal)' : 'held'}
+    </Badge>
+  );
+}
+
+const APPROVAL_COLOR: Record<string, Color> = {
+  pending: 'important',
+  approved: 'success',
+  rejected: 'danger',
+  expired: 'subtle',
+};
+
+export function ApprovalStateBadge(props: { state: string }) {
+  return (
+    <Badge appearance="tint" color={APPROVAL_COLOR[props.state] ?? 'informative'}>
+      {props.state}
+    </Badge>
+  );
+}
+
+const DELIVERY_COLOR: Record<string, Color> = {
+  pending: 'informative',
+  delivered: 'success',
+  dead: 'danger',
+};
+
+export function DeliveryStateBadge(props: { state: string }) {
+  return (
+    <Badge appearance="tint" color={DELIVERY_COLOR[props.state] ?? 'informative'}>
       {props.state}
     </Badge>
   );

@@ -39,14 +39,22 @@ export function fakeApi(routes: Record<string, unknown>) {
       ? (r as ApiResponse<unknown>)
       : { status: 200, body: r };
   };
+  // Like the real client: get, post and del refuse a 4xx/5xx answer with the API's message; send returns it.
+  const ok = (r: ApiResponse<unknown>): unknown => {
+    if (r.status >= 400) {
+      const m = (r.body as { message?: unknown } | null)?.message;
+      throw new ApiError(r.status, typeof m === 'string' ? m : `The API answered ${r.status}`, r.body);
+    }
+    return r.body;
+  };
   const api: Api = {
     get: <T,>(path: string, query?: unknown) =>
-      Promise.resolve().then(() => answer({ method: 'GET', path, query }).body as T),
+      Promise.resolve().then(() => ok(answer({ method: 'GET', path, query })) as T),
     send: <T,>(method: 'POST' | 'DELETE', path: string, body?: unknown) =>
       Promise.resolve().then(() => answer({ method, path, body }) as ApiResponse<T>),
     post: <T,>(path: string, body?: unknown) =>
-      Promise.resolve().then(() => answer({ method: 'POST', path, body }).body as T),
-    del: (path: string) => Promise.resolve().then(() => void answer({ method: 'DELETE', path })),
+      Promise.resolve().then(() => ok(answer({ method: 'POST', path, body })) as T),
+    del: (path: string) => Promise.resolve().then(() => void ok(answer({ method: 'DELETE', path }))),
     blob: (path: string) =>
       Promise.resolve().then(() => new Blob([JSON.stringify(answer({ method: 'GET', path }).body)])),
   };
@@ -55,7 +63,7 @@ export function fakeApi(routes: Record<string, unknown>) {
 
 export function renderWith(
   ui: ReactElement,
-  opts: { api: Api; roles: string[]; path?: string; servicePrincipalIds?: string[] },
+  opts: { api: Api; roles: string[]; path?: string; servicePrincipalIds?: string[]; userId?: string },
 ) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
@@ -69,7 +77,12 @@ export function renderWith(
         >
           <MemoryRouter initialEntries={[opts.path ?? '/']}>
             <SessionContext.Provider
-              value={{ name: 'Test user', roles: opts.roles, getToken: () => Promise.resolve('t') }}
+              value={{
+                name: 'Test user',
+                id: opts.userId ?? 'test-user-oid',
+                roles: opts.roles,
+                getToken: () => Promise.resolve('t'),
+              }}
             >
               <LiveProvider>
                 <ApiProvider api={opts.api}>{ui}</ApiProvider>

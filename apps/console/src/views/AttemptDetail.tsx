@@ -40,6 +40,28 @@ export function AttemptDetail() {
             <dd>
               {a.actor.name ?? '—'} ({a.actor.type}, {a.actor.id}), trigger {a.trigger}
             </dd>
+            <dt>Operation</dt>
+            <dd>
+              {a.operation ?? 'start'}
+              {a.resetScope && a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
+            </dd>
+            {a.approvalId && (
+              <>
+                <dt>Approval</dt>
+                <dd>
+                  <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
+                    {a.trigger === 'approval' ? 'ran under this approval' : 'waits for this approval'}
+                  </RouterLink>
+                  {a.requestedBy ? `, asked for by ${a.requestedBy.name ?? a.requestedBy.id}` : ''}
+                </dd>
+              </>
+            )}
+            {a.holdId && (
+              <>
+                <dt>Hold</dt>
+                <dd className={l.mono}>{a.holdId}</dd>
+              </>
+            )}
             <dt>Reason</dt>
             <dd>{a.reason ?? '—'}</dd>
             <dt>Observed status</dt>

@@ -17,7 +17,7 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { OUTCOMES } from '@app/common/domain';
+import { OPERATIONS, OUTCOMES } from '@app/common/domain';
 import { useApi } from '../api/context';
 import { attemptsApi, filterFromSearch, filterToSearch, type AttemptFilter } from '../api/attempts';
 import type { AttemptView } from '../api/types';
@@ -39,6 +39,10 @@ const COLORS: Record<string, string> = {
   rejected: tokens.colorPaletteDarkOrangeBackground3,
   upstream_error: tokens.colorPaletteBerryBackground3,
   unknown: tokens.colorPalettePurpleBackground2,
+  paused: tokens.colorPaletteLightGreenBackground3,
+  restarted: tokens.colorPaletteTealBackground2,
+  awaiting_approval: tokens.colorPaletteLavenderBackground2,
+  held: tokens.colorPalettePumpkinBackground2,
 };
 
 /** Attempts bucketed per hour (a span under two days) or per day, by outcome. */
@@ -123,6 +127,20 @@ export default function Audit() {
               <option value="">any</option>
               <option value="api">api</option>
               <option value="recovery">recovery</option>
+              <option value="approval">approval</option>
+            </Select>
+          </Field>
+          <Field label="Operation">
+            <Select
+              value={parsed.operation ?? ''}
+              onChange={(_, d) => set({ ...parsed, operation: d.value || undefined })}
+            >
+              <option value="">any</option>
+              {OPERATIONS.map((o) => (
+                <option key={o} value={o}>
+                  {o}
+                </option>
+              ))}
             </Select>
           </Field>
           <Field label="From (inclusive)">

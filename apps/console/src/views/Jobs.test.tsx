@@ -60,6 +60,7 @@ describe('Jobs view', () => {
     renderWith(<Jobs />, { api, roles: ROLES.Read, path: '/jobs', servicePrincipalIds: [SP] });
     await screen.findByText('scim.paused');
     expect(screen.queryAllByRole('button', { name: /^Start/ })).toHaveLength(0);
+    expect(screen.queryAllByRole('button', { name: /^More actions/ })).toHaveLength(0);
     expect(screen.queryAllByRole('checkbox')).toHaveLength(0);
     expect(screen.getByText(/TooManyDeletes; 2[0-9] days before auto-disable/)).toBeTruthy();
   });
@@ -70,6 +71,43 @@ describe('Jobs view', () => {
     await screen.findByText('scim.paused');
     expect(screen.getAllByRole('button', { name: /^Start scim\./ })).toHaveLength(3);
     expect(screen.getByRole('button', { name: 'Start selected (0)' })).toBeTruthy();
+  });
+
+  it('offers the Start role pause, hold and restart from a row menu, and shows a hold badge', async () => {
+    const { api } = routes({
+      [`GET ${JOBS}`]: {
+        items: [
+          job('scim.paused', 'paused'),
+          {
+            ...job('scim.active', 'active'),
+            hold: {
+              holdId: 'a0000000-0000-4000-8000-000000000001',
+              servicePrincipalId: SP,
+              jobId: 'scim.active',
+              reason: 'CHG-1',
+              until: null,
+              placedAt: new Date().toISOString(),
+              placedBy: { id: 'someone', name: 'Someone' },
+              releasedAt: null,
+              releasedBy: null,
+              active: true,
+            },
+          },
+        ],
+      },
+    });
+    renderWith(<Jobs />, { api, roles: ROLES.Start, path: '/jobs?held=1', servicePrincipalIds: [SP] });
+    await screen.findByText('scim.active');
+    // held=1 in the URL: only the held job, with its badge.
+    expect(screen.queryByText('scim.paused')).toBeNull();
+    expect(screen.getByTitle('CHG-1').textContent).toBe('held');
+    await userEvent.click(screen.getByRole('button', { name: 'More actions for scim.active' }));
+    const items = (await screen.findAllByRole('menuitem')).map((i) => i.textContent);
+    // Already held: no second hold; someone else's hold is not the Start role's to release.
+    expect(items).toEqual(['Pause…', 'Restart…']);
+    expect(screen.queryByRole('button', { name: /^Release/ })).toBeNull();
+    await userEvent.click(screen.getByRole('menuitem', { name: 'Restart…' }));
+    expect(await screen.findByRole('dialog', { name: 'Restart scim.active' })).toBeTruthy();
   });
 
   it('filters by status from the URL', async () => {
@@ -97,7 +135,7 @@ describe('Jobs view', () => {
     renderWith(<Jobs />, { api, roles: ROLES.Start, path: '/jobs', servicePrincipalIds: [SP] });
     await userEvent.click(await screen.findByRole('button', { name: 'Start scim.paused' }));
     const dialog = await screen.findByRole('dialog');
-    await userEvent.type(within(dialog).getByRole('textbox'), 'weekly fix');
+    await userEvent.type(await within(dialog).findByRole('textbox'), 'weekly fix');
     await userEvent.click(within(dialog).getByRole('button', { name: 'Preview (dry run)' }));
     await within(dialog).findByText('The job is paused: a start would be sent.');
     expect(bodies).toEqual([{ reason: 'weekly fix', dryRun: true }]);

@@ -20,7 +20,8 @@ import { useAttempts, useKnownJobs } from '../hooks';
 import { clockOf, jobPath, shortId, when } from '../format';
 import { Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
-import { OutcomeBadge, StatusBadge } from '../components/badges';
+import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
+import { JobActions } from '../components/JobActions';
 import { StartDialog } from '../components/StartDialog';
 import { BulkStartDialog } from '../components/BulkStartDialog';
 import type { AttemptView, Job } from '../api/types';
@@ -70,12 +71,13 @@ function Lookup() {
   );
 }
 
-/** Watched and looked-up service principals' jobs, with filters in the URL, single and bulk starts. */
+/** Watched and looked-up service principals' jobs, with filters in the URL, single and bulk starts, and job control. */
 export function Jobs() {
   const [params, setParams] = useSearchParams();
   const extra = params.getAll('sp').filter((id) => isServicePrincipalId(id));
   const status = params.get('status') ?? '';
   const text = params.get('q') ?? '';
+  const heldOnly = params.get('held') === '1';
   const canStart = useCan('start');
   const { jobs, errors, pending, servicePrincipalIds } = useKnownJobs(extra);
   const recent = useAttempts({}, 200);
@@ -87,7 +89,9 @@ export function Jobs() {
   }
   const shown = jobs.filter(
     (j) =>
-      (!status || j.observedStatus === status) && (!text || j.id.toLowerCase().includes(text.toLowerCase())),
+      (!status || j.observedStatus === status) &&
+      (!text || j.id.toLowerCase().includes(text.toLowerCase())) &&
+      (!heldOnly || j.hold?.active === true),
   );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const chosen = shown.filter((j) => selected.has(key(j)));
@@ -136,6 +140,12 @@ export function Jobs() {
           </Field>
           <Field label="Job id contains">
             <Input value={text} onChange={(_, d) => set('q', d.value)} />
+          </Field>
+          <Field label="Hold">
+            <Select value={heldOnly ? '1' : ''} onChange={(_, d) => set('held', d.value)}>
+              <option value="">any</option>
+              <option value="1">held only</option>
+            </Select>
           </Field>
         </div>
         {errors.map((e) => (
@@ -192,7 +202,7 @@ export function Jobs() {
                     </TableCell>
                     <TableCell title={j.servicePrincipalId}>{shortId(j.servicePrincipalId)}</TableCell>
                     <TableCell>
-                      <StatusBadge status={j.observedStatus} />
+                      <StatusBadge status={j.observedStatus} /> {j.hold && <HoldBadge hold={j.hold} />}
                     </TableCell>
                     <TableCell>
                       {j.observedStatus === 'quarantine'
@@ -211,7 +221,10 @@ export function Jobs() {
                     </TableCell>
                     {canStart && (
                       <TableCell>
-                        <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
+                        <div className={s.row} style={{ gap: 4, alignItems: 'center' }}>
+                          <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
+                          <JobActions spId={j.servicePrincipalId} jobId={j.id} hold={j.hold} menu />
+                        </div>
                       </TableCell>
                     )}
                   </TableRow>

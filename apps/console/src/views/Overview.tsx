@@ -10,11 +10,11 @@ import {
   Text,
 } from '@fluentui/react-components';
 import { adviceFor } from '@app/common/quarantine';
-import { useAttempts, useKnownJobs, useStats } from '../hooks';
+import { useApprovals, useAttempts, useHolds, useKnownJobs, useStats } from '../hooks';
 import { clockOf, jobPath, when } from '../format';
 import { Count, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading, QueryState } from '../components/states';
-import { OutcomeBadge } from '../components/badges';
+import { HoldBadge, OutcomeBadge } from '../components/badges';
 import type { Job } from '../api/types';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -50,7 +50,7 @@ function DaysLeft(props: { job: Job | undefined }) {
   );
 }
 
-/** The needs-attention queue first, then quarantined jobs, recent unknown outcomes and counts. */
+/** The needs-attention queue first, then quarantined, held, pending approvals, recent unknown outcomes and counts. */
 export function Overview() {
   const l = useLayout();
   const { jobs, errors, pending, watches } = useKnownJobs();
@@ -60,6 +60,9 @@ export function Overview() {
   const byKey = new Map(jobs.map((j) => [`${j.servicePrincipalId.toLowerCase()}/${j.id}`, j]));
   const attention = (watches.data ?? []).filter((w) => w.state === 'needs_attention');
   const quarantined = jobs.filter((j) => j.observedStatus === 'quarantine');
+  const holds = useHolds();
+  const approvals = useApprovals();
+  const pendingApprovals = (approvals.data ?? []).filter((a) => a.state === 'pending');
 
   return (
     <>
@@ -69,6 +72,8 @@ export function Overview() {
       <div className={l.cards}>
         <Count label="Need a person" value={attention.length} />
         <Count label="Quarantined" value={quarantined.length} />
+        <Count label="Held" value={holds.data?.length ?? '…'} />
+        <Count label="Pending approvals" value={approvals.data ? pendingApprovals.length : '…'} />
         <Count label="Paused" value={jobs.filter((j) => j.observedStatus === 'paused').length} />
         <Count label="Jobs listed" value={jobs.length} />
         <Count label="Attempts, last 24 h" value={stats.data?.total ?? '…'} />
@@ -171,6 +176,82 @@ export function Overview() {
             </TableBody>
           </Table>
         )}
+      </Section>
+
+      <Section title="Held">
+        <QueryState query={holds} empty={(d) => d.length === 0} emptyText="No job is on hold.">
+          {(list) => (
+            <Table aria-label="Held jobs">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Job</TableHeaderCell>
+                  <TableHeaderCell>Reason</TableHeaderCell>
+                  <TableHeaderCell>Placed</TableHeaderCell>
+                  <TableHeaderCell>Until</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {list.map((h) => (
+                  <TableRow key={h.holdId}>
+                    <TableCell className={l.id}>
+                      {h.jobId ? (
+                        <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
+                      ) : (
+                        <>every job of {h.servicePrincipalId}</>
+                      )}{' '}
+                      <HoldBadge hold={h} />
+                    </TableCell>
+                    <TableCell>{h.reason}</TableCell>
+                    <TableCell>
+                      {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
+                    </TableCell>
+                    <TableCell>{h.until ? when(h.until) : 'until released'}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
+      </Section>
+
+      <Section title="Waiting for approval">
+        <QueryState
+          query={approvals}
+          empty={() => pendingApprovals.length === 0}
+          emptyText="No request waits for a second person."
+        >
+          {() => (
+            <Table aria-label="Pending approvals">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Job</TableHeaderCell>
+                  <TableHeaderCell>Operation</TableHeaderCell>
+                  <TableHeaderCell>Asked for by</TableHeaderCell>
+                  <TableHeaderCell>Expires</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {pendingApprovals.map((a) => (
+                  <TableRow key={a.approvalId}>
+                    <TableCell className={l.id}>
+                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
+                    </TableCell>
+                    <TableCell>
+                      <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
+                        {a.operation}
+                        {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
+                      </RouterLink>
+                    </TableCell>
+                    <TableCell>
+                      {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
+                    </TableCell>
+                    <TableCell>{when(a.expiresAt)}</TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
       </Section>
 
       <Section title="Recent unknown outcomes">

@@ -1,0 +1,331 @@
+import { useState } from 'react';
+import { Link as RouterLink, useSearchParams } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import {
+  Button,
+  Checkbox,
+  Field,
+  Input,
+  Select,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+} from '@fluentui/react-components';
+import {
+  NOTIFICATION_DELIVERY_STATES,
+  NOTIFICATION_DESTINATION_KINDS,
+  NOTIFICATION_EVENT_TYPES,
+} from '@app/common/notifications';
+import { useApi } from '../api/context';
+import { notificationsApi, type NewDestination } from '../api/notifications';
+import { useLive } from '../live';
+import { jobPath, when } from '../format';
+import { Section, useLayout } from '../components/layout';
+import { ErrorBox, QueryState } from '../components/states';
+import { DeliveryStateBadge } from '../components/badges';
+
+const KIND_HINT: Record<string, string> = {
+  webhook: 'CloudEvents 1.0 JSON, signed per Standard Webhooks with the secret (whsec_…)',
+  teams:
+    'A Teams Workflows webhook ("Post to a channel when a webhook request is received"): an Adaptive Card',
+  slack: 'A Slack incoming webhook',
+};
+
+function AddDestination() {
+  const api = useApi();
+  const qc = useQueryClient();
+  const l = useLayout();
+  const [kind, setKind] = useState<string>('webhook');
+  const [name, setName] = useState('');
+  const [url, setUrl] = useState('');
+  const [secret, setSecret] = useState('');
+  const [events, setEvents] = useState<string[]>([]);
+  const [sps, setSps] = useState('');
+  const add = useMutation({
+    mutationFn: () => {
+      const body: NewDestination = { kind, url: url.trim() };
+      if (name.trim()) {
+        body.name = name.trim();
+      }
+      if (kind === 'webhook' && secret) {
+        body.secret = secret;
+      }
+      if (events.length > 0) {
+        body.eventTypes = events;
+      }
+      const ids = sps
+        .split(/[\s,]+/)
+        .map((x) => x.trim())
+        .filter(Boolean);
+      if (ids.length > 0) {
+        body.servicePrincipalIds = ids;
+      }
+      return notificationsApi.create(api, body);
+    },
+    onSuccess: () => {
+      setName('');
+      setUrl('');
+      setSecret('');
+      setEvents([]);
+      setSps('');
+    },
+    onSettled: () => void qc.invalidateQueries(),
+  });
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        add.mutate();
+      }}
+    >
+      <div className={l.row}>
+        <Field label="Kind" hint={KIND_HINT[kind]}>
+          <Select value={kind} onChange={(_, d) => setKind(d.value)}>
+            {NOTIFICATION_DESTINATION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Name (optional)">
+          <Input value={name} maxLength={200} onChange={(_, d) => setName(d.value)} />
+        </Field>
+        <Field label="URL" required hint="https (http only outside production); never shown again in full">
+          <Input type="url" value={url} onChange={(_, d) => setUrl(d.value)} style={{ width: 360 }} />
+        </Field>
+        {kind === 'webhook' && (
+          <Field label="Signing secret" required hint="whsec_…; write-only">
+            <Input
+              type="password"
+              autoComplete="off"
+              value={secret}
+              onChange={(_, d) => setSecret(d.value)}
+            />
+          </Field>
+        )}
+        <Field label="Service principals (optional)" hint="GUIDs, comma-separated; empty: every one">
+          <Input value={sps} onChange={(_, d) => setSps(d.value)} style={{ width: 330 }} />
+        </Field>
+      </div>
+      <fieldset style={{ border: 'none', padding: 0, marginTop: 8 }}>
+        <legend>
+          <Text weight="semibold">Events (none ticked: every event)</Text>
+        </legend>
+        {NOTIFICATION_EVENT_TYPES.map((t) => (
+          <Checkbox
+            key={t}
+            label={t}
+            checked={events.includes(t)}
+            onChange={(_, d) =>
+              setEvents(d.checked === true ? [...events, t] : events.filter((x) => x !== t))
+            }
+          />
+        ))}
+      </fieldset>
+      <Button type="submit" appearance="primary" disabled={add.isPending || !url.trim()}>
+        Add destination
+      </Button>
+      {add.error && <ErrorBox error={add.error} title="The destination was not added" />}
+    </form>
+  );
+}
+
+/** Admin: where events go (destinations, secrets write-only) and what was delivered (redeliver the dead). */
+export function Notifications() {
+  const api = useApi();
+  const qc = useQueryClient();
+  const live = useLive();
+  const l = useLayout();
+  const [params, setParams] = useSearchParams();
+  const state = params.get('state') ?? '';
+  const destinations = useQuery({
+    queryKey: ['destinations'],
+    queryFn: () => notificationsApi.destinations(api),
+    refetchInterval: live.refetchInterval,
+  });
+  const deliveries = useQuery({
+    queryKey: ['deliveries', state],
+    queryFn: () => notificationsApi.deliveries(api, state ? { state } : {}),
+    refetchInterval: live.refetchInterval,
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => notificationsApi.remove(api, id),
+    onSettled: () => void qc.invalidateQueries(),
+  });
+  const redeliver = useMutation({
+    mutationFn: (id: string) => notificationsApi.redeliver(api, id),
+    onSettled: () => void qc.invalidateQueries(),
+  });
+  const nameOf = new Map((destinations.data ?? []).map((d) => [d.destinationId, d.name ?? d.url]));
+  return (
+    <>
+      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+        Notifications
+      </Text>
+      <Section title="Add a destination">
+        <AddDestination />
+      </Section>
+      <Section title="Destinations">
+        {remove.error && <ErrorBox error={remove.error} title="The destination was not removed" />}
+        <QueryState
+          query={destinations}
+          empty={(d) => d.length === 0}
+          emptyText="No destination: events are kept, not sent."
+        >
+          {(list) => (
+            <Table aria-label="Destinations" size="small">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Kind</TableHeaderCell>
+                  <TableHeaderCell>Name and URL</TableHeaderCell>
+                  <TableHeaderCell>Events</TableHeaderCell>
+                  <TableHeaderCell>Service principals</TableHeaderCell>
+                  <TableHeaderCell>Added</TableHeaderCell>
+                  <TableHeaderCell>Actions</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {list.map((d) => (
+                  <TableRow key={d.destinationId}>
+                    <TableCell>
+                      {d.kind}
+                      {d.hasSecret ? ' (signed)' : ''}
+                    </TableCell>
+                    <TableCell className={l.id}>
+                      {d.name && (
+                        <Text block weight="semibold">
+                          {d.name}
+                        </Text>
+                      )}
+                      <span className={l.mono}>{d.url}</span>
+                    </TableCell>
+                    <TableCell>{d.eventTypes.length ? d.eventTypes.join(', ') : 'every event'}</TableCell>
+                    <TableCell className={l.id}>
+                      {d.servicePrincipalIds.length ? d.servicePrincipalIds.join(', ') : 'every one'}
+                    </TableCell>
+                    <TableCell>
+                      {when(d.createdAt)}
+                      <Text block size={200}>
+                        {d.managed ? 'from NOTIFY_WEBHOOK_URL' : d.createdBy}
+                      </Text>
+                    </TableCell>
+                    <TableCell>
+                      <Button
+                        size="small"
+                        disabled={remove.isPending}
+                        aria-label={`Remove destination ${d.name ?? d.url}`}
+                        onClick={() => {
+                          if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
+                            remove.mutate(d.destinationId);
+                          }
+                        }}
+                      >
+                        Remove
+                      </Button>
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
+      </Section>
+      <Section
+        title="Deliveries"
+        actions={
+          <Field label="State" orientation="horizontal">
+            <Select
+              value={state}
+              onChange={(_, d) => {
+                const next = new URLSearchParams(params);
+                if (d.value) {
+                  next.set('state', d.value);
+                } else {
+                  next.delete('state');
+                }
+                setParams(next, { replace: true });
+              }}
+            >
+              <option value="">any</option>
+              {NOTIFICATION_DELIVERY_STATES.map((st) => (
+                <option key={st} value={st}>
+                  {st}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        }
+      >
+        {redeliver.error && <ErrorBox error={redeliver.error} title="Not sent again" />}
+        <QueryState query={deliveries} empty={(d) => d.items.length === 0} emptyText="No delivery yet.">
+          {(page) => (
+            <Table aria-label="Deliveries" size="small">
+              <TableHeader>
+                <TableRow>
+                  <TableHeaderCell>Event</TableHeaderCell>
+                  <TableHeaderCell>Job</TableHeaderCell>
+                  <TableHeaderCell>Destination</TableHeaderCell>
+                  <TableHeaderCell>State</TableHeaderCell>
+                  <TableHeaderCell>Tries</TableHeaderCell>
+                  <TableHeaderCell>Last answer</TableHeaderCell>
+                  <TableHeaderCell>Actions</TableHeaderCell>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {page.items.map((d) => (
+                  <TableRow key={d.deliveryId}>
+                    <TableCell>
+                      {d.eventType}
+                      <Text block size={200}>
+                        {when(d.eventTime)}
+                      </Text>
+                    </TableCell>
+                    <TableCell className={l.id}>
+                      {d.servicePrincipalId && d.jobId ? (
+                        <RouterLink to={jobPath(d.servicePrincipalId, d.jobId)}>{d.jobId}</RouterLink>
+                      ) : (
+                        '—'
+                      )}
+                    </TableCell>
+                    <TableCell className={l.id}>
+                      {d.destinationKind}: {nameOf.get(d.destinationId) ?? d.destinationId}
+                    </TableCell>
+                    <TableCell>
+                      <DeliveryStateBadge state={d.state} />
+                      <Text block size={200}>
+                        {d.state === 'pending'
+                          ? `next ${when(d.nextAttemptAt)}`
+                          : when(d.deliveredAt ?? d.deadAt)}
+                      </Text>
+                    </TableCell>
+                    <TableCell>{d.attempts}</TableCell>
+                    <TableCell>
+                      {d.lastStatus ?? '—'} {d.lastError ?? ''}
+                    </TableCell>
+                    <TableCell>
+                      {d.state !== 'pending' && (
+                        <Button
+                          size="small"
+                          disabled={redeliver.isPending}
+                          aria-label={`Send ${d.eventType} to ${d.destinationKind} again`}
+                          onClick={() => redeliver.mutate(d.deliveryId)}
+                        >
+                          Send again
+                        </Button>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </QueryState>
+      </Section>
+    </>
+  );
+}
