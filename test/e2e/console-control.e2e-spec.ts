@@ -1,33 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEMO_JOBS, DEMO_SERVICE_PRINCIPAL_ID } from '../../apps/graph-simulator/src';
-import { consoleDevIdentities } from '../../apps/api/src/dev/console-identities';
-import { type TestStack, startStack } from '../support/harness';
+import type { TestStack } from '../support/harness';
+import {
+  type ConsoleBrowser,
+  type ConsoleRole,
+  openConsole,
+  screenshotPath,
+} from '../support/console-browser';
 
 /**
  * Job control from the operator console (DESIGN 2c/2d/2e) in a real headless Chromium, against the real API,
  * PostgreSQL and the Graph simulator with the demo tenant: holds, pause, restart with the two-person rule
  * (requested by one Admin, approved from the inbox by another), notifications, and what the Read role sees.
  */
-const ROOT = join(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
-const SHOTS = join(ROOT, 'docs/screenshots');
-type Role = 'Admin' | 'Second admin' | 'Start' | 'Read';
+type Role = ConsoleRole;
 
 interface AttemptBody {
   outcome: string;
@@ -57,86 +45,24 @@ interface ApprovalBody {
 jest.setTimeout(180_000);
 
 describe('console job control (headless Chromium, real API, PostgreSQL and simulator)', () => {
+  let b: ConsoleBrowser;
   let stack: TestStack;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   let base: string;
-  let adminToken: string;
-  const oid: Partial<Record<Role, string>> = {};
-  const browserErrors: string[] = [];
-
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.app.url}${path}`, {
-      ...init,
-      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json', ...init.headers },
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  };
-
-  /** No serious or critical axe-core violation on the page as it is now. */
-  const expectAccessible = async (view: string) => {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${view}: ${v.id} (${v.impact}) ${v.nodes.map((n) => `${n.target.join(' ')} ${n.html}`).join(', ')}`,
-      );
-    expect(bad).toEqual([]);
-  };
-
-  const switchRole = async (role: Role) => {
-    await page.getByRole('combobox', { name: 'Role' }).selectOption(role);
-    await page.getByRole('banner').getByText(`Developer (${role})`).waitFor();
-  };
-
+  let browserErrors: string[];
+  const api = <T>(path: string, init?: RequestInit) => b.api<T>(path, init);
+  const expectAccessible = (view: string) => b.expectAccessible(view);
+  const switchRole = (role: ConsoleRole) => b.switchRole(role);
+  let oid: Partial<Record<Role, string>>;
   const jobPage = (jobId: string) => `${base}/jobs/${SP}/${encodeURIComponent(jobId)}`;
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/console/index.html'))) {
-      execFileSync('npx', ['vite', 'build', '--config', 'apps/console/vite.config.mts'], {
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
-    }
-    stack = await startStack({ RATE_LIMIT_PER_JOB: '1000', START_COOLDOWN_SECONDS: '0' });
-    stack.sim.reset('demo');
-    const identities = await consoleDevIdentities(stack.env.issuer);
-    stack.app.config.console.devIdentities = identities;
-    stack.app.config.console.servicePrincipalIds = [SP];
-    adminToken = identities.find((i) => i.role === 'Admin')?.token ?? '';
-    for (const i of identities) {
-      const claims = JSON.parse(Buffer.from(i.token.split('.')[1] ?? '', 'base64url').toString()) as {
-        oid: string;
-      };
-      oid[i.role] = claims.oid;
-    }
-
-    base = `${stack.app.url}/console`;
-    userDataDir = mkdtempSync(join(tmpdir(), 'sjg-console-control-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1024, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      if (m.type() === 'error') {
-        browserErrors.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => browserErrors.push(e.message));
+    b = await openConsole();
+    ({ stack, page, base, browserErrors, oid } = b);
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) {
-      rmSync(userDataDir, { recursive: true, force: true });
-    }
-    await stack?.close();
+    await b?.close();
   });
 
   it('offers a second Admin identity, so the two-person rule can be tried from the console', async () => {
@@ -185,7 +111,7 @@ describe('console job control (headless Chromium, real API, PostgreSQL and simul
     const timeline = page.getByRole('list', { name: 'Timeline' });
     await timeline.getByText('hold placed by Developer (Admin)', { exact: false }).waitFor();
     await timeline.getByText('Job is on hold', { exact: false }).first().waitFor();
-    await page.screenshot({ path: join(SHOTS, 'job-hold.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('job-hold.png'), fullPage: true });
     await expectAccessible('job detail (held)');
     await page.getByRole('button', { name: `Release the hold on ${job}` }).click();
     await page.getByRole('button', { name: `Hold ${job}` }).waitFor();
@@ -227,7 +153,7 @@ describe('console job control (headless Chromium, real API, PostgreSQL and simul
     await dialog.getByRole('textbox', { name: /Reason/ }).fill('rebuild after the schema change');
     // Usable at 1024 px: the explanations wrap inside the dialog.
     await expect(dialog.evaluate((d) => d.scrollWidth - d.clientWidth)).resolves.toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, 'restart-dialog.png') });
+    await page.screenshot({ path: screenshotPath('restart-dialog.png') });
     await expectAccessible('restart dialog');
     await dialog.getByRole('button', { name: 'Request restart' }).click();
     await dialog.getByText("Waiting for another Admin's approval").waitFor();
@@ -243,7 +169,7 @@ describe('console job control (headless Chromium, real API, PostgreSQL and simul
     await expect(own.getAttribute('aria-disabled')).resolves.toBe('true');
     await pending.getByText('You asked for this: another Admin must approve it.').waitFor();
     await expect(pending.locator('tr[aria-current="true"]').count()).resolves.toBe(1);
-    await page.screenshot({ path: join(SHOTS, 'approvals.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('approvals.png'), fullPage: true });
     await expectAccessible('approvals');
 
     await switchRole('Second admin');

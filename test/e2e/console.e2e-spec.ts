@@ -1,33 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { DEMO_JOBS, DEMO_SERVICE_PRINCIPAL_ID } from '../../apps/graph-simulator/src';
-import { consoleDevIdentities } from '../../apps/api/src/dev/console-identities';
 import { RecoveryService } from '../../apps/api/src/recovery/recovery.service';
-import { type TestStack, startStack } from '../support/harness';
+import type { TestStack } from '../support/harness';
+import {
+  type ConsoleBrowser,
+  type ConsoleRole,
+  openConsole,
+  screenshotPath,
+} from '../support/console-browser';
 
 /**
  * The operator console in a real headless Chromium, against the real API, PostgreSQL and the Graph simulator
  * with the demo tenant, signed in with the development identities (real tokens of each role).
  */
 const ROOT = join(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SP = DEMO_SERVICE_PRINCIPAL_ID;
-const SHOTS = join(ROOT, 'docs/screenshots');
 
 interface AttemptBody {
   outcome: string;
@@ -41,55 +31,19 @@ interface AttemptBody {
 jest.setTimeout(180_000);
 
 describe('operator console (headless Chromium, real API, PostgreSQL and simulator)', () => {
+  let b: ConsoleBrowser;
   let stack: TestStack;
-  let context: BrowserContext;
   let page: Page;
-  let userDataDir: string;
   let base: string;
-  let adminToken: string;
-  const browserErrors: string[] = [];
-
-  const api = async <T = { items: AttemptBody[] }>(
-    path: string,
-    init: RequestInit = {},
-  ): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${stack.app.url}${path}`, {
-      ...init,
-      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json', ...init.headers },
-    });
-    return { status: res.status, body: (await res.json()) as T };
-  };
-
-  /** No serious or critical axe-core violation on the page as it is now. */
-  const expectAccessible = async (view: string) => {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${view}: ${v.id} (${v.impact}) ${v.nodes.map((n) => `${n.target.join(' ')} ${n.html}`).join(', ')}`,
-      );
-    expect(bad).toEqual([]);
-  };
-
-  const switchRole = async (role: 'Admin' | 'Start' | 'Read') => {
-    await page.getByRole('combobox', { name: 'Role' }).selectOption(role);
-    await page.getByText(`Developer (${role})`).waitFor();
-  };
+  let browserErrors: string[];
+  const api = <T = { items: AttemptBody[] }>(path: string, init?: RequestInit) => b.api<T>(path, init);
+  const expectAccessible = (view: string) => b.expectAccessible(view);
+  const switchRole = (role: ConsoleRole) => b.switchRole(role);
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/console/index.html'))) {
-      execFileSync('npx', ['vite', 'build', '--config', 'apps/console/vite.config.mts'], {
-        cwd: ROOT,
-        stdio: 'ignore',
-      });
-    }
-    stack = await startStack({ RATE_LIMIT_PER_JOB: '1000', START_COOLDOWN_SECONDS: '0' });
-    stack.sim.reset('demo');
-    const identities = await consoleDevIdentities(stack.env.issuer);
-    stack.app.config.console.devIdentities = identities;
-    stack.app.config.console.servicePrincipalIds = [SP];
-    adminToken = identities[0]?.token ?? '';
+    // Chromium logs every 4xx response; a 409 is the guard's refusal by design (asserted below), not an error.
+    b = await openConsole({ expectedErrors: (text) => text.includes('status of 409') });
+    ({ stack, page, base, browserErrors } = b);
     // A watched job that needs a person: the sweep leaves it for the needs-attention queue.
     const watch = await api('/v1/recovery/watches', {
       method: 'POST',
@@ -97,31 +51,10 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     });
     expect(watch.status).toBe(201);
     await stack.app.app.get(RecoveryService).sweep(new Date());
-
-    base = `${stack.app.url}/console`;
-    userDataDir = mkdtempSync(join(tmpdir(), 'sjg-console-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-      viewport: { width: 1024, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      // Chromium logs every 4xx response; a 409 is the guard's refusal by design (asserted below), not an error.
-      if (m.type() === 'error' && !m.text().includes('status of 409')) {
-        browserErrors.push(m.text());
-      }
-    });
-    page.on('pageerror', (e) => browserErrors.push(e.message));
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) {
-      rmSync(userDataDir, { recursive: true, force: true });
-    }
-    await stack?.close();
+    await b?.close();
   });
 
   it('serves the console and its runtime configuration from the API, same origin', async () => {
@@ -170,7 +103,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     // Usable at 1024 px: no horizontal scrolling.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('overview.png'), fullPage: true });
     await expectAccessible('overview');
   });
 
@@ -203,7 +136,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     await page.goto(`${base}/audit`);
     await page.getByRole('table', { name: 'Attempts' }).getByText(DEMO_JOBS.paused).first().waitFor();
     await page.getByRole('img', { name: 'Attempts over time by outcome' }).locator('svg').first().waitFor();
-    await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('audit.png'), fullPage: true });
     await expectAccessible('audit');
   });
 
@@ -212,7 +145,7 @@ describe('operator console (headless Chromium, real API, PostgreSQL and simulato
     const timeline = page.getByRole('list', { name: 'Timeline' });
     await timeline.getByRole('listitem').nth(1).waitFor();
     await expect(timeline.getByRole('listitem').count()).resolves.toBe(2);
-    await page.screenshot({ path: join(SHOTS, 'job-timeline.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('job-timeline.png'), fullPage: true });
     await expectAccessible('job detail');
     await page.getByRole('switch', { name: 'Failures only' }).click();
     await page.getByText('No failure for this job.').waitFor();
