@@ -79,7 +79,6 @@ export default tseslint.config(
       'apps/console/src/views/Overview.tsx',
       'apps/console/src/views/Watches.tsx',
       'libs/persistence/src/embedded.ts',
-      'libs/persistence/src/recovery.repository.ts',
     ],
     rules: { 'max-lines-per-function': 'off' },
   },
