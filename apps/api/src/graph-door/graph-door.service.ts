@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GraphClient, GraphError, type SyncJob } from '@app/graph';
 import { type Caller, Role, hasRole } from '../auth/roles';
-import { AuditUnavailableError } from '../jobs/guard.errors';
+import { isAuditStoreFailure } from '../jobs/guard.errors';
 import { JobsService } from '../jobs/jobs.service';
 import { idProblem } from '../jobs/start-request';
 import {
@@ -121,8 +121,8 @@ export class GraphDoorService {
     try {
       return await this.dispatch(route, call, ids);
     } catch (error) {
-      if (error instanceof AuditUnavailableError) {
-        return errorAnswer('AuditStoreUnavailable', error.publicMessage, ids);
+      if (isAuditStoreFailure(error)) {
+        return errorAnswer('AuditStoreUnavailable', error.message, ids);
       }
       throw error;
     }
