@@ -1,3 +1,4 @@
+import { isRecord } from '@app/common';
 import { DOOR_PREFIXES } from './door-routes';
 import type { DoorAnswer } from './door-answers';
 
@@ -24,10 +25,6 @@ export interface BatchResponseItem {
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const ITEM_KEYS = ['id', 'method', 'url', 'headers', 'body', 'dependsOn'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Strips a leading `/v1.0` or `/beta` (the JS SDK keeps it when it builds a batch from absolute URLs). */
 function relativeUrl(url: string): string {
