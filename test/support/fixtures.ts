@@ -24,7 +24,7 @@ export function watchRecord(patch: Partial<WatchRecord> = {}): WatchRecord {
   };
 }
 
-/** A finished attempt: a start by an app, outcome started. */
+/** An attempt as the store returns it and the API shows it: a finished start by an app, outcome started. */
 export function attemptView(patch: Partial<AttemptView> = {}): AttemptView {
   return {
     attemptId: '22222222-2222-4222-8222-222222222222',
