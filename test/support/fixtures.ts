@@ -1,4 +1,5 @@
 import type { AttemptView } from '@app/common';
+import type { SyncJob } from '@app/graph';
 import type { WatchRecord } from '@app/persistence';
 
 /** Test data with every field filled in: tests name only what they are about. */
@@ -51,4 +52,33 @@ export function attemptView(patch: Partial<AttemptView> = {}): AttemptView {
     requestedBy: null,
     ...patch,
   };
+}
+
+/** A job as Graph shows it: scim.1, paused, not in quarantine. */
+export function syncJob(patch: Partial<SyncJob> = {}): SyncJob {
+  return {
+    id: 'scim.1',
+    templateId: 'scim',
+    observedStatus: 'paused',
+    rawStatusCode: 'Paused',
+    quarantine: null,
+    schedule: null,
+    lastExecution: null,
+    countSuccessiveCompleteFailures: null,
+    troubleshootingUrl: null,
+    escrowsPruned: null,
+    ...patch,
+  };
+}
+
+/** A job in `status` (its raw code the same), in quarantine for `reason` when one is given. */
+export function jobIn(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
+  return syncJob({
+    observedStatus: status,
+    rawStatusCode: status,
+    quarantine:
+      reason === null
+        ? null
+        : { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null },
+  });
 }

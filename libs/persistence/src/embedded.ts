@@ -197,7 +197,8 @@ function run(cmd: string, args: string[], ids: Ids | null, log: (line: string) =
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -279,7 +280,7 @@ function refuseIfInUse(dataDir: string): void {
     return;
   }
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+  if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
     throw new EmbeddedPostgresError(
       `another PostgreSQL (pid ${pid}) is already using ${dataDir}: is another npm start running in this checkout? Stop it first`,
     );

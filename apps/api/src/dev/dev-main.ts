@@ -8,6 +8,7 @@ import {
   assertReachable,
   createDatabaseIfMissing,
   migrate,
+  processAlive,
   resetJobGuardsOf,
   startEmbeddedPostgres,
 } from '@app/persistence';
@@ -36,22 +37,13 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 /** A start-up failure with one line for the person. */
 class StartupError extends Error {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** One `npm start` per checkout: .data/npm-start.pid. Returns its release. */
 function takeLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'npm-start.pid');
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new StartupError(
         `another npm start is already running in this checkout (pid ${pid}): stop it first (Ctrl-C in its terminal), or use another clone`,
       );

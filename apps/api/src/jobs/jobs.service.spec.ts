@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '@app/common';
 import { GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
 import type { FinalRecordInput, HoldView } from '@app/persistence';
-import { attemptView } from '../../../../test/support/fixtures';
+import { attemptView, syncJob } from '../../../../test/support/fixtures';
 import { type Caller, Role } from '../auth/roles';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -23,19 +23,7 @@ function caller(...roles: Role[]): Caller {
 }
 
 function job(id: string, over: Partial<SyncJob> = {}): SyncJob {
-  return {
-    id,
-    templateId: 'scim',
-    observedStatus: 'paused',
-    rawStatusCode: 'Paused',
-    quarantine: null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-    ...over,
-  };
+  return syncJob({ id, ...over });
 }
 
 /** The guard: records what it was asked and answers `started`. */

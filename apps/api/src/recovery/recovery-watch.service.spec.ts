@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@app/common';
 import { GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
+import { syncJob } from '../../../../test/support/fixtures';
 import type { HoldView, KeysetPosition, RecoverySweepView, RecoveryWatchView } from '@app/persistence';
 import { type Caller, Role } from '../auth/roles';
 import {
@@ -18,18 +19,7 @@ const ADMIN: Caller = {
 };
 
 function graphJob(id: string): SyncJob {
-  return {
-    id,
-    templateId: 'scim',
-    observedStatus: 'paused',
-    rawStatusCode: 'Paused',
-    quarantine: null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-  };
+  return syncJob({ id });
 }
 
 /** Graph with a fixed set of jobs under SP; anything else is not found. */
