@@ -1,6 +1,6 @@
 import type { AttemptView } from '@app/common';
 import type { SyncJob } from '@app/graph';
-import type { WatchRecord } from '@app/persistence';
+import type { RecoveryWatchView, WatchRecord } from '@app/persistence';
 
 /** Test data with every field filled in: tests name only what they are about. */
 
@@ -21,6 +21,20 @@ export function watchRecord(patch: Partial<WatchRecord> = {}): WatchRecord {
     nextTryAt: null,
     lastAttemptId: null,
     lastMessage: null,
+    ...patch,
+  };
+}
+
+/** A watch as the API lists it: state ok, never read. */
+export function watchView(patch: Partial<RecoveryWatchView> = {}): RecoveryWatchView {
+  const { id, lastSeenAt, nextTryAt, quarantineSince: _since, ...rest } = watchRecord();
+  return {
+    ...rest,
+    watchId: id,
+    createdAt: AT,
+    createdBy: 'admin',
+    lastSeenAt: lastSeenAt?.toISOString() ?? null,
+    nextTryAt: nextTryAt?.toISOString() ?? null,
     ...patch,
   };
 }

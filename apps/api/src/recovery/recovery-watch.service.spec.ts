@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@app/common';
 import { GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
-import { syncJob } from '../../../../test/support/fixtures';
+import { syncJob, watchView } from '../../../../test/support/fixtures';
 import type { HoldView, KeysetPosition, RecoverySweepView, RecoveryWatchView } from '@app/persistence';
 import { type Caller, Role } from '../auth/roles';
 import {
@@ -81,21 +81,13 @@ class MemoryWatches implements WatchStore {
   }
 
   private watch(servicePrincipalId: string, jobId: string, createdBy: string): RecoveryWatchView {
-    return {
+    return watchView({
       watchId: randomUUID(),
       servicePrincipalId,
       jobId,
       createdAt: new Date(Date.UTC(2026, 10, 28, 12, 0, this.watches.length)).toISOString(),
       createdBy,
-      state: 'ok',
-      lastSeenStatus: null,
-      lastQuarantineReason: null,
-      lastSeenAt: null,
-      failedAttempts: 0,
-      nextTryAt: null,
-      lastAttemptId: null,
-      lastMessage: null,
-    };
+    });
   }
 }
 
