@@ -1,5 +1,6 @@
 import type { AttemptView } from '@app/common';
-import type { WatchRecord } from '@app/persistence';
+import type { SyncJob } from '@app/graph';
+import type { RecoveryWatchView, WatchRecord } from '@app/persistence';
 
 /** Test data with every field filled in: tests name only what they are about. */
 
@@ -24,7 +25,21 @@ export function watchRecord(patch: Partial<WatchRecord> = {}): WatchRecord {
   };
 }
 
-/** A finished attempt: a start by an app, outcome started. */
+/** A watch as the API lists it: state ok, never read. */
+export function watchView(patch: Partial<RecoveryWatchView> = {}): RecoveryWatchView {
+  const { id, lastSeenAt, nextTryAt, quarantineSince: _since, ...rest } = watchRecord();
+  return {
+    ...rest,
+    watchId: id,
+    createdAt: AT,
+    createdBy: 'admin',
+    lastSeenAt: lastSeenAt?.toISOString() ?? null,
+    nextTryAt: nextTryAt?.toISOString() ?? null,
+    ...patch,
+  };
+}
+
+/** An attempt as the store returns it and the API shows it: a finished start by an app, outcome started. */
 export function attemptView(patch: Partial<AttemptView> = {}): AttemptView {
   return {
     attemptId: '22222222-2222-4222-8222-222222222222',
@@ -51,4 +66,33 @@ export function attemptView(patch: Partial<AttemptView> = {}): AttemptView {
     requestedBy: null,
     ...patch,
   };
+}
+
+/** A job as Graph shows it: scim.1, paused, not in quarantine. */
+export function syncJob(patch: Partial<SyncJob> = {}): SyncJob {
+  return {
+    id: 'scim.1',
+    templateId: 'scim',
+    observedStatus: 'paused',
+    rawStatusCode: 'Paused',
+    quarantine: null,
+    schedule: null,
+    lastExecution: null,
+    countSuccessiveCompleteFailures: null,
+    troubleshootingUrl: null,
+    escrowsPruned: null,
+    ...patch,
+  };
+}
+
+/** A job in `status` (its raw code the same), in quarantine for `reason` when one is given. */
+export function jobIn(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
+  return syncJob({
+    observedStatus: status,
+    rawStatusCode: status,
+    quarantine:
+      reason === null
+        ? null
+        : { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null },
+  });
 }

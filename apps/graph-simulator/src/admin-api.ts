@@ -1,3 +1,4 @@
+import { isRecord } from '@app/common';
 import type * as http from 'node:http';
 import { DEMO_SERVICE_PRINCIPAL_ID } from './demo';
 import type { FaultRule } from './faults';
@@ -10,7 +11,7 @@ import {
   type SimStatusCode,
 } from './job-types';
 import type { SimContext } from './sim-context';
-import { isRecord, parseJson, readBody, sendJson } from './sim-http';
+import { parseJson, readBody, sendJson } from './sim-http';
 import type { ThrottleConfig } from './throttle';
 
 /** The admin API under `/__sim/`: counters, request log, faults, throttle, tokens, latency, CA and jobs. */

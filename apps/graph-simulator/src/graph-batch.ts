@@ -1,9 +1,10 @@
+import { isRecord } from '@app/common';
 import { randomUUID } from 'node:crypto';
 import { errorAnswer, faultAnswer, GRAPH_JSON, throttledAnswer, type RequestIds } from './graph-answer';
 import { countReceived, executeJobs } from './graph-jobs';
 import { parseRoute } from './graph-route';
 import type { SimContext } from './sim-context';
-import { isRecord, logRequest, type Answer } from './sim-http';
+import { logRequest, type Answer } from './sim-http';
 import type { SimulatorState } from './state';
 
 /** Graph's JSON `$batch`: up to 20 sub-requests, each routed, faulted, throttled and logged on its own. */

@@ -1,9 +1,10 @@
+import { isRecord } from '@app/common';
 import { errorAnswer, type RequestIds } from './graph-answer';
 import type { Route } from './graph-route';
 import { parseResetScope } from './job-lifecycle';
 import type { RestartScope } from './job-types';
 import type { SimContext } from './sim-context';
-import { isRecord, type Answer } from './sim-http';
+import { type Answer } from './sim-http';
 import type { SimulatorState } from './state';
 
 /** Graph's synchronization jobs of a service principal: list, get, start, pause, restart. */

@@ -1,3 +1,4 @@
+import { isRecord } from '@app/common';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -11,7 +12,7 @@ import {
 } from './demo';
 import { createHandler } from './router';
 import type { SimContext } from './sim-context';
-import { isRecord } from './sim-http';
+
 import { createSelfSignedCertificate } from './tls';
 import { SimulatorState, type JobSeed, type ThrottleConfig } from './state';
 

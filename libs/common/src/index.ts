@@ -4,3 +4,4 @@ export * from './clock';
 export * from './quarantine';
 export * from './notifications';
 export * from './errors';
+export * from './records';

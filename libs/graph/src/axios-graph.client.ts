@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
-import { isJobId, isServicePrincipalId } from '@app/common';
+import { isRecord, isJobId, isServicePrincipalId } from '@app/common';
 import {
   GraphClient,
   GraphError,
@@ -11,7 +11,7 @@ import {
   type JobRef,
   type SyncJob,
 } from './graph-client';
-import { batchItem, httpError, isRecord, parseJob, refKey, withIds } from './graph-answers';
+import { batchItem, httpError, parseJob, refKey, withIds } from './graph-answers';
 import type { GraphExchangeInfo, GraphLogger } from './graph-observer';
 import { GraphTokenSource } from './graph-token';
 import { GraphTransport } from './graph-transport';

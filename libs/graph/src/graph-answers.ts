@@ -36,10 +36,6 @@ export function header(headers: unknown, name: string): string | null {
   return null;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function refKey(ref: JobRef): string {
   return `${ref.servicePrincipalId}/${ref.jobId}`;
 }

@@ -1,3 +1,4 @@
+import { isRecord } from '@app/common';
 import { GraphError } from './graph-client';
 
 /** The Graph calls this library makes; used for error mapping, logs and metrics. */
@@ -82,10 +83,6 @@ export function parseRetryAfter(
     return undefined;
   }
   return Math.min(MAX_DATE_RETRY_AFTER_SECONDS, Math.max(0, (date - now) / 1000));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Reads Graph's OData error body. */

@@ -1,7 +1,8 @@
+import { isRecord } from '@app/common';
 import * as http from 'node:http';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { GraphError, minWriteBudgetMs } from './graph-client';
-import { asGraphError, header, httpError, isRecord, type Exchange } from './graph-answers';
+import { asGraphError, header, httpError, type Exchange } from './graph-answers';
 import {
   isWriteOperation,
   mapGraphError,

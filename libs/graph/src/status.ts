@@ -1,4 +1,4 @@
-import type { ObservedStatus } from '@app/common';
+import { isRecord, type ObservedStatus } from '@app/common';
 import { GraphError, type QuarantineInfo, type SyncJob } from './graph-client';
 
 /**
@@ -18,10 +18,6 @@ export function normaliseStatusCode(code: unknown): ObservedStatus {
     return 'unknown';
   }
   return STATUS_BY_LOWER_CODE.get(code.trim().toLowerCase()) ?? 'unknown';
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A non-empty string, else null. Graph sends `""` for unset strings even where CSDL says non-nullable. */

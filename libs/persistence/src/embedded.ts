@@ -197,7 +197,8 @@ function run(cmd: string, args: string[], ids: Ids | null, log: (line: string) =
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -206,89 +207,89 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startEmbeddedPostgres(opts: {
+/** Where the server runs from: the package's binaries and `dataDir`, or a copy under /var/tmp (see `note`). */
+interface Placement {
+  nativeDir: string;
   dataDir: string;
-  port?: number;
-  onLog?: (line: string) => void;
-}): Promise<EmbeddedDatabase> {
-  const log = opts.onLog ?? (() => undefined);
-  const bins = platformBinaries();
-  let nativeDir = bins.nativeDir;
-  let dataDir = resolve(opts.dataDir);
-  let note: string | null = null;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const ids = isRoot ? postgresUser() : null;
+  note: string | null;
+}
 
-  if (ids && (!reachableByOthers(nativeDir) || !reachableByOthers(dirname(dataDir)))) {
-    // The checkout is in a directory the `postgres` user cannot enter (e.g. /root): binaries and data live in
-    // a directory of their own under /var/tmp, one per checkout, kept across restarts.
-    const stage = join(
-      '/var/tmp',
-      `sync-job-guard-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
-    );
-    mkdirSync(stage, { recursive: true, mode: 0o755 });
-    chmodSync(stage, 0o755);
-    const copied = join(stage, `postgresql-${bins.version}`);
-    if (!existsSync(join(copied, 'bin', 'postgres'))) {
-      rmSync(copied, { recursive: true, force: true });
-      cpSync(nativeDir, copied, { recursive: true, verbatimSymlinks: true });
-    }
-    nativeDir = copied;
-    dataDir = join(stage, 'data');
-    note = `the checkout is not reachable by the "postgres" user, so the embedded PostgreSQL runs from ${stage}`;
+/**
+ * As root, the server runs as `postgres`, which may not be able to enter the checkout (e.g. /root): then binaries
+ * and data live in a directory of their own under /var/tmp, one per checkout, kept across restarts.
+ */
+function place(bins: Binaries, dataDir: string, ids: Ids | null): Placement {
+  if (!ids || (reachableByOthers(bins.nativeDir) && reachableByOthers(dirname(dataDir)))) {
+    return { nativeDir: bins.nativeDir, dataDir, note: null };
   }
-
-  linkLibraries(nativeDir);
-  const exe = (name: string) => join(nativeDir, 'bin', platform() === 'win32' ? `${name}.exe` : name);
-  const password = 'sync-job-guard-dev';
-  const initialised = existsSync(dataDir) && readdirSync(dataDir).includes('PG_VERSION');
-  if (!initialised) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const pwfile = join(tmpdir(), `sjg-pg-${randomBytes(6).toString('hex')}`);
-    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-    if (ids) {
-      chownSync(dataDir, ids.uid, ids.gid);
-      chownSync(pwfile, ids.uid, ids.gid);
-    }
-    try {
-      await run(
-        exe('initdb'),
-        [
-          `--pgdata=${dataDir}`,
-          '--auth=scram-sha-256',
-          '--username=postgres',
-          `--pwfile=${pwfile}`,
-          '--encoding=UTF8',
-          '--locale=C',
-        ],
-        ids,
-        log,
-      );
-    } finally {
-      rmSync(pwfile, { force: true });
-    }
-  }
-
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-      throw new EmbeddedPostgresError(
-        `another PostgreSQL (pid ${pid}) is already using ${dataDir}: is another npm start running in this checkout? Stop it first`,
-      );
-    }
-  }
-
-  const port = opts.port ?? (await freePort());
-  const child: ChildProcess = spawn(
-    exe('postgres'),
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    // Its own process group: a Ctrl-C in the terminal is for the launcher, which stops PostgreSQL last.
-    { ...(ids ?? {}), detached: platform() !== 'win32', stdio: ['ignore', 'ignore', 'pipe'] },
+  const stage = join(
+    '/var/tmp',
+    `sync-job-guard-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
   );
-  const killOnExit = () => child.kill('SIGINT');
-  process.on('exit', killOnExit);
-  await new Promise<void>((resolveStart, reject) => {
+  mkdirSync(stage, { recursive: true, mode: 0o755 });
+  chmodSync(stage, 0o755);
+  const copied = join(stage, `postgresql-${bins.version}`);
+  if (!existsSync(join(copied, 'bin', 'postgres'))) {
+    rmSync(copied, { recursive: true, force: true });
+    cpSync(bins.nativeDir, copied, { recursive: true, verbatimSymlinks: true });
+  }
+  return {
+    nativeDir: copied,
+    dataDir: join(stage, 'data'),
+    note: `the checkout is not reachable by the "postgres" user, so the embedded PostgreSQL runs from ${stage}`,
+  };
+}
+
+/** Runs initdb once (a data directory with PG_VERSION is kept as it is); the password file never outlives it. */
+async function initialise(
+  initdb: string,
+  dataDir: string,
+  password: string,
+  ids: Ids | null,
+  log: (line: string) => void,
+): Promise<void> {
+  if (existsSync(dataDir) && readdirSync(dataDir).includes('PG_VERSION')) {
+    return;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pwfile = join(tmpdir(), `sjg-pg-${randomBytes(6).toString('hex')}`);
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  if (ids) {
+    chownSync(dataDir, ids.uid, ids.gid);
+    chownSync(pwfile, ids.uid, ids.gid);
+  }
+  try {
+    const args = [
+      `--pgdata=${dataDir}`,
+      '--auth=scram-sha-256',
+      '--username=postgres',
+      `--pwfile=${pwfile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+    ];
+    await run(initdb, args, ids, log);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
+
+/** Refuses a data directory a live PostgreSQL already uses (another npm start in this checkout). */
+function refuseIfInUse(dataDir: string): void {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) {
+    return;
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+    throw new EmbeddedPostgresError(
+      `another PostgreSQL (pid ${pid}) is already using ${dataDir}: is another npm start running in this checkout? Stop it first`,
+    );
+  }
+}
+
+/** Resolves when the server says it is ready; rejects with its last line when it fails or exits first. */
+function ready(child: ChildProcess, log: (line: string) => void): Promise<void> {
+  return new Promise<void>((resolveStart, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -309,9 +310,27 @@ export async function startEmbeddedPostgres(opts: {
       );
     });
   });
+}
 
+/** Starts the server and waits until it accepts connections; the result stops it (once, fast shutdown). */
+async function serve(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  ids: Ids | null,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const child: ChildProcess = spawn(
+    postgres,
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    // Its own process group: a Ctrl-C in the terminal is for the launcher, which stops PostgreSQL last.
+    { ...(ids ?? {}), detached: platform() !== 'win32', stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const killOnExit = () => child.kill('SIGINT');
+  process.on('exit', killOnExit);
+  await ready(child, log);
   let stopped: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
+  return (): Promise<void> => {
     stopped ??= new Promise<void>((resolveStop) => {
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -323,6 +342,24 @@ export async function startEmbeddedPostgres(opts: {
     });
     return stopped;
   };
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port?: number;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const log = opts.onLog ?? (() => undefined);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const ids = isRoot ? postgresUser() : null;
+  const { nativeDir, dataDir, note } = place(platformBinaries(), resolve(opts.dataDir), ids);
+  linkLibraries(nativeDir);
+  const exe = (name: string) => join(nativeDir, 'bin', platform() === 'win32' ? `${name}.exe` : name);
+  const password = 'sync-job-guard-dev';
+  await initialise(exe('initdb'), dataDir, password, ids, log);
+  refuseIfInUse(dataDir);
+  const port = opts.port ?? (await freePort());
+  const stop = await serve(exe('postgres'), dataDir, port, ids, log);
   const urlFor = (database: string) => `postgresql://postgres:${password}@127.0.0.1:${port}/${database}`;
   return { adminUrl: urlFor('postgres'), urlFor, dataDir, note, stop };
 }

@@ -7,6 +7,7 @@ import { claimInput } from '../../../test/support/claim-input';
 import { PrismaService } from './prisma.service';
 import { GuardRepository } from './guard.repository';
 import { NotificationRepository, outboxInsert } from './notification.repository';
+import { watchRecord } from '../../../test/support/fixtures';
 import { RecoveryRepository, type WatchRecord } from './recovery.repository';
 import { type Sql, sql } from './sql';
 
@@ -306,20 +307,7 @@ describe('NotificationRepository: the outbox (real PostgreSQL)', () => {
     if (!w) {
       throw new Error('no watch');
     }
-    const base: WatchRecord = {
-      id: w.watchId,
-      servicePrincipalId: SP,
-      jobId: 'w1',
-      state: 'ok',
-      lastSeenStatus: null,
-      lastQuarantineReason: null,
-      lastSeenAt: null,
-      failedAttempts: 0,
-      nextTryAt: null,
-      lastAttemptId: null,
-      lastMessage: null,
-      quarantineSince: null,
-    };
+    const base = watchRecord({ id: w.watchId, servicePrincipalId: SP, jobId: 'w1', quarantineSince: null });
     const began = new Date('2026-11-01T00:00:00.000Z');
     const now = (daysBefore: number) => new Date(began.getTime() + (28 - daysBefore) * DAY_MS);
     const save = async (r: Partial<WatchRecord>, at: Date) => {

@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { PrismaService } from './prisma.service';
 import { RecoveryRepository } from './recovery.repository';
+import { sql } from './sql';
 
 const SP = '7b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
 
@@ -21,7 +22,7 @@ describe('RecoveryRepository leader lease (real PostgreSQL)', () => {
   });
 
   const expireLease = () =>
-    prisma.$executeRawUnsafe(`UPDATE recovery_leader SET expires_at = now() - interval '1 second'`);
+    prisma.execute(sql`UPDATE recovery_leader SET expires_at = now() - interval '1 second'`);
 
   it('a leader that lost the lease writes nothing, renews nothing, and the new term is never an old one', async () => {
     const { watches } = await repo.createWatches(SP, ['job.fenced'], {

@@ -11,7 +11,7 @@ import {
   type JobGroup,
   emptyOutcomeCounts,
 } from '@app/persistence';
-import { attemptFixture } from './attempt.fixture';
+import { attemptView } from '../../../../test/support/fixtures';
 import { parseListQuery, parseStatsQuery } from './attempt-query';
 import { type AttemptReader, AttemptsService } from './attempts.service';
 import { CursorCodec, InvalidCursorError } from './cursor';
@@ -102,7 +102,7 @@ class MemoryAttempts implements AttemptReader {
 }
 
 function at(i: number, over: Partial<AttemptView> = {}): AttemptView {
-  return attemptFixture({
+  return attemptView({
     attemptId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     createdAt: new Date(Date.UTC(2026, 10, 28, 12, 0, i)).toISOString(),
     servicePrincipalId: SP,

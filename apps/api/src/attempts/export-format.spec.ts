@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type { AttemptView } from '@app/common';
-import { attemptFixture } from './attempt.fixture';
+import { attemptView } from '../../../../test/support/fixtures';
 import { CSV_COLUMNS, CsvFormatter, NdjsonFormatter, csvCell } from './export-format';
 
 function attempt(over: Partial<AttemptView> = {}): AttemptView {
-  return attemptFixture({
+  return attemptView({
     attemptId: '6f2d1c3a-1b2c-4d5e-8f90-123456789abc',
     createdAt: '2026-11-28T16:00:00.000Z',
     finishedAt: null,

@@ -1,4 +1,5 @@
 import type { SyncJob } from '@app/graph';
+import { jobIn } from '../../../../test/support/fixtures';
 import {
   isEscrowPause,
   parsePauseBody,
@@ -22,21 +23,7 @@ function job(
   reason: string | null = null,
   escrowsPruned: boolean | null = null,
 ): SyncJob {
-  return {
-    id: 'scim.1',
-    templateId: 'scim',
-    observedStatus: status,
-    rawStatusCode: status,
-    quarantine:
-      reason === null
-        ? null
-        : { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null },
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned,
-  };
+  return { ...jobIn(status, reason), escrowsPruned };
 }
 
 describe('job control policy (DESIGN 2c)', () => {

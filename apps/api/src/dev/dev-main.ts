@@ -8,6 +8,7 @@ import {
   assertReachable,
   createDatabaseIfMissing,
   migrate,
+  processAlive,
   resetJobGuardsOf,
   startEmbeddedPostgres,
 } from '@app/persistence';
@@ -36,22 +37,13 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 /** A start-up failure with one line for the person. */
 class StartupError extends Error {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** One `npm start` per checkout: .data/npm-start.pid. Returns its release. */
 function takeLock(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'npm-start.pid');
   if (existsSync(file)) {
     const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new StartupError(
         `another npm start is already running in this checkout (pid ${pid}): stop it first (Ctrl-C in its terminal), or use another clone`,
       );
@@ -151,6 +143,134 @@ function banner(opts: {
   return lines;
 }
 
+/** What the launcher started, stopped in reverse order (PostgreSQL, started first, stops last). */
+type Cleanups = (() => Promise<void>)[];
+
+/**
+ * The stop: the API first (requests drained, recovery lease released), then what it used, PostgreSQL last; once,
+ * on a signal (with a deadline) or on a start-up failure.
+ */
+function installStop(
+  cleanups: Cleanups,
+  currentApp: () => INestApplication | null,
+  shutdownTimeoutSeconds: number,
+): (code: number) => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  const stop = (code: number): Promise<void> => {
+    stopping ??= (async () => {
+      await currentApp()
+        ?.close()
+        .catch(() => undefined);
+      for (const c of cleanups.reverse()) {
+        await c().catch(() => undefined);
+      }
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  const onSignal = () => {
+    if (stopping) {
+      return;
+    }
+    out('\nStopping ...');
+    setTimeout(() => process.exit(1), (shutdownTimeoutSeconds + 5) * 1000).unref();
+    void stop(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return stop;
+}
+
+/**
+ * The database: DATABASE_URL as given (checked), else the embedded PostgreSQL (then DATABASE_URL names it);
+ * migrated. Returns its URL and the embedded server's note.
+ */
+async function prepareDatabase(
+  env: Env,
+  dataDir: string,
+  cleanups: Cleanups,
+): Promise<{ url: string; note: string | null }> {
+  let note: string | null = null;
+  if (env.DATABASE_URL) {
+    await checkDatabaseUrl(env.DATABASE_URL);
+  } else {
+    out('No DATABASE_URL: starting an embedded PostgreSQL (data in .data/postgres) ...');
+    const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
+    cleanups.push(() => embedded.stop());
+    note = embedded.note;
+    await createDatabaseIfMissing(embedded.adminUrl, 'sync_job_guard');
+    env.DATABASE_URL = embedded.urlFor('sync_job_guard');
+  }
+  const migrated = await migrate(env.DATABASE_URL);
+  out(`Migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already there.`);
+  return { url: env.DATABASE_URL, note };
+}
+
+/** Graph: without credentials, the simulator, whose demo tenant is new at every start (and so are its cool-downs). */
+async function prepareGraph(
+  env: Env,
+  databaseUrl: string,
+  cleanups: Cleanups,
+): Promise<RunningSimulator | null> {
+  if (!usesSimulator(env)) {
+    return null;
+  }
+  const sim = await startGraphSimulator({ port: Number(env.SIMULATOR_PORT ?? 0), seed: 'demo' });
+  cleanups.push(() => sim.close());
+  Object.assign(env, {
+    GRAPH_MODE: 'simulator',
+    GRAPH_BASE_URL: sim.graphBaseUrl,
+    AZURE_AUTHORITY_HOST: sim.authorityHost,
+    AZURE_TENANT_ID: sim.tenantId,
+    AZURE_CLIENT_ID: sim.clientId,
+    AZURE_CLIENT_SECRET: sim.clientSecret,
+  });
+  // The demo jobs' guard state (request window, lease, cool-down) starts afresh with the demo tenant.
+  await resetJobGuardsOf(databaseUrl, DEMO_SERVICE_PRINCIPAL_ID);
+  return sim;
+}
+
+/** Who may call: without AUTH_ISSUER, development tokens signed with the key kept under .data/. */
+async function prepareAuth(env: Env, dataDir: string, cleanups: Cleanups): Promise<DevIssuer | null> {
+  if (env.AUTH_ISSUER) {
+    return null;
+  }
+  const issuer = await startLauncherIssuer(dataDir);
+  cleanups.push(() => issuer.close());
+  Object.assign(env, {
+    AUTH_ISSUER: issuer.issuer,
+    AUTH_AUDIENCE: issuer.audience,
+    AUTH_JWKS_URI: issuer.jwksUri,
+  });
+  return issuer;
+}
+
+/** The API on what was prepared, listening (`onApp` gets it first, so a failed listen still closes it). */
+async function startApi(
+  env: Env,
+  parts: { simulator: RunningSimulator | null; issuer: DevIssuer | null },
+  onApp: (app: INestApplication) => void,
+): Promise<string> {
+  const { simulator, issuer } = parts;
+  const config = loadConfig(env);
+  if (simulator) {
+    config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
+    if (config.console.servicePrincipalIds.length === 0) {
+      config.console.servicePrincipalIds = [DEMO_SERVICE_PRINCIPAL_ID];
+    }
+  }
+  if (issuer) {
+    // The console's role switcher: a real token of the development issuer per role.
+    config.console.devIdentities = await consoleDevIdentities(issuer);
+  }
+  // The launcher owns the signals and the order of the stop (the app, then what it used).
+  const app = await createApp(config, { handleSignals: false });
+  onApp(app);
+  await app.listen(config.port, config.host);
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;
+}
+
 async function main(): Promise<void> {
   const env: Env = { ...process.env };
   if (env.NODE_ENV === 'production') {
@@ -164,105 +284,24 @@ async function main(): Promise<void> {
   const pre = precheckConfig(env);
   const dataDir = resolve(DEV_DATA_DIR);
   const releaseLock = takeLock(dataDir);
-  const cleanups: (() => Promise<void>)[] = [() => Promise.resolve(releaseLock())];
+  const cleanups: Cleanups = [() => Promise.resolve(releaseLock())];
   let app: INestApplication | null = null;
-  let stopping: Promise<void> | null = null;
-  const stop = (code: number): Promise<void> => {
-    stopping ??= (async () => {
-      // The API first (requests drained, recovery lease released), then what it used, PostgreSQL last.
-      if (app) {
-        await app.close().catch(() => undefined);
-      }
-      for (const c of cleanups.reverse()) {
-        await c().catch(() => undefined);
-      }
-      process.exit(code);
-    })();
-    return stopping;
-  };
-  const onSignal = () => {
-    if (stopping) {
-      return;
-    }
-    out('\nStopping ...');
-    setTimeout(() => process.exit(1), (pre.shutdownTimeoutSeconds + 5) * 1000).unref();
-    void stop(0);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = installStop(cleanups, () => app, pre.shutdownTimeoutSeconds);
 
   try {
     await checkListen(pre.port, pre.host);
-
-    // 2. The database.
-    let note: string | null = null;
-    if (env.DATABASE_URL) {
-      await checkDatabaseUrl(env.DATABASE_URL);
-    } else {
-      out('No DATABASE_URL: starting an embedded PostgreSQL (data in .data/postgres) ...');
-      const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
-      cleanups.push(() => embedded.stop());
-      note = embedded.note;
-      await createDatabaseIfMissing(embedded.adminUrl, 'sync_job_guard');
-      env.DATABASE_URL = embedded.urlFor('sync_job_guard');
-    }
-    const migrated = await migrate(env.DATABASE_URL);
-    out(`Migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already there.`);
-
-    // 3. Graph: the simulator's demo tenant is new at every start, and so are the demo jobs' cool-downs.
-    let simulator: RunningSimulator | null = null;
-    if (usesSimulator(env)) {
-      simulator = await startGraphSimulator({ port: Number(env.SIMULATOR_PORT ?? 0), seed: 'demo' });
-      const sim = simulator;
-      cleanups.push(() => sim.close());
-      Object.assign(env, {
-        GRAPH_MODE: 'simulator',
-        GRAPH_BASE_URL: sim.graphBaseUrl,
-        AZURE_AUTHORITY_HOST: sim.authorityHost,
-        AZURE_TENANT_ID: sim.tenantId,
-        AZURE_CLIENT_ID: sim.clientId,
-        AZURE_CLIENT_SECRET: sim.clientSecret,
-      });
-      // The demo jobs' guard state (request window, lease, cool-down) starts afresh with the demo tenant.
-      await resetJobGuardsOf(env.DATABASE_URL, DEMO_SERVICE_PRINCIPAL_ID);
-    }
-
-    // 4. Who may call: development tokens signed with the key kept under .data/.
-    let issuer: DevIssuer | null = null;
-    if (!env.AUTH_ISSUER) {
-      issuer = await startLauncherIssuer(dataDir);
-      const iss = issuer;
-      cleanups.push(() => iss.close());
-      Object.assign(env, {
-        AUTH_ISSUER: issuer.issuer,
-        AUTH_AUDIENCE: issuer.audience,
-        AUTH_JWKS_URI: issuer.jwksUri,
-      });
-    }
-
-    const config = loadConfig(env);
-    if (simulator) {
-      config.graph.tlsCaCertificate = simulator.tlsCaCertificate;
-      if (config.console.servicePrincipalIds.length === 0) {
-        config.console.servicePrincipalIds = [DEMO_SERVICE_PRINCIPAL_ID];
-      }
-    }
-    if (issuer) {
-      // The console's role switcher: a real token of the development issuer per role.
-      config.console.devIdentities = await consoleDevIdentities(issuer);
-    }
-    // The launcher owns the signals and the order of the stop (the app, then what it used).
-    app = await createApp(config, { handleSignals: false });
-    await app.listen(config.port, config.host);
-    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const base = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.port}`;
+    // 2. The database, 3. Graph, 4. who may call, then the API.
+    const database = await prepareDatabase(env, dataDir, cleanups);
+    const simulator = await prepareGraph(env, database.url, cleanups);
+    const issuer = await prepareAuth(env, dataDir, cleanups);
+    const base = await startApi(env, { simulator, issuer }, (a) => (app = a));
     const token = issuer ? await launcherToken(issuer, dataDir) : null;
     for (const line of banner({
       base,
       seconds: (Date.now() - started) / 1000,
       simulator,
       token,
-      note,
+      note: database.note,
     })) {
       out(line);
     }

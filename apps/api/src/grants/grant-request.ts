@@ -1,8 +1,6 @@
-import { GUID_PATTERN, isServicePrincipalId, unknownKeys } from '@app/common';
+import { GUID_PATTERN, isServicePrincipalId, unknownKeys, type ParsedInput } from '@app/common';
 
 /** Strict parsing of the grants API's input: unknown fields, wrong types and malformed GUIDs are refused. */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface GrantInput {
   principalId: string;
@@ -15,14 +13,14 @@ export interface GrantFilter {
 }
 
 /** A principal id is an Entra object id: a GUID. Stored lower-case, as the guard compares it. */
-function guidField(value: unknown, field: string): Parsed<string> {
+function guidField(value: unknown, field: string): ParsedInput<string> {
   if (typeof value !== 'string' || !GUID_PATTERN.test(value)) {
     return { ok: false, message: `${field} must be a GUID` };
   }
   return { ok: true, value: value.toLowerCase() };
 }
 
-export function parseGrantBody(body: unknown): Parsed<GrantInput> {
+export function parseGrantBody(body: unknown): ParsedInput<GrantInput> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, message: 'body must be a JSON object with principalId and servicePrincipalId' };
   }
@@ -44,7 +42,7 @@ export function parseGrantBody(body: unknown): Parsed<GrantInput> {
   };
 }
 
-export function parseGrantQuery(query: Record<string, unknown>): Parsed<GrantFilter> {
+export function parseGrantQuery(query: Record<string, unknown>): ParsedInput<GrantFilter> {
   const extra = unknownKeys(query, ['principalId', 'servicePrincipalId'], 'query parameter');
   if (extra) {
     return { ok: false, message: extra };
@@ -67,7 +65,7 @@ export function parseGrantQuery(query: Record<string, unknown>): Parsed<GrantFil
   return { ok: true, value: filter };
 }
 
-export function parseGrantId(value: string): Parsed<string> {
+export function parseGrantId(value: string): ParsedInput<string> {
   return GUID_PATTERN.test(value)
     ? { ok: true, value: value.toLowerCase() }
     : { ok: false, message: 'grantId must be a UUID' };
@@ -76,7 +74,7 @@ export function parseGrantId(value: string): Parsed<string> {
 export const DEFAULT_EVENTS_LIMIT = 100;
 export const MAX_EVENTS_LIMIT = 500;
 
-export function parseEventsQuery(query: Record<string, unknown>): Parsed<{ limit: number }> {
+export function parseEventsQuery(query: Record<string, unknown>): ParsedInput<{ limit: number }> {
   const extra = unknownKeys(query, ['limit'], 'query parameter');
   if (extra) {
     return { ok: false, message: extra };

@@ -1,36 +1,24 @@
 import { OUTCOMES, type AttemptView, type Outcome } from '@app/common';
 import { CLAIM_REFUSALS } from '@app/persistence';
 import { GraphError } from '@app/graph';
+import { attemptView } from '../../../../test/support/fixtures';
 import { decisionAnswer, readErrorAnswer } from './door-answers';
 
 const ids = { requestId: 'req-1', clientRequestId: 'client-1', date: new Date('2026-11-29T10:00:00.123Z') };
 
 function attempt(outcome: Outcome, over: Partial<AttemptView> = {}): AttemptView {
-  return {
+  return attemptView({
     attemptId: '0e8f1f2a-1111-4111-8111-111111111111',
     createdAt: '2026-11-29T10:00:00.000Z',
     finishedAt: '2026-11-29T10:00:00.100Z',
     servicePrincipalId: 'sp',
     jobId: 'job',
-    trigger: 'api',
     actor: { type: 'user', id: 'u', name: null },
     outcome,
     observedStatus: null,
-    quarantineReason: null,
-    reason: null,
-    dryRun: false,
     message: `message of ${outcome}`,
-    retryAfterSeconds: null,
-    graphRequestIds: [],
-    durationMs: 1,
-    wouldStart: null,
-    operation: 'start',
-    approvalId: null,
-    holdId: null,
-    resetScope: [],
-    requestedBy: null,
     ...over,
-  };
+  });
 }
 
 describe('decisionAnswer (the door answers a guard decision as Graph would)', () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { GraphClient, GraphError, type SyncJob } from '@app/graph';
 import { type Caller, Role, hasRole } from '../auth/roles';
-import { AuditUnavailableError } from '../jobs/guard.errors';
+import { isAuditStoreFailure } from '../jobs/guard.errors';
 import { JobsService } from '../jobs/jobs.service';
 import { idProblem } from '../jobs/start-request';
 import {
@@ -121,8 +121,8 @@ export class GraphDoorService {
     try {
       return await this.dispatch(route, call, ids);
     } catch (error) {
-      if (error instanceof AuditUnavailableError) {
-        return errorAnswer('AuditStoreUnavailable', error.publicMessage, ids);
+      if (isAuditStoreFailure(error)) {
+        return errorAnswer('AuditStoreUnavailable', error.message, ids);
       }
       throw error;
     }
@@ -176,24 +176,26 @@ export class GraphDoorService {
     return `${call.origin}/${call.prefix}/$metadata#servicePrincipals('${servicePrincipalId}')/synchronization/jobs`;
   }
 
-  private async list(servicePrincipalId: string, call: DoorCall, ids: DoorRequestIds): Promise<DoorAnswer> {
+  /**
+   * A read of Graph through the door: the Read role, no query parameters and valid ids first; Graph's own error
+   * answers a failed read.
+   */
+  private async read(
+    call: DoorCall,
+    ids: DoorRequestIds,
+    ref: { servicePrincipalId: string; jobId: string },
+    answer: () => Promise<DoorAnswer>,
+  ): Promise<DoorAnswer> {
     const refused = this.readRefusal(call, ids);
     if (refused) {
       return refused;
     }
-    const problem = idProblem(servicePrincipalId, 'x');
+    const problem = idProblem(ref.servicePrincipalId, ref.jobId);
     if (problem) {
       return errorAnswer('BadRequest', problem, ids);
     }
     try {
-      const r = await this.graph.listJobs(servicePrincipalId, { clientRequestId: call.requestId });
-      const raw = Array.isArray(r.raw) ? (r.raw as unknown[]) : null;
-      const value = raw ? raw.map((j) => withoutContext(j) ?? j) : r.value.map((j) => graphJobJson(j));
-      return {
-        status: 200,
-        headers: {},
-        body: { '@odata.context': this.context(call, servicePrincipalId), value },
-      };
+      return await answer();
     } catch (error) {
       if (error instanceof GraphError) {
         return readErrorAnswer(error, ids);
@@ -202,21 +204,27 @@ export class GraphDoorService {
     }
   }
 
-  private async get(
+  private list(servicePrincipalId: string, call: DoorCall, ids: DoorRequestIds): Promise<DoorAnswer> {
+    // Only the service principal id is checked ('x' stands in for a valid job id).
+    return this.read(call, ids, { servicePrincipalId, jobId: 'x' }, async () => {
+      const r = await this.graph.listJobs(servicePrincipalId, { clientRequestId: call.requestId });
+      const raw = Array.isArray(r.raw) ? (r.raw as unknown[]) : null;
+      const value = raw ? raw.map((j) => withoutContext(j) ?? j) : r.value.map((j) => graphJobJson(j));
+      return {
+        status: 200,
+        headers: {},
+        body: { '@odata.context': this.context(call, servicePrincipalId), value },
+      };
+    });
+  }
+
+  private get(
     servicePrincipalId: string,
     jobId: string,
     call: DoorCall,
     ids: DoorRequestIds,
   ): Promise<DoorAnswer> {
-    const refused = this.readRefusal(call, ids);
-    if (refused) {
-      return refused;
-    }
-    const problem = idProblem(servicePrincipalId, jobId);
-    if (problem) {
-      return errorAnswer('BadRequest', problem, ids);
-    }
-    try {
+    return this.read(call, ids, { servicePrincipalId, jobId }, async () => {
       const r = await this.graph.getJob({ servicePrincipalId, jobId }, { clientRequestId: call.requestId });
       const job = withoutContext(r.raw) ?? graphJobJson(r.value);
       return {
@@ -224,12 +232,7 @@ export class GraphDoorService {
         headers: {},
         body: { '@odata.context': `${this.context(call, servicePrincipalId)}/$entity`, ...job },
       };
-    } catch (error) {
-      if (error instanceof GraphError) {
-        return readErrorAnswer(error, ids);
-      }
-      throw error;
-    }
+    });
   }
 
   /** Graph's start takes no body; `{}` (what SDKs send for an empty POST) and an optional reason are accepted. */

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, type Outcome } from '@app/common';
+import { DomainError, ErrorCode, isDomainError, type Outcome } from '@app/common';
 import { AUDIT_UNAVAILABLE_BEFORE, auditLostAfter } from './guard-policy';
 
 /** The one message of an unreachable audit store (the wording lives in guard-policy.ts). */
@@ -27,9 +27,14 @@ export class AuditUnavailableError extends DomainError {
     );
     this.name = 'AuditUnavailableError';
   }
+}
 
-  /** The message, safe to show (kept for callers that render it themselves: the Graph door, recovery). */
-  get publicMessage(): string {
-    return this.message;
-  }
+/**
+ * The audit store failed, before the decision (`AUDIT_UNAVAILABLE`) or while recording it (`ATTEMPT_UNRECORDED`):
+ * its message is safe to show, for callers that render it themselves (the Graph door, recovery).
+ */
+export function isAuditStoreFailure(error: unknown): error is DomainError {
+  return (
+    isDomainError(error, ErrorCode.AUDIT_UNAVAILABLE) || isDomainError(error, ErrorCode.ATTEMPT_UNRECORDED)
+  );
 }

@@ -15,7 +15,7 @@ import { type ApprovalRequests, GuardService } from './guard.service';
 import { CLAIM_WORDING } from './guard-policy';
 import { recoveryRefusal } from '../recovery/recovery-policy';
 import { syncJob } from '../../../../test/support/scripted-graph';
-import { attemptView } from '../../../../test/support/attempt-view';
+import { attemptView } from '../../../../test/support/fixtures';
 
 const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
 

@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode } from '@app/common';
 import { GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
 import type { FinalRecordInput, HoldView } from '@app/persistence';
-import { attemptFixture } from '../attempts/attempt.fixture';
+import { attemptView, syncJob } from '../../../../test/support/fixtures';
 import { type Caller, Role } from '../auth/roles';
 import { loadConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -23,19 +23,7 @@ function caller(...roles: Role[]): Caller {
 }
 
 function job(id: string, over: Partial<SyncJob> = {}): SyncJob {
-  return {
-    id,
-    templateId: 'scim',
-    observedStatus: 'paused',
-    rawStatusCode: 'Paused',
-    quarantine: null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-    ...over,
-  };
+  return syncJob({ id, ...over });
 }
 
 /** The guard: records what it was asked and answers `started`. */
@@ -44,7 +32,7 @@ class FakeGuard implements GuardDecider {
   decide(req: GuardRequest): Promise<GuardDecision> {
     this.asked.push(req);
     return Promise.resolve({
-      attempt: attemptFixture({ outcome: 'started' }),
+      attempt: attemptView({ outcome: 'started' }),
       upstreamStatus: null,
       job: null,
     });
@@ -61,7 +49,7 @@ class FakeRefusals implements RefusalRecorder {
     }
     this.rows.push(input);
     const { outcome, message, attemptId } = input;
-    return Promise.resolve({ attempt: attemptFixture({ attemptId, outcome, message }), stored: true });
+    return Promise.resolve({ attempt: attemptView({ attemptId, outcome, message }), stored: true });
   }
 }
 

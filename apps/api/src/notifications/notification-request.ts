@@ -7,13 +7,12 @@ import {
   type NotificationDestinationKind,
   isNotificationEventType,
   unknownKeys,
+  type ParsedInput,
 } from '@app/common';
 import type { KeysetCursor } from '@app/persistence';
 import { isWebhookSecret } from '../config/app-config';
 
 /** Strict parsing of the notifications API's input: unknown fields, wrong types and bad values are refused. */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface DestinationBody {
   kind: NotificationDestinationKind;
@@ -32,7 +31,7 @@ function fail(message: string): { ok: false; message: string } {
   return { ok: false, message };
 }
 
-function parseUrl(value: unknown, production: boolean): Parsed<string> {
+function parseUrl(value: unknown, production: boolean): ParsedInput<string> {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL) {
     return fail(`url must be a string of 1 to ${MAX_URL} characters`);
   }
@@ -51,7 +50,7 @@ function parseUrl(value: unknown, production: boolean): Parsed<string> {
   return { ok: true, value };
 }
 
-function stringList(value: unknown, field: string): Parsed<string[]> {
+function stringList(value: unknown, field: string): ParsedInput<string[]> {
   if (value === undefined) {
     return { ok: true, value: [] };
   }
@@ -61,7 +60,7 @@ function stringList(value: unknown, field: string): Parsed<string[]> {
   return { ok: true, value: [...new Set(value as string[])] };
 }
 
-export function parseDestinationBody(body: unknown, production: boolean): Parsed<DestinationBody> {
+export function parseDestinationBody(body: unknown, production: boolean): ParsedInput<DestinationBody> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return fail('body must be a JSON object with kind and url');
   }
@@ -126,7 +125,7 @@ export function parseDestinationBody(body: unknown, production: boolean): Parsed
   };
 }
 
-export function parseId(value: string, field: string): Parsed<string> {
+export function parseId(value: string, field: string): ParsedInput<string> {
   return GUID_PATTERN.test(value)
     ? { ok: true, value: value.toLowerCase() }
     : fail(`${field} must be a UUID`);
@@ -159,7 +158,7 @@ function decodeCursor(value: string): KeysetCursor | null {
   return Number.isNaN(d.getTime()) || d.toISOString() !== at ? null : { at: d, id };
 }
 
-export function parseDeliveriesQuery(query: Record<string, unknown>): Parsed<DeliveriesQuery> {
+export function parseDeliveriesQuery(query: Record<string, unknown>): ParsedInput<DeliveriesQuery> {
   const extra = unknownKeys(
     query,
     ['state', 'destinationId', 'eventType', 'limit', 'cursor'],

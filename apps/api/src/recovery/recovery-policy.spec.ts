@@ -1,5 +1,5 @@
 import type { AttemptView, Outcome } from '@app/common';
-import { GraphError, type SyncJob } from '@app/graph';
+import { GraphError } from '@app/graph';
 import {
   type RecoveryRules,
   afterDecision,
@@ -9,7 +9,7 @@ import {
   needsPerson,
   recoveryRefusal,
 } from './recovery-policy';
-import { attemptView, watchRecord } from '../../../../test/support/fixtures';
+import { attemptView, jobIn, watchRecord } from '../../../../test/support/fixtures';
 
 const rules: RecoveryRules = {
   maxAttempts: 3,
@@ -20,23 +20,7 @@ const NOW = new Date('2026-11-28T12:00:00.000Z');
 
 const watch = watchRecord;
 
-function job(status: SyncJob['observedStatus'], reason: string | null = null): SyncJob {
-  return {
-    id: 'scim.1',
-    templateId: 'scim',
-    observedStatus: status,
-    rawStatusCode: status,
-    quarantine:
-      reason === null
-        ? null
-        : { reason, currentBegan: null, nextAttempt: null, seriesBegan: null, seriesCount: 1, error: null },
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-  };
-}
+const job = jobIn;
 
 function attempt(outcome: Outcome, patch: Partial<AttemptView> = {}): AttemptView {
   return attemptView({

@@ -5,14 +5,13 @@ import {
   isServicePrincipalId,
   isUuid,
   unknownKeys,
+  type ParsedInput,
 } from '@app/common';
 
 export { isUuid };
 import type { KeysetPosition } from '@app/persistence';
 
 /** Strict parsing of the recovery API's bodies and query strings: unknown fields and wrong types are refused. */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -45,7 +44,7 @@ export function decodeCursor(cursor: string): KeysetPosition | null {
   }
 }
 
-function single(query: Record<string, unknown>, key: string): Parsed<string | undefined> {
+function single(query: Record<string, unknown>, key: string): ParsedInput<string | undefined> {
   const v = query[key];
   if (v === undefined) {
     return { ok: true, value: undefined };
@@ -61,7 +60,7 @@ export interface PageQuery {
   cursor: KeysetPosition | null;
 }
 
-function parsePage(query: Record<string, unknown>): Parsed<PageQuery> {
+function parsePage(query: Record<string, unknown>): ParsedInput<PageQuery> {
   const limit = single(query, 'limit');
   if (!limit.ok) {
     return limit;
@@ -92,7 +91,7 @@ export interface WatchListQuery extends PageQuery {
   state?: RecoveryState;
 }
 
-export function parseWatchListQuery(query: Record<string, unknown>): Parsed<WatchListQuery> {
+export function parseWatchListQuery(query: Record<string, unknown>): ParsedInput<WatchListQuery> {
   const extra = unknownKeys(query, ['limit', 'cursor', 'servicePrincipalId', 'state'], 'query parameter');
   if (extra) {
     return { ok: false, message: extra };
@@ -125,7 +124,7 @@ export function parseWatchListQuery(query: Record<string, unknown>): Parsed<Watc
   return { ok: true, value: out };
 }
 
-export function parseSweepListQuery(query: Record<string, unknown>): Parsed<PageQuery> {
+export function parseSweepListQuery(query: Record<string, unknown>): ParsedInput<PageQuery> {
   const extra = unknownKeys(query, ['limit', 'cursor'], 'query parameter');
   if (extra) {
     return { ok: false, message: extra };
@@ -137,7 +136,7 @@ export type WatchRequest =
   { kind: 'one'; servicePrincipalId: string; jobId: string } | { kind: 'all'; servicePrincipalId: string };
 
 /** `{ servicePrincipalId, jobId }`, or `{ servicePrincipalId, allJobs: true }` to watch every job of it. */
-export function parseWatchBody(body: unknown): Parsed<WatchRequest> {
+export function parseWatchBody(body: unknown): ParsedInput<WatchRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, message: 'body must be a JSON object with servicePrincipalId and jobId' };
   }

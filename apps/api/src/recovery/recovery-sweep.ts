@@ -3,7 +3,7 @@ import { type BatchItemResult, GraphClient, GraphError, type JobRef } from '@app
 import { RecoveryRepository, type SweepCounts, type WatchRecord } from '@app/persistence';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
-import { AuditUnavailableError } from '../jobs/guard.errors';
+import { isAuditStoreFailure } from '../jobs/guard.errors';
 import { GuardService } from '../jobs/guard.service';
 import type { SweepLeader } from './recovery-lease';
 import {
@@ -239,8 +239,7 @@ export class RecoverySweep {
       this.logger.warn(
         `recovery of ${record.servicePrincipalId}/${record.jobId} not decided: ${describe(error)}`,
       );
-      const shown =
-        error instanceof AuditUnavailableError ? error.publicMessage : 'the recovery could not be decided';
+      const shown = isAuditStoreFailure(error) ? error.message : 'the recovery could not be decided';
       return { ...record, lastMessage: `Recovery not recorded: ${shown}` };
     }
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '@app/common';
 import { GraphError, type GraphResult, type JobRef, type SyncJob } from '@app/graph';
+import { syncJob, watchView } from '../../../../test/support/fixtures';
 import type { HoldView, KeysetPosition, RecoverySweepView, RecoveryWatchView } from '@app/persistence';
 import { type Caller, Role } from '../auth/roles';
 import {
@@ -18,18 +19,7 @@ const ADMIN: Caller = {
 };
 
 function graphJob(id: string): SyncJob {
-  return {
-    id,
-    templateId: 'scim',
-    observedStatus: 'paused',
-    rawStatusCode: 'Paused',
-    quarantine: null,
-    schedule: null,
-    lastExecution: null,
-    countSuccessiveCompleteFailures: null,
-    troubleshootingUrl: null,
-    escrowsPruned: null,
-  };
+  return syncJob({ id });
 }
 
 /** Graph with a fixed set of jobs under SP; anything else is not found. */
@@ -91,21 +81,13 @@ class MemoryWatches implements WatchStore {
   }
 
   private watch(servicePrincipalId: string, jobId: string, createdBy: string): RecoveryWatchView {
-    return {
+    return watchView({
       watchId: randomUUID(),
       servicePrincipalId,
       jobId,
       createdAt: new Date(Date.UTC(2026, 10, 28, 12, 0, this.watches.length)).toISOString(),
       createdBy,
-      state: 'ok',
-      lastSeenStatus: null,
-      lastQuarantineReason: null,
-      lastSeenAt: null,
-      failedAttempts: 0,
-      nextTryAt: null,
-      lastAttemptId: null,
-      lastMessage: null,
-    };
+    });
   }
 }
 
