@@ -64,19 +64,13 @@ export default tseslint.config(
     },
   },
   {
-    // Not split yet: each of these files still has one function over the limit. Remove a file from this list
-    // once it passes; add none.
-    files: [
-      'apps/console/src/components/BulkStartDialog.tsx',
-      'apps/console/src/components/StartDialog.tsx',
-      'apps/console/src/views/Audit.tsx',
-      'apps/console/src/views/Grants.tsx',
-      'apps/console/src/views/JobDetail.tsx',
-      'apps/console/src/views/Jobs.tsx',
-      'apps/console/src/views/Overview.tsx',
-      'apps/console/src/views/Watches.tsx',
-    ],
-    rules: { 'max-lines-per-function': 'off' },
+    // A React view or dialog is one function that is mostly JSX markup, so it gets a larger limit (logic still
+    // belongs in hooks and small components). No file is exempt.
+    files: ['apps/console/src/views/**/*.tsx', 'apps/console/src/components/**/*.tsx'],
+    ignores: ['**/*.test.{ts,tsx}'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 200, skipBlankLines: true, skipComments: true }],
+    },
   },
   {
     // Tests use loose fixtures and supertest bodies.

@@ -96,8 +96,6 @@ export default function Audit() {
   });
   const stats = useStats(filter);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
-  const chart = bucketByTime(items);
-  const outcomesInChart = OUTCOMES.filter((o) => chart.some((b) => b[o] !== undefined));
   const text = (key: 'servicePrincipalId' | 'jobId' | 'actor', label: string) => (
     <Field label={label}>
       <Input value={parsed[key] ?? ''} onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })} />
@@ -206,26 +204,7 @@ export default function Audit() {
           </div>
         )}
       </Section>
-      <Section title="Outcomes over time">
-        {chart.length === 0 ? (
-          <Empty>No attempt to chart.</Empty>
-        ) : (
-          <div style={{ width: '100%', height: 260 }} role="img" aria-label="Attempts over time by outcome">
-            <ResponsiveContainer>
-              <BarChart data={chart}>
-                <CartesianGrid strokeDasharray="3 3" />
-                <XAxis dataKey="time" tick={{ fill: tokens.colorNeutralForeground2 }} />
-                <YAxis allowDecimals={false} tick={{ fill: tokens.colorNeutralForeground2 }} />
-                <Tooltip />
-                <Legend />
-                {outcomesInChart.map((o) => (
-                  <Bar key={o} dataKey={o} stackId="a" fill={COLORS[o] ?? tokens.colorBrandBackground} />
-                ))}
-              </BarChart>
-            </ResponsiveContainer>
-          </div>
-        )}
-      </Section>
+      <OutcomesOverTime items={items} />
       <Section title="Attempts">
         {pages.error ? (
           <ErrorBox error={pages.error} />
@@ -278,5 +257,33 @@ export default function Audit() {
         )}
       </Section>
     </>
+  );
+}
+
+/** The attempts on screen, stacked by outcome per time bucket. */
+function OutcomesOverTime(props: { items: Parameters<typeof bucketByTime>[0] }) {
+  const chart = bucketByTime(props.items);
+  const outcomesInChart = OUTCOMES.filter((o) => chart.some((b) => b[o] !== undefined));
+  return (
+    <Section title="Outcomes over time">
+      {chart.length === 0 ? (
+        <Empty>No attempt to chart.</Empty>
+      ) : (
+        <div style={{ width: '100%', height: 260 }} role="img" aria-label="Attempts over time by outcome">
+          <ResponsiveContainer>
+            <BarChart data={chart}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="time" tick={{ fill: tokens.colorNeutralForeground2 }} />
+              <YAxis allowDecimals={false} tick={{ fill: tokens.colorNeutralForeground2 }} />
+              <Tooltip />
+              <Legend />
+              {outcomesInChart.map((o) => (
+                <Bar key={o} dataKey={o} stackId="a" fill={COLORS[o] ?? tokens.colorBrandBackground} />
+              ))}
+            </BarChart>
+          </ResponsiveContainer>
+        </div>
+      )}
+    </Section>
   );
 }

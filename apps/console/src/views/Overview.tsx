@@ -155,12 +155,15 @@ export function Overview() {
                       <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
                     </TableCell>
                     <TableCell className={l.id}>
-                      {reason ?? 'Unknown'}{' '}
-                      {adviceFor(reason).needsPerson && (
-                        <Badge appearance="outline" color="danger">
-                          needs a person
-                        </Badge>
-                      )}
+                      {/* The badge wraps below a long reason instead of spilling over the cell. */}
+                      <span style={{ display: 'flex', flexWrap: 'wrap', gap: 4, alignItems: 'center' }}>
+                        {reason ?? 'Unknown'}
+                        {adviceFor(reason).needsPerson && (
+                          <Badge appearance="outline" color="danger">
+                            needs a person
+                          </Badge>
+                        )}
+                      </span>
                     </TableCell>
                     <TableCell>{when(clock.since)}</TableCell>
                     <TableCell>{when(clock.nextEntraRetry)}</TableCell>
@@ -178,81 +181,8 @@ export function Overview() {
         )}
       </Section>
 
-      <Section title="Held">
-        <QueryState query={holds} empty={(d) => d.length === 0} emptyText="No job is on hold.">
-          {(list) => (
-            <Table aria-label="Held jobs">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Reason</TableHeaderCell>
-                  <TableHeaderCell>Placed</TableHeaderCell>
-                  <TableHeaderCell>Until</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((h) => (
-                  <TableRow key={h.holdId}>
-                    <TableCell className={l.id}>
-                      {h.jobId ? (
-                        <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
-                      ) : (
-                        <>every job of {h.servicePrincipalId}</>
-                      )}{' '}
-                      <HoldBadge hold={h} />
-                    </TableCell>
-                    <TableCell>{h.reason}</TableCell>
-                    <TableCell>
-                      {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
-                    </TableCell>
-                    <TableCell>{h.until ? when(h.until) : 'until released'}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
-      </Section>
-
-      <Section title="Waiting for approval">
-        <QueryState
-          query={approvals}
-          empty={() => pendingApprovals.length === 0}
-          emptyText="No request waits for a second person."
-        >
-          {() => (
-            <Table aria-label="Pending approvals">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Operation</TableHeaderCell>
-                  <TableHeaderCell>Asked for by</TableHeaderCell>
-                  <TableHeaderCell>Expires</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {pendingApprovals.map((a) => (
-                  <TableRow key={a.approvalId}>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
-                        {a.operation}
-                        {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
-                      </RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
-                    </TableCell>
-                    <TableCell>{when(a.expiresAt)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
-      </Section>
+      <HeldSection holds={holds} />
+      <PendingApprovalsSection approvals={approvals} pending={pendingApprovals} />
 
       <Section title="Recent unknown outcomes">
         <QueryState query={unknown} empty={(d) => d.items.length === 0} emptyText="No attempt ended unknown.">
@@ -287,5 +217,98 @@ export function Overview() {
         </QueryState>
       </Section>
     </>
+  );
+}
+
+/** Jobs and service principals on hold, with who placed each hold and until when. */
+function HeldSection(props: { holds: ReturnType<typeof useHolds> }) {
+  const l = useLayout();
+  const holds = props.holds;
+  return (
+    <Section title="Held">
+      <QueryState query={holds} empty={(d) => d.length === 0} emptyText="No job is on hold.">
+        {(list) => (
+          <Table aria-label="Held jobs">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Job</TableHeaderCell>
+                <TableHeaderCell>Reason</TableHeaderCell>
+                <TableHeaderCell>Placed</TableHeaderCell>
+                <TableHeaderCell>Until</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {list.map((h) => (
+                <TableRow key={h.holdId}>
+                  <TableCell className={l.id}>
+                    {h.jobId ? (
+                      <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
+                    ) : (
+                      <>every job of {h.servicePrincipalId}</>
+                    )}{' '}
+                    <HoldBadge hold={h} />
+                  </TableCell>
+                  <TableCell>{h.reason}</TableCell>
+                  <TableCell>
+                    {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
+                  </TableCell>
+                  <TableCell>{h.until ? when(h.until) : 'until released'}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </QueryState>
+    </Section>
+  );
+}
+
+/** Requests that wait for a second person (the two-person rule), linked to the approvals inbox. */
+function PendingApprovalsSection(props: {
+  approvals: ReturnType<typeof useApprovals>;
+  pending: NonNullable<ReturnType<typeof useApprovals>['data']>;
+}) {
+  const l = useLayout();
+  const { approvals, pending: pendingApprovals } = props;
+  return (
+    <Section title="Waiting for approval">
+      <QueryState
+        query={approvals}
+        empty={() => pendingApprovals.length === 0}
+        emptyText="No request waits for a second person."
+      >
+        {() => (
+          <Table aria-label="Pending approvals">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Job</TableHeaderCell>
+                <TableHeaderCell>Operation</TableHeaderCell>
+                <TableHeaderCell>Asked for by</TableHeaderCell>
+                <TableHeaderCell>Expires</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {pendingApprovals.map((a) => (
+                <TableRow key={a.approvalId}>
+                  <TableCell className={l.id}>
+                    <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
+                  </TableCell>
+                  <TableCell>
+                    <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
+                      {a.operation}
+                      {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
+                    </RouterLink>
+                  </TableCell>
+                  <TableCell>
+                    {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
+                  </TableCell>
+                  <TableCell>{when(a.expiresAt)}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </QueryState>
+    </Section>
   );
 }
