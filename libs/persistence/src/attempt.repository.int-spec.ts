@@ -201,6 +201,54 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
     });
   });
 
+  describe('a connection lost mid-transaction', () => {
+    /** Ends, from another session, the backend that sits idle in an open transaction (waits for one). */
+    async function terminateIdleInTransaction(): Promise<number> {
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await client.query<{ terminated: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
+           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle in transaction'`,
+        );
+        if (rows.length > 0) {
+          return rows.filter((r) => r.terminated).length;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return 0;
+    }
+
+    it('ends a stalled export with an error instead of ending the process', async () => {
+      for (let i = 0; i < 5; i++) {
+        await insert({ createdAt: new Date(Date.parse(BASE) + i * 1000).toISOString(), job: 'job.lost' });
+      }
+      const exp = await repo.openExport({ jobId: 'job.lost' }, 2);
+      // The consumer stalls after the first batch: the connection sits idle in its transaction.
+      const failed = new Promise<Error>((resolve) => exp.rows.once('error', resolve));
+      expect(await terminateIdleInTransaction()).toBe(1);
+      const error = await failed;
+      expect(error.message).toMatch(/terminat/i);
+      // The pool still serves the next export.
+      const again = await repo.openExport({ jobId: 'job.lost' }, 10);
+      const rows: unknown[] = [];
+      for await (const row of again.rows) {
+        rows.push(row);
+      }
+      expect(rows).toHaveLength(5);
+    });
+
+    it('rejects a transaction whose connection is lost, and the pool goes on', async () => {
+      const run = prisma.transaction(async (tx) => {
+        await tx.query(sql`SELECT 1`);
+        expect(await terminateIdleInTransaction()).toBe(1);
+        // Give the client time to see the connection end before it sends again.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.query(sql`SELECT 1`);
+      });
+      await expect(run).rejects.toThrow();
+      expect(await prisma.query<{ one: number }>(sql`SELECT 1 AS one`)).toEqual([{ one: 1 }]);
+    });
+  });
+
   describe('export snapshot', () => {
     it('exports the rows as they were when it began, whatever is written while it streams', async () => {
       const base = Date.parse('2026-04-01T00:00:00.000Z');

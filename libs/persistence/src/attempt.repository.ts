@@ -194,6 +194,9 @@ class KeysetExport extends Readable {
   async begin(): Promise<void> {
     const client = await this.pool.connect();
     this.client = client;
+    // A checked-out client has no pool listener: a connection lost while the consumer stalls (the idle timeout
+    // below, a restart) would emit an unhandled 'error' and end the process. It ends this export instead.
+    client.on('error', this.lost);
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${EXPORT_IDLE_TIMEOUT_MS}`);
@@ -215,7 +218,14 @@ class KeysetExport extends Readable {
     return rows;
   }
 
-  /** Ends the snapshot: COMMIT and back to the pool when it completed, else the connection is discarded. */
+  private readonly lost = (error: Error): void => {
+    this.destroy(error);
+  };
+
+  /**
+   * Ends the snapshot: COMMIT and back to the pool when it completed, else the connection is discarded (our
+   * error listener stays on a discarded client, which may still report its end).
+   */
   private releaseClient(discard: boolean): void {
     const client = this.client;
     this.client = null;
@@ -227,7 +237,10 @@ class KeysetExport extends Readable {
       return;
     }
     client.query('COMMIT').then(
-      () => client.release(),
+      () => {
+        client.off('error', this.lost);
+        client.release();
+      },
       () => client.release(true),
     );
   }

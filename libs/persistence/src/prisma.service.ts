@@ -152,17 +152,28 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy, SqlR
   /** Runs `work` in one transaction on one pooled connection: committed when it resolves, else rolled back. */
   async transaction<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a connection lost mid-transaction (a restart, a failover, a
+    // terminated backend) would emit an unhandled 'error' and end the process. Its queries fail on their own.
+    let lost = false;
+    const onError = (): void => {
+      lost = true;
+    };
+    client.on('error', onError);
+    const release = (discard: boolean): void => {
+      client.off('error', onError);
+      client.release(discard || lost);
+    };
     try {
       await client.query('BEGIN');
       const result = await work(clientRunner(client));
       await client.query('COMMIT');
-      client.release();
+      release(false);
       return result;
     } catch (error) {
       // A connection whose ROLLBACK fails is in an unknown state: it is discarded, not reused.
       await client.query('ROLLBACK').then(
-        () => client.release(),
-        () => client.release(true),
+        () => release(false),
+        () => release(true),
       );
       throw error;
     }

@@ -13,13 +13,21 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/**
+ * PostgreSQL errors that mean the store itself failed, by SQLSTATE: connection exceptions (08), transaction
+ * rollbacks from serialization or deadlock (40), insufficient resources (53), operator intervention such as a
+ * shutdown or a cancelled/timed-out statement (57), system errors (58), a lock not available (55P03) and an idle
+ * transaction timed out (25P03). Anything else (a constraint, a type, a syntax error) is a bug in our SQL: 500.
+ */
+const STORE_SQLSTATE = /^(08|40|53|57|58)|^55P03$|^25P03$/;
+
 /** node-postgres' own messages when a connection cannot be had or is lost. */
 const POOL_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Connection ended unexpectedly/i;
 
 /**
- * True when `error` is the store failing (PostgreSQL unreachable, a connection lost, a statement refused or
- * timed out), as thrown by the repositories through Prisma or node-postgres. The HTTP layer answers these with
+ * True when `error` is the store failing (PostgreSQL unreachable, a connection lost, the server shutting down,
+ * a statement timed out), as thrown by the repositories through Prisma or node-postgres. The HTTP layer answers these with
  * 503 (fail closed); any other error is a bug and answers 500. Prisma's validation errors (a malformed query
  * built by our own code) are bugs, not store failures.
  */
@@ -28,10 +36,12 @@ export function isStoreFailure(error: unknown): boolean {
     error instanceof Prisma.PrismaClientKnownRequestError ||
     error instanceof Prisma.PrismaClientUnknownRequestError ||
     error instanceof Prisma.PrismaClientInitializationError ||
-    error instanceof Prisma.PrismaClientRustPanicError ||
-    error instanceof DatabaseError
+    error instanceof Prisma.PrismaClientRustPanicError
   ) {
     return true;
+  }
+  if (error instanceof DatabaseError) {
+    return typeof error.code === 'string' && STORE_SQLSTATE.test(error.code);
   }
   if (!(error instanceof Error)) {
     return false;
