@@ -43,6 +43,13 @@ export enum ErrorCode {
   ATTEMPT_UNRECORDED = 'ATTEMPT_UNRECORDED',
   /** Not ready to serve (readiness down, shutting down, a sweep that could not run). */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  // Generic codes of other frameworks' errors (Nest's HttpException by status)
+  NOT_ACCEPTABLE = 'NOT_ACCEPTABLE',
+  CONFLICT = 'CONFLICT',
+  UNPROCESSABLE = 'UNPROCESSABLE',
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  BAD_GATEWAY = 'BAD_GATEWAY',
+  GATEWAY_TIMEOUT = 'GATEWAY_TIMEOUT',
   GRAPH_UNAVAILABLE = 'GRAPH_UNAVAILABLE',
   GRAPH_TIMEOUT = 'GRAPH_TIMEOUT',
   GRAPH_THROTTLED = 'GRAPH_THROTTLED',

@@ -26,6 +26,8 @@ describe('isStoreFailure', () => {
     ['node-postgres: a deadlock (40P01)', pgError('40P01')],
     ['node-postgres: too many connections (53300)', pgError('53300')],
     ['node-postgres: an idle transaction timed out (25P03)', pgError('25P03')],
+    ['node-postgres: the database refuses connections (55000)', pgError('55000')],
+    ['node-postgres: the login is refused (28P01)', pgError('28P01')],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
     ['a lost connection', new Error('Connection terminated unexpectedly')],
     ['a pool timeout', new Error('timeout exceeded when trying to connect')],

@@ -16,10 +16,11 @@ const NETWORK_CODES = new Set([
 /**
  * PostgreSQL errors that mean the store itself failed, by SQLSTATE: connection exceptions (08), transaction
  * rollbacks from serialization or deadlock (40), insufficient resources (53), operator intervention such as a
- * shutdown or a cancelled/timed-out statement (57), system errors (58), a lock not available (55P03) and an idle
+ * shutdown or a cancelled/timed-out statement (57), system errors (58), the connection refused at login (28, a
+ * database that is gone 3D000, or not accepting connections 55000), a lock not available (55P03) and an idle
  * transaction timed out (25P03). Anything else (a constraint, a type, a syntax error) is a bug in our SQL: 500.
  */
-const STORE_SQLSTATE = /^(08|40|53|57|58)|^55P03$|^25P03$/;
+const STORE_SQLSTATE = /^(08|28|40|53|57|58)|^(3D000|55000|55P03|25P03)$/;
 
 /** node-postgres' own messages when a connection cannot be had or is lost. */
 const POOL_MESSAGES =

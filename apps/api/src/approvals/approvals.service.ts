@@ -44,6 +44,8 @@ function describeState(a: ApprovalView): string {
 @Injectable()
 export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ApprovalsService.name);
+  /** The expiry pass in progress, awaited at shutdown. */
+  private expiring: Promise<unknown> | null = null;
 
   constructor(
     private readonly approvals: ApprovalRepository,
@@ -55,13 +57,23 @@ export class ApprovalsService implements OnApplicationBootstrap, OnModuleDestroy
   onApplicationBootstrap(): void {
     const everyMs = Math.min(60, this.config.approvalTtlSeconds) * 1000;
     this.periodic.every(APPROVAL_EXPIRY_NAME, everyMs, () => {
-      this.expireDue().catch(() => undefined);
+      if (this.expiring === null) {
+        this.expiring = this.expireDue()
+          .catch(() => undefined)
+          .finally(() => {
+            this.expiring = null;
+          });
+      }
     });
   }
 
-  /** Stops before the database pool closes (PersistenceModule is destroyed after this module). */
-  onModuleDestroy(): void {
+  /**
+   * Stops before the database pool closes (PersistenceModule is destroyed after this module): no new pass, and
+   * the pass in progress finishes while the pool is open.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.periodic.cancel(APPROVAL_EXPIRY_NAME);
+    await this.expiring;
   }
 
   async expireDue(): Promise<number> {

@@ -35,6 +35,12 @@ export const ERROR_STATUS = {
   [ErrorCode.AUDIT_UNAVAILABLE]: 503,
   [ErrorCode.ATTEMPT_UNRECORDED]: 503,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  [ErrorCode.NOT_ACCEPTABLE]: 406,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.UNPROCESSABLE]: 422,
+  [ErrorCode.TOO_MANY_REQUESTS]: 429,
+  [ErrorCode.BAD_GATEWAY]: 502,
+  [ErrorCode.GATEWAY_TIMEOUT]: 504,
   [ErrorCode.GRAPH_UNAVAILABLE]: 503,
   [ErrorCode.GRAPH_TIMEOUT]: 504,
   [ErrorCode.GRAPH_THROTTLED]: 429,
@@ -49,7 +55,8 @@ export function httpStatusForError(code: ErrorCode): number {
 
 /**
  * The code of an error answer that did not come from our own code (Nest's own exceptions, body-parser and
- * content-type refusals): by status, generic on purpose. A status not listed is a 400 or a 500.
+ * content-type refusals): by status, generic on purpose, each mapped back to that same status. A status not
+ * listed (a rare 4xx or 5xx) is a 400 or a 500.
  */
 const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: ErrorCode.INVALID_INPUT,
@@ -57,9 +64,16 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   403: ErrorCode.FORBIDDEN,
   404: ErrorCode.ROUTE_NOT_FOUND,
   405: ErrorCode.METHOD_NOT_ALLOWED,
+  406: ErrorCode.NOT_ACCEPTABLE,
+  409: ErrorCode.CONFLICT,
   413: ErrorCode.PAYLOAD_TOO_LARGE,
   415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  422: ErrorCode.UNPROCESSABLE,
+  429: ErrorCode.TOO_MANY_REQUESTS,
+  500: ErrorCode.INTERNAL,
+  502: ErrorCode.BAD_GATEWAY,
   503: ErrorCode.SERVICE_UNAVAILABLE,
+  504: ErrorCode.GATEWAY_TIMEOUT,
 };
 
 export function errorCodeForStatus(status: number): ErrorCode {
