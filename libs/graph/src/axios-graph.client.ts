@@ -46,7 +46,7 @@ export interface AxiosGraphClientOptions {
   logger?: GraphLogger;
   /** Metrics hook: one call per HTTP exchange (retries included). */
   onExchange?: (info: GraphExchangeInfo) => void;
-  /** Metrics hook: one call per token acquisition (cached ones included: the credential caches). */
+  /** Metrics hook: one call per acquisition from the credential (the client keeps the token until near expiry). */
   onToken?: (durationMs: number, ok: boolean) => void;
   /** For tests. */
   sleep?: (ms: number) => Promise<void>;
@@ -63,9 +63,10 @@ const MAX_LIST_PAGES = 100;
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Graph over axios: one keep-alive pool, bearer tokens from an @azure/identity credential, strict id checks,
- * one error mapping (`mapGraphError`), bounded retries for reads and none for writes. The HTTP, budget and
- * retry work is GraphTransport's, the tokens GraphTokenSource's; this class holds the typed calls.
+ * Graph over axios: one keep-alive pool, bearer tokens from an @azure/identity credential (kept until near
+ * expiry), strict id checks, one error mapping (`mapGraphError`), bounded retries for reads and none for writes.
+ * The HTTP, budget and retry work is GraphTransport's, the tokens GraphTokenSource's; this class holds the
+ * typed calls.
  */
 export class AxiosGraphClient extends GraphClient {
   private readonly transport: GraphTransport;

@@ -131,20 +131,22 @@ export class GraphTransport {
   }
 
   /**
-   * One HTTP exchange (plus, on 401 InvalidAuthenticationToken, one more with a freshly acquired token).
+   * One HTTP exchange (plus, on 401 InvalidAuthenticationToken, one more with a fresh token: the refused one is
+   * dropped, and calls refused at the same time share one acquisition).
    * Resolves with any HTTP status; throws GraphError when there was no answer or no token.
    */
   async exchange(req: ExchangeRequest): Promise<Exchange> {
-    let res = await this.send(req, false);
+    const token = await this.tokenWithinBudget(req, undefined);
+    let res = await this.send(req, token);
     if (res.status === 401 && isInvalidToken(res.body)) {
       this.options.logger?.warn('graph refused our token; acquiring a new one', { operation: req.operation });
-      res = await this.send(req, true);
+      res = await this.send(req, await this.tokenWithinBudget(req, token));
     }
     return res;
   }
 
   /** The token, once the budget is known to hold the call: a write needs time for the connect and the answer. */
-  private async tokenWithinBudget(req: ExchangeRequest, forceNewToken: boolean): Promise<string> {
+  private async tokenWithinBudget(req: ExchangeRequest, refused: string | undefined): Promise<string> {
     const least = isWriteOperation(req.operation) ? minWriteBudgetMs(this.options.timeoutMs) : 1;
     const notSent = (): GraphError =>
       new GraphError(
@@ -156,15 +158,14 @@ export class GraphTransport {
     if (remaining < least) {
       throw notSent();
     }
-    const token = await this.options.tokens.get(forceNewToken, remaining, req.requestIds);
+    const token = await this.options.tokens.get(refused, remaining, req.requestIds);
     if (req.deadline - Date.now() < least) {
       throw notSent();
     }
     return token;
   }
 
-  private async send(req: ExchangeRequest, forceNewToken: boolean): Promise<Exchange> {
-    const token = await this.tokenWithinBudget(req, forceNewToken);
+  private async send(req: ExchangeRequest, token: string): Promise<Exchange> {
     const timeout = Math.max(1, Math.min(this.options.timeoutMs, req.deadline - Date.now()));
     const started = performance.now();
     try {

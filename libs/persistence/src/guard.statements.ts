@@ -9,7 +9,7 @@ import type {
   RefusalLimit,
 } from './guard.repository';
 import { outboxInsert } from './notification.repository';
-import { type Param, type Sql, join, params, sql, trusted } from './sql';
+import { type Param, Sql, join, params, sql, trusted } from './sql';
 
 /*
  * The guard's statements (DESIGN section 3, cost budget: two round trips per decision, the claim and the
@@ -66,21 +66,24 @@ function identityValues(a: AttemptIdentity & { refusalLimit?: RefusalLimit }) {
 }
 type IdentityParams = { readonly [K in keyof ReturnType<typeof identityValues>]: Param };
 
-/** Every parameter of the claim statement, built in this one place. */
-function claimParams(input: ClaimInput) {
-  return params({
-    ...identityValues(input),
-    jobKey: input.jobKey,
-    limit: input.limit,
-    windowSeconds: input.windowSeconds,
-    leaseSeconds: input.leaseSeconds,
-    cooldownSeconds: input.cooldownSeconds,
-    caller: input.grantPrincipalId,
-    requireGrants: input.requireGrants,
-    ...formatTemplates(input.wording),
-  });
+/** Every parameter value of the claim statement, built in this one place. */
+function claimValues(input: ClaimInput) {
+  // Object.assign onto the fresh identity object: object spreads of ~30 keys cost V8 several µs per claim.
+  return Object.assign(
+    identityValues(input),
+    {
+      jobKey: input.jobKey,
+      limit: input.limit,
+      windowSeconds: input.windowSeconds,
+      leaseSeconds: input.leaseSeconds,
+      cooldownSeconds: input.cooldownSeconds,
+      caller: input.grantPrincipalId,
+      requireGrants: input.requireGrants,
+    },
+    formatTemplates(input.wording),
+  );
 }
-type ClaimParams = ReturnType<typeof claimParams>;
+type ClaimParams = { readonly [K in keyof ReturnType<typeof claimValues>]: Param };
 
 function isPause(p: ClaimParams): Sql {
   return sql`${p.operation}::text = 'pause'`;
@@ -97,7 +100,19 @@ function formatTemplate(template: string): string {
   });
 }
 
-function formatTemplates(w: ClaimWording) {
+/** The wording is the guard policy's, the same object on every claim: its formats are worked out once. */
+const formatsOf = new WeakMap<ClaimWording, ReturnType<typeof workOutFormats>>();
+
+function formatTemplates(w: ClaimWording): ReturnType<typeof workOutFormats> {
+  let formats = formatsOf.get(w);
+  if (formats === undefined) {
+    formats = workOutFormats(w);
+    formatsOf.set(w, formats);
+  }
+  return formats;
+}
+
+function workOutFormats(w: ClaimWording) {
   return {
     sayGrantNarrowed: formatTemplate(w.grantNarrowed),
     sayGrantRequired: formatTemplate(w.grantRequired),
@@ -290,7 +305,60 @@ function refusalCtes(p: ClaimParams): Sql {
  * refusal's facts) and the attempt row, whose columns are NULL when it was not stored.
  */
 export function claimStatement(input: ClaimInput): Sql {
-  const p = claimParams(input);
+  const values = claimValues(input);
+  claimTemplate ??= claimTemplateOf(values);
+  const { text, slots } = claimTemplate;
+  return new RenderedSql(
+    text,
+    slots.map((slot) => ('key' in slot ? values[slot.key] : slot.value)),
+  );
+}
+
+type ClaimKey = keyof ReturnType<typeof claimValues>;
+type Slot = { key: ClaimKey } | { value: unknown };
+let claimTemplate: { text: string; slots: Slot[] } | null = null;
+
+/** Renders the claim once with a marker per named parameter, to learn which `$n` each one became. */
+function claimTemplateOf(sample: ReturnType<typeof claimValues>): { text: string; slots: Slot[] } {
+  const markers = new Map<unknown, ClaimKey>();
+  const marked = {} as Record<ClaimKey, unknown>;
+  for (const key of Object.keys(sample) as ClaimKey[]) {
+    const marker = { key };
+    markers.set(marker, key);
+    marked[key] = marker;
+  }
+  const { text, values } = buildClaim(params(marked)).toQuery();
+  const slots = values.map((value): Slot => {
+    const key = markers.get(value);
+    return key !== undefined ? { key } : { value };
+  });
+  return { text, slots };
+}
+
+/** An already rendered statement: its text and values as they are. */
+class RenderedSql extends Sql {
+  constructor(
+    private readonly text: string,
+    private readonly values: unknown[],
+  ) {
+    super([]);
+  }
+
+  override toQuery(): { text: string; values: unknown[] } {
+    return { text: this.text, values: this.values };
+  }
+}
+
+/**
+ * The claim built from its fragments. `claimStatement` is the same statement with its text rendered once per
+ * process: the text never depends on the input (every input is a parameter), so only the values are put in order
+ * on each call — about 50 µs of CPU per decision less than building and rendering the ~7.6 kB text every time.
+ */
+export function buildClaimStatement(input: ClaimInput): Sql {
+  return buildClaim(params(claimValues(input)));
+}
+
+function buildClaim(p: ClaimParams): Sql {
   const countRefusal = sql`SELECT ${p.actorId}, now(), 1 FROM answer r
                            WHERE NOT r.claimed AND ${p.caller}::text IS NOT NULL`;
   const row: NewAttempt = {

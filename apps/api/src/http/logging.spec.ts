@@ -1,5 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import pino, { type LoggerOptions } from 'pino';
+import pinoHttp, { type Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
 import { loggerOptions, scrubText } from './logging';
 
@@ -60,5 +62,51 @@ describe('log redaction (the same pino options as the app)', () => {
     ['no secrets here', 'no secrets here'],
   ])('scrubText(%j)', (input, expected) => {
     expect(scrubText(input)).toBe(expected);
+  });
+});
+
+describe('access log (pino-http with the app options)', () => {
+  it('prints one line per request with no request or response headers, so no header can leak', () => {
+    const out: string[] = [];
+    const sink = new PassThrough();
+    sink.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
+    const [options] = loggerOptions(loadConfig({ LOG_LEVEL: 'info', REPLICA_ID: 'unit' })).pinoHttp as [
+      Options,
+    ];
+    const middleware = pinoHttp(options, sink);
+    const req = Object.assign(new EventEmitter(), {
+      method: 'POST',
+      url: '/v1/servicePrincipals/sp/synchronization/jobs/job/start',
+      headers: {
+        authorization: `Bearer ${JWT}`,
+        cookie: `session=${SECRET}`,
+        'x-api-key': SECRET,
+        'x-request-id': 'req-12345678',
+      },
+      socket: { remoteAddress: '127.0.0.1' },
+    });
+    const resHeaders: Record<string, string> = {};
+    const res = Object.assign(new EventEmitter(), {
+      statusCode: 409,
+      headersSent: true,
+      writableEnded: true,
+      setHeader: (name: string, value: string) => (resHeaders[name] = value),
+      getHeaders: () => ({ ...resHeaders, 'set-cookie': `session=${SECRET}` }),
+    });
+    middleware(req as never, res as never, () => undefined);
+    res.emit('finish');
+    expect(out).toHaveLength(1);
+    const line = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
+    expect(line).toMatchObject({
+      level: 40,
+      msg: 'request completed',
+      replica: 'unit',
+      req: { id: 'req-12345678', method: 'POST', url: req.url },
+      res: { statusCode: 409 },
+    });
+    expect(Object.keys(line.req as object).sort()).toEqual(['id', 'method', 'url']);
+    expect(Object.keys(line.res as object)).toEqual(['statusCode']);
+    expect(out[0]).not.toContain(JWT);
+    expect(out[0]).not.toContain(SECRET);
   });
 });

@@ -6,12 +6,12 @@ import type { AppConfig } from '../config/app-config';
 /** An inbound x-request-id is accepted only when well-formed; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/** Paths pino must never print: credentials, tokens, secrets, certificate material. */
+/**
+ * Paths pino must never print: credentials, tokens, secrets, certificate material. Each path costs every log
+ * line (pino runs each `*.` path against every top-level key), so none is listed that cannot match: the `req`
+ * and `res` serializers below keep no headers, which makes `req.headers.*` and `res.headers.*` unreachable.
+ */
 export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
   'headers.authorization',
   'headers.Authorization',
   '*.headers.authorization',
