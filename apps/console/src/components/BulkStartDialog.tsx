@@ -10,12 +10,6 @@ import {
   DialogTrigger,
   Field,
   Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Textarea,
 } from '@fluentui/react-components';
@@ -25,6 +19,7 @@ import { errorMessage } from '../api/client';
 import { isGo, jobsApi } from '../api/jobs';
 import type { AttemptView } from '../api/types';
 import { OutcomeBadge } from './badges';
+import { DataTable } from './DataTable';
 import { useMountedWhile } from './DialogLink';
 
 export interface JobRef {
@@ -54,24 +49,20 @@ async function each(jobs: JobRef[], fn: (j: JobRef) => Promise<AttemptView>): Pr
 
 function Results(props: { rows: Row[]; caption: string }) {
   return (
-    <Table size="small" aria-label={props.caption}>
-      <TableHeader>
-        <TableRow>
-          <TableHeaderCell>Job</TableHeaderCell>
-          <TableHeaderCell>Outcome</TableHeaderCell>
-          <TableHeaderCell>Message</TableHeaderCell>
-        </TableRow>
-      </TableHeader>
-      <TableBody>
-        {props.rows.map((r) => (
-          <TableRow key={`${r.job.servicePrincipalId}/${r.job.id}`}>
-            <TableCell>{r.job.id}</TableCell>
-            <TableCell>{r.attempt ? <OutcomeBadge outcome={r.attempt.outcome} /> : 'error'}</TableCell>
-            <TableCell>{r.attempt?.message ?? r.error}</TableCell>
-          </TableRow>
-        ))}
-      </TableBody>
-    </Table>
+    <DataTable
+      label={props.caption}
+      size="small"
+      rows={props.rows}
+      rowKey={(r) => `${r.job.servicePrincipalId}/${r.job.id}`}
+      columns={[
+        { header: 'Job', cell: (r) => r.job.id },
+        {
+          header: 'Outcome',
+          cell: (r) => (r.attempt ? <OutcomeBadge outcome={r.attempt.outcome} /> : 'error'),
+        },
+        { header: 'Message', cell: (r) => r.attempt?.message ?? r.error },
+      ]}
+    />
   );
 }
 

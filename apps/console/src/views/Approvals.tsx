@@ -14,12 +14,6 @@ import {
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Textarea,
   makeStyles,
@@ -34,6 +28,7 @@ import { jobPath, when } from '../format';
 import { Section, useLayout } from '../components/layout';
 import { QueryState } from '../components/states';
 import { ApprovalStateBadge } from '../components/badges';
+import { DataTable } from '../components/DataTable';
 import { OperationResult, RequestFailed } from '../components/ControlDialogs';
 import { DialogCloser } from '../components/DialogLink';
 
@@ -168,107 +163,114 @@ function Requests(props: {
   const l = useLayout();
   const session = useSession();
   const admin = useCan('admin');
+  const ownOf = (a: Approval) => session.id !== null && a.requestedBy.id === session.id;
   return (
-    <>
-      <Table aria-label={props.caption} size="small">
-        <TableHeader>
-          <TableRow>
-            <TableHeaderCell>Job</TableHeaderCell>
-            <TableHeaderCell>Operation</TableHeaderCell>
-            <TableHeaderCell style={{ width: '28%' }}>Why a second person</TableHeaderCell>
-            <TableHeaderCell>Asked for by</TableHeaderCell>
-            <TableHeaderCell>{props.pending ? 'Expires' : 'Decision'}</TableHeaderCell>
-            {props.pending && admin && <TableHeaderCell>Actions</TableHeaderCell>}
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {props.items.map((a) => {
-            const own = session.id !== null && a.requestedBy.id === session.id;
-            return (
-              <TableRow
-                key={a.approvalId}
-                id={`approval-${a.approvalId}`}
-                className={a.approvalId === props.linked ? s.linked : undefined}
-                aria-current={a.approvalId === props.linked ? 'true' : undefined}
-              >
-                <TableCell className={l.id}>
-                  <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                </TableCell>
-                <TableCell>{what(a)}</TableCell>
-                <TableCell>
-                  {a.why}
-                  {a.reason && (
-                    <Text block size={200} italic>
-                      Reason: {a.reason}
+    <DataTable
+      label={props.caption}
+      size="small"
+      rows={props.items}
+      rowKey={(a) => a.approvalId}
+      rowProps={(a) => ({
+        id: `approval-${a.approvalId}`,
+        className: a.approvalId === props.linked ? s.linked : undefined,
+        'aria-current': a.approvalId === props.linked ? 'true' : undefined,
+      })}
+      columns={[
+        {
+          header: 'Job',
+          className: l.id,
+          cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
+        },
+        { header: 'Operation', cell: (a) => what(a) },
+        {
+          header: 'Why a second person',
+          headerStyle: { width: '28%' },
+          cell: (a) => (
+            <>
+              {a.why}
+              {a.reason && (
+                <Text block size={200} italic>
+                  Reason: {a.reason}
+                </Text>
+              )}
+            </>
+          ),
+        },
+        {
+          header: 'Asked for by',
+          cell: (a) => (
+            <>
+              {a.requestedBy.name ?? a.requestedBy.id}
+              <Text block size={200}>
+                {when(a.requestedAt)}
+              </Text>
+            </>
+          ),
+        },
+        props.pending
+          ? { header: 'Expires', cell: (a) => when(a.expiresAt) }
+          : { header: 'Decision', cell: (a) => <Decided approval={a} /> },
+        props.pending &&
+          admin && {
+            header: 'Actions',
+            cell: (a) => {
+              const own = ownOf(a);
+              return (
+                <>
+                  <div className={s.actions}>
+                    <Button
+                      size="small"
+                      appearance="primary"
+                      disabledFocusable={own}
+                      aria-describedby={own ? `own-${a.approvalId}` : undefined}
+                      aria-label={`Approve the ${what(a)} of ${a.jobId}`}
+                      onClick={(e) =>
+                        props.decide({ approval: a, decision: 'approve', own, opener: e.currentTarget })
+                      }
+                    >
+                      Approve
+                    </Button>
+                    <Button
+                      size="small"
+                      aria-label={`${own ? 'Withdraw' : 'Reject'} the ${what(a)} of ${a.jobId}`}
+                      onClick={(e) =>
+                        props.decide({ approval: a, decision: 'reject', own, opener: e.currentTarget })
+                      }
+                    >
+                      {own ? 'Withdraw' : 'Reject'}
+                    </Button>
+                  </div>
+                  {own && (
+                    <Text id={`own-${a.approvalId}`} block size={200} className={s.own}>
+                      You asked for this: another Admin must approve it.
                     </Text>
                   )}
-                </TableCell>
-                <TableCell>
-                  {a.requestedBy.name ?? a.requestedBy.id}
-                  <Text block size={200}>
-                    {when(a.requestedAt)}
-                  </Text>
-                </TableCell>
-                <TableCell>
-                  {props.pending ? (
-                    when(a.expiresAt)
-                  ) : (
-                    <>
-                      <ApprovalStateBadge state={a.state} />{' '}
-                      {a.decidedBy ? `by ${a.decidedBy.name ?? a.decidedBy.id} ` : ''}
-                      {when(a.decidedAt ?? a.expiresAt)}
-                      {a.decisionReason && (
-                        <Text block size={200} italic>
-                          {a.decisionReason}
-                        </Text>
-                      )}
-                      {a.attemptId && (
-                        <Text block size={200}>
-                          <RouterLink to={`/attempts/${encodeURIComponent(a.attemptId)}`}>
-                            What ran
-                          </RouterLink>
-                        </Text>
-                      )}
-                    </>
-                  )}
-                </TableCell>
-                {props.pending && admin && (
-                  <TableCell>
-                    <div className={s.actions}>
-                      <Button
-                        size="small"
-                        appearance="primary"
-                        disabledFocusable={own}
-                        aria-describedby={own ? `own-${a.approvalId}` : undefined}
-                        aria-label={`Approve the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) =>
-                          props.decide({ approval: a, decision: 'approve', own, opener: e.currentTarget })
-                        }
-                      >
-                        Approve
-                      </Button>
-                      <Button
-                        size="small"
-                        aria-label={`${own ? 'Withdraw' : 'Reject'} the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) =>
-                          props.decide({ approval: a, decision: 'reject', own, opener: e.currentTarget })
-                        }
-                      >
-                        {own ? 'Withdraw' : 'Reject'}
-                      </Button>
-                    </div>
-                    {own && (
-                      <Text id={`own-${a.approvalId}`} block size={200} className={s.own}>
-                        You asked for this: another Admin must approve it.
-                      </Text>
-                    )}
-                  </TableCell>
-                )}
-              </TableRow>
-            );
-          })}
-        </TableBody>
-      </Table>
+                </>
+              );
+            },
+          },
+      ]}
+    />
+  );
+}
+
+/** How a request was decided: its state, by whom and when, the note, and what ran. */
+function Decided(props: { approval: Approval }) {
+  const a = props.approval;
+  return (
+    <>
+      <ApprovalStateBadge state={a.state} /> {a.decidedBy ? `by ${a.decidedBy.name ?? a.decidedBy.id} ` : ''}
+      {when(a.decidedAt ?? a.expiresAt)}
+      {a.decisionReason && (
+        <Text block size={200} italic>
+          {a.decisionReason}
+        </Text>
+      )}
+      {a.attemptId && (
+        <Text block size={200}>
+          <RouterLink to={`/attempts/${encodeURIComponent(a.attemptId)}`}>What ran</RouterLink>
+        </Text>
+      )}
     </>
   );
 }

@@ -1,21 +1,7 @@
 import { useMemo } from 'react';
 import { Link as RouterLink, useSearchParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  tokens,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Select, Text, tokens } from '@fluentui/react-components';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { OPERATIONS, OUTCOMES } from '@app/common/domain';
 import { useApi } from '../api/context';
@@ -27,6 +13,7 @@ import { jobPath, when } from '../format';
 import { Count, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { OutcomeBadge } from '../components/badges';
+import { DataTable } from '../components/DataTable';
 
 const COLORS: Record<string, string> = {
   started: tokens.colorPaletteGreenBackground3,
@@ -214,36 +201,27 @@ export default function Audit() {
           <Empty>No attempt matches the filters.</Empty>
         ) : (
           <>
-            <Table aria-label="Attempts" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>When</TableHeaderCell>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Outcome</TableHeaderCell>
-                  <TableHeaderCell>Who</TableHeaderCell>
-                  <TableHeaderCell>Trigger</TableHeaderCell>
-                  <TableHeaderCell>Message</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {items.map((a) => (
-                  <TableRow key={a.attemptId}>
-                    <TableCell>
-                      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <OutcomeBadge outcome={a.outcome} />
-                    </TableCell>
-                    <TableCell>{a.actor.name ?? a.actor.id}</TableCell>
-                    <TableCell>{a.trigger}</TableCell>
-                    <TableCell>{a.message}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <DataTable
+              label="Attempts"
+              size="small"
+              rows={items}
+              rowKey={(a) => a.attemptId}
+              columns={[
+                {
+                  header: 'When',
+                  cell: (a) => <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>,
+                },
+                {
+                  header: 'Job',
+                  className: l.id,
+                  cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
+                },
+                { header: 'Outcome', cell: (a) => <OutcomeBadge outcome={a.outcome} /> },
+                { header: 'Who', cell: (a) => a.actor.name ?? a.actor.id },
+                { header: 'Trigger', cell: (a) => a.trigger },
+                { header: 'Message', cell: (a) => a.message },
+              ]}
+            />
             {pages.hasNextPage && (
               <Button
                 style={{ marginTop: 8 }}

@@ -1,23 +1,13 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  Button,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Button, Field, Input, Text } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { grantsApi } from '../api/grants';
 import { useLive } from '../live';
 import { when } from '../format';
 import { Section, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
+import { DataTable } from '../components/DataTable';
 
 /** Admin: narrow callers to named service principals, and who changed what. */
 export function Grants() {
@@ -86,66 +76,52 @@ export function Grants() {
           emptyText="No grant: every caller with a role acts on every service principal."
         >
           {(list) => (
-            <Table aria-label="Grants" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Caller</TableHeaderCell>
-                  <TableHeaderCell>Service principal</TableHeaderCell>
-                  <TableHeaderCell>Created</TableHeaderCell>
-                  <TableHeaderCell>By</TableHeaderCell>
-                  <TableHeaderCell>Actions</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((g) => (
-                  <TableRow key={g.grantId}>
-                    <TableCell className={l.mono}>{g.principalId}</TableCell>
-                    <TableCell className={l.mono}>{g.servicePrincipalId}</TableCell>
-                    <TableCell>{when(g.createdAt)}</TableCell>
-                    <TableCell className={l.mono}>{g.createdBy}</TableCell>
-                    <TableCell>
-                      <Button
-                        size="small"
-                        aria-label={`Remove the grant of ${g.principalId}`}
-                        onClick={() => {
-                          if (window.confirm('Remove this grant?')) {
-                            remove.mutate(g.grantId);
-                          }
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <DataTable
+              label="Grants"
+              size="small"
+              rows={list}
+              rowKey={(g) => g.grantId}
+              columns={[
+                { header: 'Caller', className: l.mono, cell: (g) => g.principalId },
+                { header: 'Service principal', className: l.mono, cell: (g) => g.servicePrincipalId },
+                { header: 'Created', cell: (g) => when(g.createdAt) },
+                { header: 'By', className: l.mono, cell: (g) => g.createdBy },
+                {
+                  header: 'Actions',
+                  cell: (g) => (
+                    <Button
+                      size="small"
+                      aria-label={`Remove the grant of ${g.principalId}`}
+                      onClick={() => {
+                        if (window.confirm('Remove this grant?')) {
+                          remove.mutate(g.grantId);
+                        }
+                      }}
+                    >
+                      Remove
+                    </Button>
+                  ),
+                },
+              ]}
+            />
           )}
         </QueryState>
       </Section>
       <Section title="Changes">
         <QueryState query={events} empty={(d) => d.length === 0} emptyText="No change yet.">
           {(list) => (
-            <Table aria-label="Grant changes" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>When</TableHeaderCell>
-                  <TableHeaderCell>Change</TableHeaderCell>
-                  <TableHeaderCell>By</TableHeaderCell>
-                  <TableHeaderCell>Details</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((e) => (
-                  <TableRow key={e.eventId}>
-                    <TableCell>{when(e.at)}</TableCell>
-                    <TableCell>{e.action}</TableCell>
-                    <TableCell>{e.actor.name ?? e.actor.id}</TableCell>
-                    <TableCell className={l.mono}>{JSON.stringify(e.details)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <DataTable
+              label="Grant changes"
+              size="small"
+              rows={list}
+              rowKey={(e) => e.eventId}
+              columns={[
+                { header: 'When', cell: (e) => when(e.at) },
+                { header: 'Change', cell: (e) => e.action },
+                { header: 'By', cell: (e) => e.actor.name ?? e.actor.id },
+                { header: 'Details', className: l.mono, cell: (e) => JSON.stringify(e.details) },
+              ]}
+            />
           )}
         </QueryState>
       </Section>

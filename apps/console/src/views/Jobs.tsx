@@ -1,19 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Select, Text } from '@fluentui/react-components';
 import { isJobId, isServicePrincipalId } from '@app/common/ids';
 import { useCan } from '../auth/session';
 import { useAttempts, useKnownJobs } from '../hooks';
@@ -24,11 +11,25 @@ import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
 import { JobActions } from '../components/JobActions';
 import { StartDialog } from '../components/StartDialog';
 import { BulkStartDialog } from '../components/BulkStartDialog';
+import { DataTable } from '../components/DataTable';
 import type { AttemptView, Job } from '../api/types';
 
 const STATUSES = ['', 'paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
 const key = (j: { servicePrincipalId: string; id: string }) =>
   `${j.servicePrincipalId.toLowerCase()}/${j.id}`;
+
+function LastAttempt(props: { attempt: AttemptView | undefined }) {
+  const a = props.attempt;
+  if (!a) {
+    return <>—</>;
+  }
+  return (
+    <>
+      <OutcomeBadge outcome={a.outcome} />{' '}
+      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
+    </>
+  );
+}
 
 function Lookup() {
   const navigate = useNavigate();
@@ -160,78 +161,65 @@ export function Jobs() {
               : 'No job matches the filters.'}
           </Empty>
         ) : (
-          <Table aria-label="Jobs">
-            <TableHeader>
-              <TableRow>
-                {canStart && (
-                  <TableHeaderCell style={{ width: 44 }}>
-                    <Checkbox
-                      aria-label="Select every job shown"
-                      checked={allOn ? true : chosen.length > 0 ? 'mixed' : false}
-                      onChange={(_, d) =>
-                        setSelected(d.checked === true ? new Set(shown.map(key)) : new Set())
-                      }
-                    />
-                  </TableHeaderCell>
-                )}
-                <TableHeaderCell>Job</TableHeaderCell>
-                <TableHeaderCell>Service principal</TableHeaderCell>
-                <TableHeaderCell>Status</TableHeaderCell>
-                <TableHeaderCell>Quarantine clock</TableHeaderCell>
-                <TableHeaderCell>Last attempt</TableHeaderCell>
-                {canStart && <TableHeaderCell>Actions</TableHeaderCell>}
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {shown.map((j) => {
-                const clock = clockOf(j);
-                const a = last.get(key(j));
-                return (
-                  <TableRow key={key(j)}>
-                    {canStart && (
-                      <TableCell>
-                        <Checkbox
-                          aria-label={`Select ${j.id}`}
-                          checked={selected.has(key(j))}
-                          onChange={(_, d) => toggle(j, d.checked === true)}
-                        />
-                      </TableCell>
-                    )}
-                    <TableCell className={s.id}>
-                      <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
-                    </TableCell>
-                    <TableCell title={j.servicePrincipalId}>{shortId(j.servicePrincipalId)}</TableCell>
-                    <TableCell>
-                      <StatusBadge status={j.observedStatus} /> {j.hold && <HoldBadge hold={j.hold} />}
-                    </TableCell>
-                    <TableCell>
-                      {j.observedStatus === 'quarantine'
-                        ? `${j.quarantine?.reason ?? 'Unknown'}; ${clock.daysLeft ?? '?'} days before auto-disable`
-                        : '—'}
-                    </TableCell>
-                    <TableCell>
-                      {a ? (
-                        <>
-                          <OutcomeBadge outcome={a.outcome} />{' '}
-                          <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </TableCell>
-                    {canStart && (
-                      <TableCell>
-                        <div className={s.row} style={{ gap: 4, alignItems: 'center' }}>
-                          <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
-                          <JobActions spId={j.servicePrincipalId} jobId={j.id} hold={j.hold} menu />
-                        </div>
-                      </TableCell>
-                    )}
-                  </TableRow>
-                );
-              })}
-            </TableBody>
-          </Table>
+          <DataTable
+            label="Jobs"
+            rows={shown}
+            rowKey={key}
+            columns={[
+              canStart && {
+                header: (
+                  <Checkbox
+                    aria-label="Select every job shown"
+                    checked={allOn ? true : chosen.length > 0 ? 'mixed' : false}
+                    onChange={(_, d) => setSelected(d.checked === true ? new Set(shown.map(key)) : new Set())}
+                  />
+                ),
+                headerStyle: { width: 44 },
+                cell: (j) => (
+                  <Checkbox
+                    aria-label={`Select ${j.id}`}
+                    checked={selected.has(key(j))}
+                    onChange={(_, d) => toggle(j, d.checked === true)}
+                  />
+                ),
+              },
+              {
+                header: 'Job',
+                className: s.id,
+                cell: (j) => <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>,
+              },
+              {
+                header: 'Service principal',
+                title: (j) => j.servicePrincipalId,
+                cell: (j) => shortId(j.servicePrincipalId),
+              },
+              {
+                header: 'Status',
+                cell: (j) => (
+                  <>
+                    <StatusBadge status={j.observedStatus} /> {j.hold && <HoldBadge hold={j.hold} />}
+                  </>
+                ),
+              },
+              {
+                header: 'Quarantine clock',
+                cell: (j) =>
+                  j.observedStatus === 'quarantine'
+                    ? `${j.quarantine?.reason ?? 'Unknown'}; ${clockOf(j).daysLeft ?? '?'} days before auto-disable`
+                    : '—',
+              },
+              { header: 'Last attempt', cell: (j) => <LastAttempt attempt={last.get(key(j))} /> },
+              canStart && {
+                header: 'Actions',
+                cell: (j) => (
+                  <div className={s.row} style={{ gap: 4, alignItems: 'center' }}>
+                    <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
+                    <JobActions spId={j.servicePrincipalId} jobId={j.id} hold={j.hold} menu />
+                  </div>
+                ),
+              },
+            ]}
+          />
         )}
       </Section>
     </>

@@ -1,19 +1,7 @@
 import { useState } from 'react';
 import { Link as RouterLink } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Text } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { recoveryApi } from '../api/recovery';
 import { useCan } from '../auth/session';
@@ -21,6 +9,7 @@ import { useSweeps, useWatches } from '../hooks';
 import { jobPath, when } from '../format';
 import { Section, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
+import { DataTable } from '../components/DataTable';
 import { WatchStateBadge } from '../components/badges';
 
 function AddWatch() {
@@ -97,88 +86,71 @@ export function Watches() {
         {remove.error && <ErrorBox error={remove.error} title="The watch was not removed" />}
         <QueryState query={watches} empty={(d) => d.length === 0} emptyText="No job is watched.">
           {(list) => (
-            <Table aria-label="Watched jobs" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>State</TableHeaderCell>
-                  <TableHeaderCell>Last seen</TableHeaderCell>
-                  <TableHeaderCell>Failed recoveries</TableHeaderCell>
-                  <TableHeaderCell>Next try</TableHeaderCell>
-                  <TableHeaderCell>Last message</TableHeaderCell>
-                  {admin && <TableHeaderCell>Actions</TableHeaderCell>}
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((w) => (
-                  <TableRow key={w.watchId}>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <WatchStateBadge state={w.state} />
-                    </TableCell>
-                    <TableCell>
+            <DataTable
+              label="Watched jobs"
+              size="small"
+              rows={list}
+              rowKey={(w) => w.watchId}
+              columns={[
+                {
+                  header: 'Job',
+                  className: l.id,
+                  cell: (w) => <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>,
+                },
+                { header: 'State', cell: (w) => <WatchStateBadge state={w.state} /> },
+                {
+                  header: 'Last seen',
+                  cell: (w) => (
+                    <>
                       {w.lastSeenStatus ?? '—'} {w.lastQuarantineReason ? `(${w.lastQuarantineReason})` : ''}{' '}
                       {when(w.lastSeenAt)}
-                    </TableCell>
-                    <TableCell>{w.failedAttempts}</TableCell>
-                    <TableCell>{when(w.nextTryAt)}</TableCell>
-                    <TableCell>{w.lastMessage ?? '—'}</TableCell>
-                    {admin && (
-                      <TableCell>
-                        <Button
-                          size="small"
-                          aria-label={`Stop watching ${w.jobId}`}
-                          disabled={remove.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Stop watching ${w.jobId}?`)) {
-                              remove.mutate(w.watchId);
-                            }
-                          }}
-                        >
-                          Stop watching
-                        </Button>
-                      </TableCell>
-                    )}
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+                    </>
+                  ),
+                },
+                { header: 'Failed recoveries', cell: (w) => w.failedAttempts },
+                { header: 'Next try', cell: (w) => when(w.nextTryAt) },
+                { header: 'Last message', cell: (w) => w.lastMessage ?? '—' },
+                admin && {
+                  header: 'Actions',
+                  cell: (w) => (
+                    <Button
+                      size="small"
+                      aria-label={`Stop watching ${w.jobId}`}
+                      disabled={remove.isPending}
+                      onClick={() => {
+                        if (window.confirm(`Stop watching ${w.jobId}?`)) {
+                          remove.mutate(w.watchId);
+                        }
+                      }}
+                    >
+                      Stop watching
+                    </Button>
+                  ),
+                },
+              ]}
+            />
           )}
         </QueryState>
       </Section>
       <Section title="Sweeps">
         <QueryState query={sweeps} empty={(d) => d.length === 0} emptyText="No sweep has run yet.">
           {(list) => (
-            <Table aria-label="Sweeps" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Started</TableHeaderCell>
-                  <TableHeaderCell>Leader</TableHeaderCell>
-                  <TableHeaderCell>Jobs read</TableHeaderCell>
-                  <TableHeaderCell>Started</TableHeaderCell>
-                  <TableHeaderCell>Skipped</TableHeaderCell>
-                  <TableHeaderCell>Left for a person</TableHeaderCell>
-                  <TableHeaderCell>Errors</TableHeaderCell>
-                  <TableHeaderCell>Message</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((sw) => (
-                  <TableRow key={sw.sweepId}>
-                    <TableCell>{when(sw.startedAt)}</TableCell>
-                    <TableCell>{sw.leader}</TableCell>
-                    <TableCell>{sw.jobsRead}</TableCell>
-                    <TableCell>{sw.started}</TableCell>
-                    <TableCell>{sw.skipped}</TableCell>
-                    <TableCell>{sw.needsAttention}</TableCell>
-                    <TableCell>{sw.errors}</TableCell>
-                    <TableCell>{sw.message ?? '—'}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <DataTable
+              label="Sweeps"
+              size="small"
+              rows={list}
+              rowKey={(sw) => sw.sweepId}
+              columns={[
+                { header: 'Started', cell: (sw) => when(sw.startedAt) },
+                { header: 'Leader', cell: (sw) => sw.leader },
+                { header: 'Jobs read', cell: (sw) => sw.jobsRead },
+                { header: 'Started', cell: (sw) => sw.started },
+                { header: 'Skipped', cell: (sw) => sw.skipped },
+                { header: 'Left for a person', cell: (sw) => sw.needsAttention },
+                { header: 'Errors', cell: (sw) => sw.errors },
+                { header: 'Message', cell: (sw) => sw.message ?? '—' },
+              ]}
+            />
           )}
         </QueryState>
       </Section>
