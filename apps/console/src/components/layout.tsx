@@ -50,3 +50,12 @@ export function Count(props: { label: string; value: number | string }) {
     </div>
   );
 }
+
+/** A view's heading. */
+export function PageTitle(props: { children: ReactNode }) {
+  return (
+    <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+      {props.children}
+    </Text>
+  );
+}

@@ -24,11 +24,12 @@ import { approvalsApi } from '../api/control';
 import type { Approval, AttemptView } from '../api/types';
 import { useCan, useSession } from '../auth/session';
 import { useApprovals } from '../hooks';
-import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { when } from '../format';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { QueryState } from '../components/states';
 import { ApprovalStateBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
+import { jobColumn } from '../components/columns';
 import { OperationResult, RequestFailed } from '../components/ControlDialogs';
 import { DialogCloser } from '../components/DialogLink';
 
@@ -176,11 +177,7 @@ function Requests(props: {
         'aria-current': a.approvalId === props.linked ? 'true' : undefined,
       })}
       columns={[
-        {
-          header: 'Job',
-          className: l.id,
-          cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
-        },
+        jobColumn(l.id),
         { header: 'Operation', cell: (a) => what(a) },
         {
           header: 'Why a second person',
@@ -310,9 +307,7 @@ export function Approvals() {
           }}
         />
       )}
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Approvals
-      </Text>
+      <PageTitle>Approvals</PageTitle>
       <Text block style={{ marginBottom: 16 }}>
         A restart with Full, Watermark or ForceDeletion, and a start of a job quarantined for a reason that
         needs a person, wait here for a second Admin (another person than the one who asked).{' '}

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { Link as RouterLink, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { Button, Checkbox, Field, Input, Select, Text, tokens } from '@fluentui/react-components';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -9,11 +9,10 @@ import { attemptsApi, filterFromSearch, filterToSearch, type AttemptFilter } fro
 import type { AttemptView } from '../api/types';
 import { useStats } from '../hooks';
 import { useLive } from '../live';
-import { jobPath, when } from '../format';
-import { Count, Section, useLayout } from '../components/layout';
+import { Count, PageTitle, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
-import { OutcomeBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
+import { attemptTimeColumn, jobColumn, outcomeColumn } from '../components/columns';
 
 const COLORS: Record<string, string> = {
   started: tokens.colorPaletteGreenBackground3,
@@ -96,9 +95,7 @@ export default function Audit() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Audit
-      </Text>
+      <PageTitle>Audit</PageTitle>
       <Section title="Filters">
         <div className={l.row}>
           {text('servicePrincipalId', 'Service principal id')}
@@ -207,16 +204,9 @@ export default function Audit() {
               rows={items}
               rowKey={(a) => a.attemptId}
               columns={[
-                {
-                  header: 'When',
-                  cell: (a) => <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>,
-                },
-                {
-                  header: 'Job',
-                  className: l.id,
-                  cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
-                },
-                { header: 'Outcome', cell: (a) => <OutcomeBadge outcome={a.outcome} /> },
+                attemptTimeColumn(),
+                jobColumn(l.id),
+                outcomeColumn(),
                 { header: 'Who', cell: (a) => a.actor.name ?? a.actor.id },
                 { header: 'Trigger', cell: (a) => a.trigger },
                 { header: 'Message', cell: (a) => a.message },

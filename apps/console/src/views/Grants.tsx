@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Button, Field, Input, Text } from '@fluentui/react-components';
+import { Button, Field, Input } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { grantsApi } from '../api/grants';
 import { useLive } from '../live';
 import { when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DataTable } from '../components/DataTable';
 
@@ -45,9 +45,7 @@ export function Grants() {
   });
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Grants
-      </Text>
+      <PageTitle>Grants</PageTitle>
       <Section title="Add a grant">
         <form
           className={l.row}

@@ -1,17 +1,18 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
-import { Button, Checkbox, Field, Input, Select, Text } from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Select } from '@fluentui/react-components';
 import { isJobId, isServicePrincipalId } from '@app/common/ids';
 import { useCan } from '../auth/session';
 import { useAttempts, useKnownJobs } from '../hooks';
 import { clockOf, jobPath, shortId, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
 import { JobActions } from '../components/JobActions';
 import { StartDialog } from '../components/StartDialog';
 import { BulkStartDialog } from '../components/BulkStartDialog';
 import { DataTable } from '../components/DataTable';
+import { JobLink } from '../components/columns';
 import type { AttemptView, Job } from '../api/types';
 
 const STATUSES = ['', 'paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
@@ -119,9 +120,7 @@ export function Jobs() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Jobs
-      </Text>
+      <PageTitle>Jobs</PageTitle>
       <Section title="Look up by id">
         <Lookup />
       </Section>
@@ -186,7 +185,7 @@ export function Jobs() {
               {
                 header: 'Job',
                 className: s.id,
-                cell: (j) => <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>,
+                cell: (j) => <JobLink servicePrincipalId={j.servicePrincipalId} jobId={j.id} />,
               },
               {
                 header: 'Service principal',

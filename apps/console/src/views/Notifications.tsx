@@ -12,7 +12,7 @@ import { notificationsApi, type NewDestination } from '../api/notifications';
 import type { Delivery } from '../api/types';
 import { useLive } from '../live';
 import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
@@ -236,9 +236,7 @@ export function Notifications() {
   const nameOf = new Map((destinations.data ?? []).map((d) => [d.destinationId, d.name ?? d.url]));
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Notifications
-      </Text>
+      <PageTitle>Notifications</PageTitle>
       <Section title="Add a destination">
         <AddDestination />
       </Section>

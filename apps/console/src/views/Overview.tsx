@@ -3,10 +3,11 @@ import { Badge, Text } from '@fluentui/react-components';
 import { adviceFor } from '@app/common/quarantine';
 import { useApprovals, useAttempts, useHolds, useKnownJobs, useStats } from '../hooks';
 import { clockOf, jobPath, when } from '../format';
-import { Count, Section, useLayout } from '../components/layout';
+import { Count, PageTitle, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading, QueryState } from '../components/states';
-import { HoldBadge, OutcomeBadge } from '../components/badges';
+import { HoldBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
+import { attemptTimeColumn, JobLink, jobColumn, outcomeColumn } from '../components/columns';
 import type { Job } from '../api/types';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -72,9 +73,7 @@ export function Overview() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Overview
-      </Text>
+      <PageTitle>Overview</PageTitle>
       <div className={l.cards}>
         <Count label="Need a person" value={attention.length} />
         <Count label="Quarantined" value={quarantined.length} />
@@ -102,24 +101,18 @@ export function Overview() {
             <DataTable
               label="Needs attention"
               rows={attention.map((w) => ({
-                w,
+                ...w,
                 job: byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`),
               }))}
-              rowKey={(r) => r.w.watchId}
+              rowKey={(w) => w.watchId}
               columns={[
-                {
-                  header: 'Job',
-                  className: l.id,
-                  cell: ({ w }) => (
-                    <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
-                  ),
-                },
-                { header: 'Reason', className: l.id, cell: ({ w }) => w.lastQuarantineReason ?? '—' },
-                { header: 'Since', cell: ({ w, job }) => when(job ? clockOf(job).since : w.lastSeenAt) },
+                jobColumn(l.id),
+                { header: 'Reason', className: l.id, cell: (w) => w.lastQuarantineReason ?? '—' },
+                { header: 'Since', cell: (w) => when(w.job ? clockOf(w.job).since : w.lastSeenAt) },
                 {
                   header: 'What to do',
                   headerStyle: { width: '34%' },
-                  cell: ({ w }) => <Advice reason={w.lastQuarantineReason} />,
+                  cell: (w) => <Advice reason={w.lastQuarantineReason} />,
                 },
                 { header: 'Before Entra disables it', cell: ({ job }) => <DaysLeft job={job} /> },
               ]}
@@ -142,7 +135,7 @@ export function Overview() {
               {
                 header: 'Job',
                 className: l.id,
-                cell: (j) => <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>,
+                cell: (j) => <JobLink servicePrincipalId={j.servicePrincipalId} jobId={j.id} />,
               },
               {
                 header: 'Reason',
@@ -173,16 +166,9 @@ export function Overview() {
               rows={d.items}
               rowKey={(a) => a.attemptId}
               columns={[
-                {
-                  header: 'When',
-                  cell: (a) => <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>,
-                },
-                {
-                  header: 'Job',
-                  className: l.id,
-                  cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
-                },
-                { header: 'Outcome', cell: (a) => <OutcomeBadge outcome={a.outcome} /> },
+                attemptTimeColumn(),
+                jobColumn(l.id),
+                outcomeColumn(),
                 { header: 'Message', cell: (a) => a.message },
               ]}
             />
@@ -258,11 +244,7 @@ function PendingApprovalsSection(props: {
             rows={pendingApprovals}
             rowKey={(a) => a.approvalId}
             columns={[
-              {
-                header: 'Job',
-                className: l.id,
-                cell: (a) => <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>,
-              },
+              jobColumn(l.id),
               {
                 header: 'Operation',
                 cell: (a) => (

@@ -1,15 +1,15 @@
 import { useState } from 'react';
-import { Link as RouterLink } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Button, Checkbox, Field, Input, Text } from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { recoveryApi } from '../api/recovery';
 import { useCan } from '../auth/session';
 import { useSweeps, useWatches } from '../hooks';
-import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { when } from '../format';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DataTable } from '../components/DataTable';
+import { jobColumn } from '../components/columns';
 import { WatchStateBadge } from '../components/badges';
 
 function AddWatch() {
@@ -74,9 +74,7 @@ export function Watches() {
   });
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Watches and sweeps
-      </Text>
+      <PageTitle>Watches and sweeps</PageTitle>
       {admin && (
         <Section title="Add a watch">
           <AddWatch />
@@ -92,11 +90,7 @@ export function Watches() {
               rows={list}
               rowKey={(w) => w.watchId}
               columns={[
-                {
-                  header: 'Job',
-                  className: l.id,
-                  cell: (w) => <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>,
-                },
+                jobColumn(l.id),
                 { header: 'State', cell: (w) => <WatchStateBadge state={w.state} /> },
                 {
                   header: 'Last seen',
