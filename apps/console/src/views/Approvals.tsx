@@ -3,13 +3,6 @@ import { Link as RouterLink, useSearchParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  DialogTrigger,
   Field,
   MessageBar,
   MessageBarBody,
@@ -30,8 +23,8 @@ import { QueryState } from '../components/states';
 import { ApprovalStateBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
 import { jobColumn } from '../components/columns';
-import { OperationResult, RequestFailed } from '../components/ControlDialogs';
-import { DialogCloser } from '../components/DialogLink';
+import { OperationResult } from '../components/ControlDialogs';
+import { DialogShell } from '../components/DialogShell';
 
 const useStyles = makeStyles({
   linked: { backgroundColor: tokens.colorBrandBackground2 },
@@ -78,71 +71,55 @@ function DecideDialog(props: {
     }
   };
   return (
-    <DialogCloser value={props.onClose}>
-      <Dialog open={props.open} onOpenChange={(_, d) => !d.open && props.onClose()}>
-        <DialogSurface aria-describedby={undefined}>
-          <DialogBody>
-            <DialogTitle>
-              {verb} the {what(a)} of {a.jobId}
-            </DialogTitle>
-            <DialogContent>
-              {result === null ? (
-                <>
-                  <Text block>{a.why}.</Text>
-                  <Text block>
-                    Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
-                    {a.reason ? `: ${a.reason}` : ''}.
-                  </Text>
-                  {decision === 'approve' && (
-                    <Text block weight="semibold" style={{ marginTop: 8 }}>
-                      Approving runs the {a.operation} now, through the guard, with you as the actor.
-                    </Text>
-                  )}
-                  <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
-                    <Textarea
-                      value={note}
-                      maxLength={500}
-                      disabled={busy}
-                      onChange={(_, d) => setNote(d.value)}
-                    />
-                  </Field>
-                </>
-              ) : 'attempt' in result ? (
-                <OperationResult
-                  attempt={result.attempt}
-                  done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
-                />
-              ) : (
-                <MessageBar intent="success" role="status">
-                  <MessageBarBody>
-                    <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
-                    Nothing was sent to Graph.
-                  </MessageBarBody>
-                </MessageBar>
-              )}
-              {error !== null && (
-                <div style={{ marginTop: 12 }}>
-                  <RequestFailed
-                    error={error}
-                    title={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
-                  />
-                </div>
-              )}
-            </DialogContent>
-            <DialogActions>
-              {result === null && (
-                <Button appearance="primary" disabled={busy} onClick={() => void run()}>
-                  {verb}
-                </Button>
-              )}
-              <DialogTrigger disableButtonEnhancement>
-                <Button appearance="secondary">{result === null ? 'Cancel' : 'Close'}</Button>
-              </DialogTrigger>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
-    </DialogCloser>
+    <DialogShell
+      title={
+        <>
+          {verb} the {what(a)} of {a.jobId}
+        </>
+      }
+      open={props.open}
+      onClose={props.onClose}
+      done={result !== null}
+      error={error}
+      errorTitle={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
+      actions={
+        result === null && (
+          <Button appearance="primary" disabled={busy} onClick={() => void run()}>
+            {verb}
+          </Button>
+        )
+      }
+    >
+      {result === null ? (
+        <>
+          <Text block>{a.why}.</Text>
+          <Text block>
+            Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
+            {a.reason ? `: ${a.reason}` : ''}.
+          </Text>
+          {decision === 'approve' && (
+            <Text block weight="semibold" style={{ marginTop: 8 }}>
+              Approving runs the {a.operation} now, through the guard, with you as the actor.
+            </Text>
+          )}
+          <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
+            <Textarea value={note} maxLength={500} disabled={busy} onChange={(_, d) => setNote(d.value)} />
+          </Field>
+        </>
+      ) : 'attempt' in result ? (
+        <OperationResult
+          attempt={result.attempt}
+          done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
+        />
+      ) : (
+        <MessageBar intent="success" role="status">
+          <MessageBarBody>
+            <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
+            Nothing was sent to Graph.
+          </MessageBarBody>
+        </MessageBar>
+      )}
+    </DialogShell>
   );
 }
 
