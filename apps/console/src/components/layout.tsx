@@ -59,3 +59,18 @@ export function PageTitle(props: { children: ReactNode }) {
     </Text>
   );
 }
+
+/** A form whose submit runs `onSubmit` in place of the browser's page load. */
+export function SubmitForm(props: { onSubmit: () => void; className?: string; children: ReactNode }) {
+  return (
+    <form
+      className={props.className}
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      {props.children}
+    </form>
+  );
+}

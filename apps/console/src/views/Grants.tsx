@@ -5,7 +5,7 @@ import { useApi } from '../api/context';
 import { grantsApi } from '../api/grants';
 import { useLive } from '../live';
 import { when } from '../format';
-import { PageTitle, Section, useLayout } from '../components/layout';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DataTable } from '../components/DataTable';
 
@@ -47,13 +47,7 @@ export function Grants() {
     <>
       <PageTitle>Grants</PageTitle>
       <Section title="Add a grant">
-        <form
-          className={l.row}
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
+        <SubmitForm className={l.row} onSubmit={() => create.mutate()}>
           <Field label="Caller object id (oid)">
             <Input value={principalId} onChange={(_, d) => setPrincipalId(d.value)} style={{ width: 330 }} />
           </Field>
@@ -63,7 +57,7 @@ export function Grants() {
           <Button type="submit" appearance="primary" disabled={create.isPending}>
             Grant
           </Button>
-        </form>
+        </SubmitForm>
         {create.error && <ErrorBox error={create.error} title="The grant was not added" />}
       </Section>
       <Section title="Grants">

@@ -5,7 +5,7 @@ import { isJobId, isServicePrincipalId } from '@app/common/ids';
 import { useCan } from '../auth/session';
 import { useAttempts, useKnownJobs } from '../hooks';
 import { clockOf, jobPath, shortId, when } from '../format';
-import { PageTitle, Section, useLayout } from '../components/layout';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
 import { JobActions } from '../components/JobActions';
@@ -40,10 +40,9 @@ function Lookup() {
   const [problem, setProblem] = useState<string | null>(null);
   const s = useLayout();
   return (
-    <form
+    <SubmitForm
       className={s.row}
-      onSubmit={(e) => {
-        e.preventDefault();
+      onSubmit={() => {
         if (!isServicePrincipalId(sp.trim())) {
           setProblem('The service principal id must be a GUID.');
           return;
@@ -69,7 +68,7 @@ function Lookup() {
         <Input value={job} onChange={(_, d) => setJob(d.value)} style={{ width: 330 }} />
       </Field>
       <Button type="submit">Look up</Button>
-    </form>
+    </SubmitForm>
   );
 }
 

@@ -12,7 +12,7 @@ import { notificationsApi, type NewDestination } from '../api/notifications';
 import type { Delivery } from '../api/types';
 import { useLive } from '../live';
 import { jobPath, when } from '../format';
-import { PageTitle, Section, useLayout } from '../components/layout';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
 import { DataTable } from '../components/DataTable';
@@ -65,12 +65,7 @@ function AddDestination() {
     onSettled: () => void qc.invalidateQueries(),
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        add.mutate();
-      }}
-    >
+    <SubmitForm onSubmit={() => add.mutate()}>
       <div className={l.row}>
         <Field label="Kind" hint={KIND_HINT[kind]}>
           <Select value={kind} onChange={(_, d) => setKind(d.value)}>
@@ -120,7 +115,7 @@ function AddDestination() {
         Add destination
       </Button>
       {add.error && <ErrorBox error={add.error} title="The destination was not added" />}
-    </form>
+    </SubmitForm>
   );
 }
 

@@ -6,7 +6,7 @@ import { recoveryApi } from '../api/recovery';
 import { useCan } from '../auth/session';
 import { useSweeps, useWatches } from '../hooks';
 import { when } from '../format';
-import { PageTitle, Section, useLayout } from '../components/layout';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DataTable } from '../components/DataTable';
 import { jobColumn } from '../components/columns';
@@ -33,12 +33,7 @@ function AddWatch() {
     },
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        add.mutate();
-      }}
-    >
+    <SubmitForm onSubmit={() => add.mutate()}>
       <div className={l.row}>
         <Field label="Service principal id">
           <Input value={sp} onChange={(_, d) => setSp(d.value)} style={{ width: 330 }} />
@@ -56,7 +51,7 @@ function AddWatch() {
         </Button>
       </div>
       {add.error && <ErrorBox error={add.error} title="The watch was not added" />}
-    </form>
+    </SubmitForm>
   );
 }
 
