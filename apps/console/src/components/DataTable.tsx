@@ -8,6 +8,7 @@ import {
   TableRow,
   type TableRowProps,
 } from '@fluentui/react-components';
+import { QueryState } from './states';
 
 /** One column: its header and how a row fills its cell. */
 export interface Column<T> {
@@ -25,14 +26,15 @@ export interface Column<T> {
  * A Fluent table from columns and rows. A column given as `false` is left out (`admin && { ... }`), so one list
  * of columns serves every role.
  */
-export function DataTable<T>(props: {
+interface TableProps<T> {
   label: string;
   columns: (Column<T> | false)[];
-  rows: readonly T[];
   rowKey: (row: T) => string;
   size?: 'small' | 'medium';
   rowProps?: (row: T) => Pick<TableRowProps, 'id' | 'className' | 'aria-current'>;
-}) {
+}
+
+export function DataTable<T>(props: TableProps<T> & { rows: readonly T[] }) {
   const columns = props.columns.filter((c): c is Column<T> => c !== false);
   return (
     <Table aria-label={props.label} size={props.size}>
@@ -57,5 +59,24 @@ export function DataTable<T>(props: {
         ))}
       </TableBody>
     </Table>
+  );
+}
+
+/**
+ * A DataTable over rows that come from one query: while it loads, when it failed, or when there is no row, the
+ * table gives way to QueryState's spinner, error or `emptyText`.
+ */
+export function QueryTable<T>(
+  props: TableProps<T> & {
+    query: { isPending: boolean; error: unknown; data: unknown };
+    rows: readonly T[];
+    emptyText: string;
+  },
+) {
+  const { query, emptyText, ...table } = props;
+  return (
+    <QueryState query={query} empty={() => table.rows.length === 0} emptyText={emptyText}>
+      {() => <DataTable {...table} />}
+    </QueryState>
   );
 }

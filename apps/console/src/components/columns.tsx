@@ -9,7 +9,9 @@ export function JobLink(props: { servicePrincipalId: string; jobId: string }) {
 }
 
 /** "Job": the row's job, linked to its page. */
-export function jobColumn(className: string): Column<{ servicePrincipalId: string; jobId: string }> {
+export function jobColumn<T extends { servicePrincipalId: string; jobId: string }>(
+  className: string,
+): Column<T> {
   return {
     header: 'Job',
     className,

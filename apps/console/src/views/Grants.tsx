@@ -6,8 +6,8 @@ import { grantsApi } from '../api/grants';
 import { useLive } from '../live';
 import { when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
-import { ErrorBox, QueryState } from '../components/states';
-import { DataTable } from '../components/DataTable';
+import { ErrorBox } from '../components/states';
+import { QueryTable } from '../components/DataTable';
 
 /** Admin: narrow callers to named service principals, and who changed what. */
 export function Grants() {
@@ -62,60 +62,52 @@ export function Grants() {
       </Section>
       <Section title="Grants">
         {remove.error && <ErrorBox error={remove.error} title="The grant was not removed" />}
-        <QueryState
+        <QueryTable
           query={grants}
-          empty={(d) => d.length === 0}
           emptyText="No grant: every caller with a role acts on every service principal."
-        >
-          {(list) => (
-            <DataTable
-              label="Grants"
-              size="small"
-              rows={list}
-              rowKey={(g) => g.grantId}
-              columns={[
-                { header: 'Caller', className: l.mono, cell: (g) => g.principalId },
-                { header: 'Service principal', className: l.mono, cell: (g) => g.servicePrincipalId },
-                { header: 'Created', cell: (g) => when(g.createdAt) },
-                { header: 'By', className: l.mono, cell: (g) => g.createdBy },
-                {
-                  header: 'Actions',
-                  cell: (g) => (
-                    <Button
-                      size="small"
-                      aria-label={`Remove the grant of ${g.principalId}`}
-                      onClick={() => {
-                        if (window.confirm('Remove this grant?')) {
-                          remove.mutate(g.grantId);
-                        }
-                      }}
-                    >
-                      Remove
-                    </Button>
-                  ),
-                },
-              ]}
-            />
-          )}
-        </QueryState>
+          label="Grants"
+          size="small"
+          rows={grants.data ?? []}
+          rowKey={(g) => g.grantId}
+          columns={[
+            { header: 'Caller', className: l.mono, cell: (g) => g.principalId },
+            { header: 'Service principal', className: l.mono, cell: (g) => g.servicePrincipalId },
+            { header: 'Created', cell: (g) => when(g.createdAt) },
+            { header: 'By', className: l.mono, cell: (g) => g.createdBy },
+            {
+              header: 'Actions',
+              cell: (g) => (
+                <Button
+                  size="small"
+                  aria-label={`Remove the grant of ${g.principalId}`}
+                  onClick={() => {
+                    if (window.confirm('Remove this grant?')) {
+                      remove.mutate(g.grantId);
+                    }
+                  }}
+                >
+                  Remove
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section title="Changes">
-        <QueryState query={events} empty={(d) => d.length === 0} emptyText="No change yet.">
-          {(list) => (
-            <DataTable
-              label="Grant changes"
-              size="small"
-              rows={list}
-              rowKey={(e) => e.eventId}
-              columns={[
-                { header: 'When', cell: (e) => when(e.at) },
-                { header: 'Change', cell: (e) => e.action },
-                { header: 'By', cell: (e) => e.actor.name ?? e.actor.id },
-                { header: 'Details', className: l.mono, cell: (e) => JSON.stringify(e.details) },
-              ]}
-            />
-          )}
-        </QueryState>
+        <QueryTable
+          query={events}
+          emptyText="No change yet."
+          label="Grant changes"
+          size="small"
+          rows={events.data ?? []}
+          rowKey={(e) => e.eventId}
+          columns={[
+            { header: 'When', cell: (e) => when(e.at) },
+            { header: 'Change', cell: (e) => e.action },
+            { header: 'By', cell: (e) => e.actor.name ?? e.actor.id },
+            { header: 'Details', className: l.mono, cell: (e) => JSON.stringify(e.details) },
+          ]}
+        />
       </Section>
     </>
   );

@@ -15,7 +15,7 @@ import { jobPath, when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
-import { DataTable } from '../components/DataTable';
+import { DataTable, QueryTable } from '../components/DataTable';
 
 const KIND_HINT: Record<string, string> = {
   webhook: 'CloudEvents 1.0 JSON, signed per Standard Webhooks with the secret (whsec_…)',
@@ -237,83 +237,76 @@ export function Notifications() {
       </Section>
       <Section title="Destinations">
         {remove.error && <ErrorBox error={remove.error} title="The destination was not removed" />}
-        <QueryState
+        <QueryTable
           query={destinations}
-          empty={(d) => d.length === 0}
           emptyText="No destination: events are kept, not sent."
-        >
-          {(list) => (
-            <DataTable
-              label="Destinations"
-              size="small"
-              rows={list}
-              rowKey={(d) => d.destinationId}
-              columns={[
-                {
-                  header: 'Kind',
-                  cell: (d) => (
-                    <>
-                      {d.kind}
-                      {d.hasSecret ? ' (signed)' : ''}
-                    </>
-                  ),
-                },
-                {
-                  header: 'Name and URL',
-                  className: l.id,
-                  cell: (d) => (
-                    <>
-                      {d.name && (
-                        <Text block weight="semibold">
-                          {d.name}
-                        </Text>
-                      )}
-                      <span className={l.mono}>{d.url}</span>
-                    </>
-                  ),
-                },
-                {
-                  header: 'Events',
-                  cell: (d) => (d.eventTypes.length ? d.eventTypes.join(', ') : 'every event'),
-                },
-                {
-                  header: 'Service principals',
-                  className: l.id,
-                  cell: (d) =>
-                    d.servicePrincipalIds.length ? d.servicePrincipalIds.join(', ') : 'every one',
-                },
-                {
-                  header: 'Added',
-                  cell: (d) => (
-                    <>
-                      {when(d.createdAt)}
-                      <Text block size={200}>
-                        {d.managed ? 'from NOTIFY_WEBHOOK_URL' : d.createdBy}
-                      </Text>
-                    </>
-                  ),
-                },
-                {
-                  header: 'Actions',
-                  cell: (d) => (
-                    <Button
-                      size="small"
-                      disabled={remove.isPending}
-                      aria-label={`Remove destination ${d.name ?? d.url}`}
-                      onClick={() => {
-                        if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
-                          remove.mutate(d.destinationId);
-                        }
-                      }}
-                    >
-                      Remove
-                    </Button>
-                  ),
-                },
-              ]}
-            />
-          )}
-        </QueryState>
+          label="Destinations"
+          size="small"
+          rows={destinations.data ?? []}
+          rowKey={(d) => d.destinationId}
+          columns={[
+            {
+              header: 'Kind',
+              cell: (d) => (
+                <>
+                  {d.kind}
+                  {d.hasSecret ? ' (signed)' : ''}
+                </>
+              ),
+            },
+            {
+              header: 'Name and URL',
+              className: l.id,
+              cell: (d) => (
+                <>
+                  {d.name && (
+                    <Text block weight="semibold">
+                      {d.name}
+                    </Text>
+                  )}
+                  <span className={l.mono}>{d.url}</span>
+                </>
+              ),
+            },
+            {
+              header: 'Events',
+              cell: (d) => (d.eventTypes.length ? d.eventTypes.join(', ') : 'every event'),
+            },
+            {
+              header: 'Service principals',
+              className: l.id,
+              cell: (d) => (d.servicePrincipalIds.length ? d.servicePrincipalIds.join(', ') : 'every one'),
+            },
+            {
+              header: 'Added',
+              cell: (d) => (
+                <>
+                  {when(d.createdAt)}
+                  <Text block size={200}>
+                    {d.managed ? 'from NOTIFY_WEBHOOK_URL' : d.createdBy}
+                  </Text>
+                </>
+              ),
+            },
+            {
+              header: 'Actions',
+              cell: (d) => (
+                <Button
+                  size="small"
+                  disabled={remove.isPending}
+                  aria-label={`Remove destination ${d.name ?? d.url}`}
+                  onClick={() => {
+                    if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
+                      remove.mutate(d.destinationId);
+                    }
+                  }}
+                >
+                  Remove
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section
         title="Deliveries"

@@ -4,9 +4,9 @@ import { adviceFor } from '@app/common/quarantine';
 import { useApprovals, useAttempts, useHolds, useKnownJobs, useStats } from '../hooks';
 import { clockOf, jobPath, when } from '../format';
 import { Count, PageTitle, Section, useLayout } from '../components/layout';
-import { Empty, ErrorBox, Loading, QueryState } from '../components/states';
+import { Empty, ErrorBox, Loading } from '../components/states';
 import { HoldBadge } from '../components/badges';
-import { DataTable } from '../components/DataTable';
+import { DataTable, QueryTable } from '../components/DataTable';
 import { attemptTimeColumn, JobLink, jobColumn, outcomeColumn } from '../components/columns';
 import type { Job } from '../api/types';
 
@@ -92,33 +92,27 @@ export function Overview() {
       ))}
 
       <Section title="Needs attention">
-        <QueryState
+        <QueryTable
           query={watches}
-          empty={() => attention.length === 0}
           emptyText="No watched job needs a person."
-        >
-          {() => (
-            <DataTable
-              label="Needs attention"
-              rows={attention.map((w) => ({
-                ...w,
-                job: byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`),
-              }))}
-              rowKey={(w) => w.watchId}
-              columns={[
-                jobColumn(l.id),
-                { header: 'Reason', className: l.id, cell: (w) => w.lastQuarantineReason ?? '—' },
-                { header: 'Since', cell: (w) => when(w.job ? clockOf(w.job).since : w.lastSeenAt) },
-                {
-                  header: 'What to do',
-                  headerStyle: { width: '34%' },
-                  cell: (w) => <Advice reason={w.lastQuarantineReason} />,
-                },
-                { header: 'Before Entra disables it', cell: ({ job }) => <DaysLeft job={job} /> },
-              ]}
-            />
-          )}
-        </QueryState>
+          label="Needs attention"
+          rows={attention.map((w) => ({
+            ...w,
+            job: byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`),
+          }))}
+          rowKey={(w) => w.watchId}
+          columns={[
+            jobColumn(l.id),
+            { header: 'Reason', className: l.id, cell: (w) => w.lastQuarantineReason ?? '—' },
+            { header: 'Since', cell: (w) => when(w.job ? clockOf(w.job).since : w.lastSeenAt) },
+            {
+              header: 'What to do',
+              headerStyle: { width: '34%' },
+              cell: (w) => <Advice reason={w.lastQuarantineReason} />,
+            },
+            { header: 'Before Entra disables it', cell: ({ job }) => <DaysLeft job={job} /> },
+          ]}
+        />
       </Section>
 
       <Section title="Quarantined">
@@ -159,21 +153,19 @@ export function Overview() {
       <PendingApprovalsSection approvals={approvals} pending={pendingApprovals} />
 
       <Section title="Recent unknown outcomes">
-        <QueryState query={unknown} empty={(d) => d.items.length === 0} emptyText="No attempt ended unknown.">
-          {(d) => (
-            <DataTable
-              label="Recent unknown outcomes"
-              rows={d.items}
-              rowKey={(a) => a.attemptId}
-              columns={[
-                attemptTimeColumn(),
-                jobColumn(l.id),
-                outcomeColumn(),
-                { header: 'Message', cell: (a) => a.message },
-              ]}
-            />
-          )}
-        </QueryState>
+        <QueryTable
+          query={unknown}
+          emptyText="No attempt ended unknown."
+          label="Recent unknown outcomes"
+          rows={unknown.data?.items ?? []}
+          rowKey={(a) => a.attemptId}
+          columns={[
+            attemptTimeColumn(),
+            jobColumn(l.id),
+            outcomeColumn(),
+            { header: 'Message', cell: (a) => a.message },
+          ]}
+        />
       </Section>
     </>
   );
@@ -185,41 +177,39 @@ function HeldSection(props: { holds: ReturnType<typeof useHolds> }) {
   const holds = props.holds;
   return (
     <Section title="Held">
-      <QueryState query={holds} empty={(d) => d.length === 0} emptyText="No job is on hold.">
-        {(list) => (
-          <DataTable
-            label="Held jobs"
-            rows={list}
-            rowKey={(h) => h.holdId}
-            columns={[
-              {
-                header: 'Job',
-                className: l.id,
-                cell: (h) => (
-                  <>
-                    {h.jobId ? (
-                      <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
-                    ) : (
-                      <>every job of {h.servicePrincipalId}</>
-                    )}{' '}
-                    <HoldBadge hold={h} />
-                  </>
-                ),
-              },
-              { header: 'Reason', cell: (h) => h.reason },
-              {
-                header: 'Placed',
-                cell: (h) => (
-                  <>
-                    {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
-                  </>
-                ),
-              },
-              { header: 'Until', cell: (h) => (h.until ? when(h.until) : 'until released') },
-            ]}
-          />
-        )}
-      </QueryState>
+      <QueryTable
+        query={holds}
+        emptyText="No job is on hold."
+        label="Held jobs"
+        rows={holds.data ?? []}
+        rowKey={(h) => h.holdId}
+        columns={[
+          {
+            header: 'Job',
+            className: l.id,
+            cell: (h) => (
+              <>
+                {h.jobId ? (
+                  <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
+                ) : (
+                  <>every job of {h.servicePrincipalId}</>
+                )}{' '}
+                <HoldBadge hold={h} />
+              </>
+            ),
+          },
+          { header: 'Reason', cell: (h) => h.reason },
+          {
+            header: 'Placed',
+            cell: (h) => (
+              <>
+                {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
+              </>
+            ),
+          },
+          { header: 'Until', cell: (h) => (h.until ? when(h.until) : 'until released') },
+        ]}
+      />
     </Section>
   );
 }
@@ -233,40 +223,34 @@ function PendingApprovalsSection(props: {
   const { approvals, pending: pendingApprovals } = props;
   return (
     <Section title="Waiting for approval">
-      <QueryState
+      <QueryTable
         query={approvals}
-        empty={() => pendingApprovals.length === 0}
         emptyText="No request waits for a second person."
-      >
-        {() => (
-          <DataTable
-            label="Pending approvals"
-            rows={pendingApprovals}
-            rowKey={(a) => a.approvalId}
-            columns={[
-              jobColumn(l.id),
-              {
-                header: 'Operation',
-                cell: (a) => (
-                  <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
-                    {a.operation}
-                    {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
-                  </RouterLink>
-                ),
-              },
-              {
-                header: 'Asked for by',
-                cell: (a) => (
-                  <>
-                    {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
-                  </>
-                ),
-              },
-              { header: 'Expires', cell: (a) => when(a.expiresAt) },
-            ]}
-          />
-        )}
-      </QueryState>
+        label="Pending approvals"
+        rows={pendingApprovals}
+        rowKey={(a) => a.approvalId}
+        columns={[
+          jobColumn(l.id),
+          {
+            header: 'Operation',
+            cell: (a) => (
+              <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
+                {a.operation}
+                {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
+              </RouterLink>
+            ),
+          },
+          {
+            header: 'Asked for by',
+            cell: (a) => (
+              <>
+                {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
+              </>
+            ),
+          },
+          { header: 'Expires', cell: (a) => when(a.expiresAt) },
+        ]}
+      />
     </Section>
   );
 }

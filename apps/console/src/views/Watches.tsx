@@ -7,8 +7,8 @@ import { useCan } from '../auth/session';
 import { useSweeps, useWatches } from '../hooks';
 import { when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
-import { ErrorBox, QueryState } from '../components/states';
-import { DataTable } from '../components/DataTable';
+import { ErrorBox } from '../components/states';
+import { QueryTable } from '../components/DataTable';
 import { jobColumn } from '../components/columns';
 import { WatchStateBadge } from '../components/badges';
 
@@ -77,71 +77,67 @@ export function Watches() {
       )}
       <Section title="Watched jobs">
         {remove.error && <ErrorBox error={remove.error} title="The watch was not removed" />}
-        <QueryState query={watches} empty={(d) => d.length === 0} emptyText="No job is watched.">
-          {(list) => (
-            <DataTable
-              label="Watched jobs"
-              size="small"
-              rows={list}
-              rowKey={(w) => w.watchId}
-              columns={[
-                jobColumn(l.id),
-                { header: 'State', cell: (w) => <WatchStateBadge state={w.state} /> },
-                {
-                  header: 'Last seen',
-                  cell: (w) => (
-                    <>
-                      {w.lastSeenStatus ?? '—'} {w.lastQuarantineReason ? `(${w.lastQuarantineReason})` : ''}{' '}
-                      {when(w.lastSeenAt)}
-                    </>
-                  ),
-                },
-                { header: 'Failed recoveries', cell: (w) => w.failedAttempts },
-                { header: 'Next try', cell: (w) => when(w.nextTryAt) },
-                { header: 'Last message', cell: (w) => w.lastMessage ?? '—' },
-                admin && {
-                  header: 'Actions',
-                  cell: (w) => (
-                    <Button
-                      size="small"
-                      aria-label={`Stop watching ${w.jobId}`}
-                      disabled={remove.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Stop watching ${w.jobId}?`)) {
-                          remove.mutate(w.watchId);
-                        }
-                      }}
-                    >
-                      Stop watching
-                    </Button>
-                  ),
-                },
-              ]}
-            />
-          )}
-        </QueryState>
+        <QueryTable
+          query={watches}
+          emptyText="No job is watched."
+          label="Watched jobs"
+          size="small"
+          rows={watches.data ?? []}
+          rowKey={(w) => w.watchId}
+          columns={[
+            jobColumn(l.id),
+            { header: 'State', cell: (w) => <WatchStateBadge state={w.state} /> },
+            {
+              header: 'Last seen',
+              cell: (w) => (
+                <>
+                  {w.lastSeenStatus ?? '—'} {w.lastQuarantineReason ? `(${w.lastQuarantineReason})` : ''}{' '}
+                  {when(w.lastSeenAt)}
+                </>
+              ),
+            },
+            { header: 'Failed recoveries', cell: (w) => w.failedAttempts },
+            { header: 'Next try', cell: (w) => when(w.nextTryAt) },
+            { header: 'Last message', cell: (w) => w.lastMessage ?? '—' },
+            admin && {
+              header: 'Actions',
+              cell: (w) => (
+                <Button
+                  size="small"
+                  aria-label={`Stop watching ${w.jobId}`}
+                  disabled={remove.isPending}
+                  onClick={() => {
+                    if (window.confirm(`Stop watching ${w.jobId}?`)) {
+                      remove.mutate(w.watchId);
+                    }
+                  }}
+                >
+                  Stop watching
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section title="Sweeps">
-        <QueryState query={sweeps} empty={(d) => d.length === 0} emptyText="No sweep has run yet.">
-          {(list) => (
-            <DataTable
-              label="Sweeps"
-              size="small"
-              rows={list}
-              rowKey={(sw) => sw.sweepId}
-              columns={[
-                { header: 'Started', cell: (sw) => when(sw.startedAt) },
-                { header: 'Leader', cell: (sw) => sw.leader },
-                { header: 'Jobs read', cell: (sw) => sw.jobsRead },
-                { header: 'Started', cell: (sw) => sw.started },
-                { header: 'Skipped', cell: (sw) => sw.skipped },
-                { header: 'Left for a person', cell: (sw) => sw.needsAttention },
-                { header: 'Errors', cell: (sw) => sw.errors },
-                { header: 'Message', cell: (sw) => sw.message ?? '—' },
-              ]}
-            />
-          )}
-        </QueryState>
+        <QueryTable
+          query={sweeps}
+          emptyText="No sweep has run yet."
+          label="Sweeps"
+          size="small"
+          rows={sweeps.data ?? []}
+          rowKey={(sw) => sw.sweepId}
+          columns={[
+            { header: 'Started', cell: (sw) => when(sw.startedAt) },
+            { header: 'Leader', cell: (sw) => sw.leader },
+            { header: 'Jobs read', cell: (sw) => sw.jobsRead },
+            { header: 'Started', cell: (sw) => sw.started },
+            { header: 'Skipped', cell: (sw) => sw.skipped },
+            { header: 'Left for a person', cell: (sw) => sw.needsAttention },
+            { header: 'Errors', cell: (sw) => sw.errors },
+            { header: 'Message', cell: (sw) => sw.message ?? '—' },
+          ]}
+        />
       </Section>
     </>
   );
