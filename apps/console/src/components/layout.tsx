@@ -74,3 +74,16 @@ export function SubmitForm(props: { onSubmit: () => void; className?: string; ch
     </form>
   );
 }
+
+/** A Select's options, each value its own label. */
+export function Options(props: { values: readonly (string | number)[] }) {
+  return (
+    <>
+      {props.values.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </>
+  );
+}

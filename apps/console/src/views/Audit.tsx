@@ -9,7 +9,7 @@ import { attemptsApi, filterFromSearch, filterToSearch, type AttemptFilter } fro
 import type { AttemptView } from '../api/types';
 import { useStats } from '../hooks';
 import { useLive } from '../live';
-import { Count, PageTitle, Section, useLayout } from '../components/layout';
+import { Count, Options, PageTitle, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { DataTable } from '../components/DataTable';
 import { attemptTimeColumn, jobColumn, outcomeColumn } from '../components/columns';
@@ -82,9 +82,18 @@ export default function Audit() {
   });
   const stats = useStats(filter);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
-  const text = (key: 'servicePrincipalId' | 'jobId' | 'actor', label: string) => (
+  /** A text or date filter: empty means not filtered. */
+  const text = (
+    key: 'servicePrincipalId' | 'jobId' | 'actor' | 'from' | 'to',
+    label: string,
+    type?: 'date',
+  ) => (
     <Field label={label}>
-      <Input value={parsed[key] ?? ''} onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })} />
+      <Input
+        type={type}
+        value={parsed[key] ?? ''}
+        onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })}
+      />
     </Field>
   );
   const exportAs = (format: 'csv' | 'ndjson') =>
@@ -118,34 +127,14 @@ export default function Audit() {
               onChange={(_, d) => set({ ...parsed, operation: d.value || undefined })}
             >
               <option value="">any</option>
-              {OPERATIONS.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
+              <Options values={OPERATIONS} />
             </Select>
           </Field>
-          <Field label="From (inclusive)">
-            <Input
-              type="date"
-              value={parsed.from ?? ''}
-              onChange={(_, d) => set({ ...parsed, from: d.value || undefined })}
-            />
-          </Field>
-          <Field label="To (exclusive)">
-            <Input
-              type="date"
-              value={parsed.to ?? ''}
-              onChange={(_, d) => set({ ...parsed, to: d.value || undefined })}
-            />
-          </Field>
+          {text('from', 'From (inclusive)', 'date')}
+          {text('to', 'To (exclusive)', 'date')}
           <Field label="Page size">
             <Select value={String(limit)} onChange={(_, d) => set({ ...parsed, limit: Number(d.value) })}>
-              {[25, 50, 100, 200, 500].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
+              <Options values={[25, 50, 100, 200, 500]} />
             </Select>
           </Field>
         </div>

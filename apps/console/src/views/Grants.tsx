@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Button, Field, Input } from '@fluentui/react-components';
 import { useApi } from '../api/context';
+import { useLiveQuery } from '../hooks';
 import { grantsApi } from '../api/grants';
-import { useLive } from '../live';
 import { when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox } from '../components/states';
@@ -13,20 +13,11 @@ import { QueryTable } from '../components/DataTable';
 export function Grants() {
   const api = useApi();
   const qc = useQueryClient();
-  const live = useLive();
   const l = useLayout();
   const [principalId, setPrincipalId] = useState('');
   const [servicePrincipalId, setSp] = useState('');
-  const grants = useQuery({
-    queryKey: ['grants'],
-    queryFn: () => grantsApi.list(api),
-    refetchInterval: live.refetchInterval,
-  });
-  const events = useQuery({
-    queryKey: ['grant-events'],
-    queryFn: () => grantsApi.events(api),
-    refetchInterval: live.refetchInterval,
-  });
+  const grants = useLiveQuery(['grants'], grantsApi.list);
+  const events = useLiveQuery(['grant-events'], grantsApi.events);
   const create = useMutation({
     mutationFn: () =>
       grantsApi.create(api, {

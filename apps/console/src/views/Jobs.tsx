@@ -5,7 +5,7 @@ import { isJobId, isServicePrincipalId } from '@app/common/ids';
 import { useCan } from '../auth/session';
 import { useAttempts, useKnownJobs } from '../hooks';
 import { clockOf, jobPath, shortId, when } from '../format';
-import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
+import { Options, PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
 import { JobActions } from '../components/JobActions';
@@ -15,7 +15,7 @@ import { DataTable } from '../components/DataTable';
 import { JobLink } from '../components/columns';
 import type { AttemptView, Job } from '../api/types';
 
-const STATUSES = ['', 'paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
+const STATUSES = ['paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
 const key = (j: { servicePrincipalId: string; id: string }) =>
   `${j.servicePrincipalId.toLowerCase()}/${j.id}`;
 
@@ -130,11 +130,8 @@ export function Jobs() {
         <div className={s.row} style={{ marginBottom: 12 }}>
           <Field label="Status">
             <Select value={status} onChange={(_, d) => set('status', d.value)}>
-              {STATUSES.map((st) => (
-                <option key={st} value={st}>
-                  {st || 'any'}
-                </option>
-              ))}
+              <option value="">any</option>
+              <Options values={STATUSES} />
             </Select>
           </Field>
           <Field label="Job id contains">

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link as RouterLink, useSearchParams } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Button, Checkbox, Field, Input, Select, Text } from '@fluentui/react-components';
 import {
   NOTIFICATION_DELIVERY_STATES,
@@ -8,11 +8,11 @@ import {
   NOTIFICATION_EVENT_TYPES,
 } from '@app/common/notifications';
 import { useApi } from '../api/context';
+import { useLiveQuery } from '../hooks';
 import { notificationsApi, type NewDestination } from '../api/notifications';
 import type { Delivery } from '../api/types';
-import { useLive } from '../live';
 import { jobPath, when } from '../format';
-import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
+import { Options, PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
 import { DataTable, QueryTable } from '../components/DataTable';
@@ -69,11 +69,7 @@ function AddDestination() {
       <div className={l.row}>
         <Field label="Kind" hint={KIND_HINT[kind]}>
           <Select value={kind} onChange={(_, d) => setKind(d.value)}>
-            {NOTIFICATION_DESTINATION_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
+            <Options values={NOTIFICATION_DESTINATION_KINDS} />
           </Select>
         </Field>
         <Field label="Name (optional)">
@@ -206,20 +202,13 @@ function DeliveriesTable(props: {
 export function Notifications() {
   const api = useApi();
   const qc = useQueryClient();
-  const live = useLive();
   const l = useLayout();
   const [params, setParams] = useSearchParams();
   const state = params.get('state') ?? '';
-  const destinations = useQuery({
-    queryKey: ['destinations'],
-    queryFn: () => notificationsApi.destinations(api),
-    refetchInterval: live.refetchInterval,
-  });
-  const deliveries = useQuery({
-    queryKey: ['deliveries', state],
-    queryFn: () => notificationsApi.deliveries(api, state ? { state } : {}),
-    refetchInterval: live.refetchInterval,
-  });
+  const destinations = useLiveQuery(['destinations'], notificationsApi.destinations);
+  const deliveries = useLiveQuery(['deliveries', state], (api) =>
+    notificationsApi.deliveries(api, state ? { state } : {}),
+  );
   const remove = useMutation({
     mutationFn: (id: string) => notificationsApi.remove(api, id),
     onSettled: () => void qc.invalidateQueries(),
@@ -325,11 +314,7 @@ export function Notifications() {
               }}
             >
               <option value="">any</option>
-              {NOTIFICATION_DELIVERY_STATES.map((st) => (
-                <option key={st} value={st}>
-                  {st}
-                </option>
-              ))}
+              <Options values={NOTIFICATION_DELIVERY_STATES} />
             </Select>
           </Field>
         }
