@@ -1,4 +1,5 @@
-import { useQueries, useQuery } from '@tanstack/react-query';
+import { type QueryKey, useQueries, useQuery } from '@tanstack/react-query';
+import type { Api } from './api/client';
 import { useApi } from './api/context';
 import { jobsApi } from './api/jobs';
 import { recoveryApi } from './api/recovery';
@@ -8,44 +9,27 @@ import type { Job } from './api/types';
 import { useLive } from './live';
 import { useRuntimeConfig } from './runtime';
 
-export function useWatches() {
+/** One query of the API, refetched at the live interval (paused while live updates are off). */
+export function useLiveQuery<T>(queryKey: QueryKey, queryFn: (api: Api) => Promise<T>) {
   const api = useApi();
   const live = useLive();
-  return useQuery({
-    queryKey: ['watches'],
-    queryFn: () => recoveryApi.watches(api),
-    refetchInterval: live.refetchInterval,
-  });
+  return useQuery({ queryKey, queryFn: () => queryFn(api), refetchInterval: live.refetchInterval });
+}
+
+export function useWatches() {
+  return useLiveQuery(['watches'], recoveryApi.watches);
 }
 
 export function useSweeps() {
-  const api = useApi();
-  const live = useLive();
-  return useQuery({
-    queryKey: ['sweeps'],
-    queryFn: () => recoveryApi.sweeps(api),
-    refetchInterval: live.refetchInterval,
-  });
+  return useLiveQuery(['sweeps'], recoveryApi.sweeps);
 }
 
 export function useAttempts(filter: AttemptFilter, limit: number) {
-  const api = useApi();
-  const live = useLive();
-  return useQuery({
-    queryKey: ['attempts', filter, limit],
-    queryFn: () => attemptsApi.list(api, filter, limit),
-    refetchInterval: live.refetchInterval,
-  });
+  return useLiveQuery(['attempts', filter, limit], (api) => attemptsApi.list(api, filter, limit));
 }
 
 export function useStats(filter: AttemptFilter) {
-  const api = useApi();
-  const live = useLive();
-  return useQuery({
-    queryKey: ['stats', filter],
-    queryFn: () => attemptsApi.stats(api, filter),
-    refetchInterval: live.refetchInterval,
-  });
+  return useLiveQuery(['stats', filter], (api) => attemptsApi.stats(api, filter));
 }
 
 /** Service principals the console lists: the configured ones, the watched ones and any looked up by id. */
@@ -85,22 +69,10 @@ export function useKnownJobs(extra: string[] = []) {
 
 /** Holds: active ones by default; with a job, also the holds on its whole service principal. */
 export function useHolds(q: { servicePrincipalId?: string; jobId?: string; state?: 'active' | 'all' } = {}) {
-  const api = useApi();
-  const live = useLive();
-  return useQuery({
-    queryKey: ['holds', q],
-    queryFn: () => holdsApi.list(api, q),
-    refetchInterval: live.refetchInterval,
-  });
+  return useLiveQuery(['holds', q], (api) => holdsApi.list(api, q));
 }
 
 /** Every approval request the API lists (newest first, up to 500). */
 export function useApprovals() {
-  const api = useApi();
-  const live = useLive();
-  return useQuery({
-    queryKey: ['approvals'],
-    queryFn: () => approvalsApi.list(api),
-    refetchInterval: live.refetchInterval,
-  });
+  return useLiveQuery(['approvals'], approvalsApi.list);
 }

@@ -1,31 +1,14 @@
 import { useRef, useState } from 'react';
-import {
-  Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  DialogTrigger,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  Textarea,
-} from '@fluentui/react-components';
+import { Button, Field, Input, Text, Textarea } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../api/context';
 import { errorMessage } from '../api/client';
 import { isGo, jobsApi } from '../api/jobs';
 import type { AttemptView } from '../api/types';
 import { OutcomeBadge } from './badges';
+import { DataTable } from './DataTable';
 import { useMountedWhile } from './DialogLink';
+import { DialogShell } from './DialogShell';
 
 export interface JobRef {
   servicePrincipalId: string;
@@ -54,24 +37,20 @@ async function each(jobs: JobRef[], fn: (j: JobRef) => Promise<AttemptView>): Pr
 
 function Results(props: { rows: Row[]; caption: string }) {
   return (
-    <Table size="small" aria-label={props.caption}>
-      <TableHeader>
-        <TableRow>
-          <TableHeaderCell>Job</TableHeaderCell>
-          <TableHeaderCell>Outcome</TableHeaderCell>
-          <TableHeaderCell>Message</TableHeaderCell>
-        </TableRow>
-      </TableHeader>
-      <TableBody>
-        {props.rows.map((r) => (
-          <TableRow key={`${r.job.servicePrincipalId}/${r.job.id}`}>
-            <TableCell>{r.job.id}</TableCell>
-            <TableCell>{r.attempt ? <OutcomeBadge outcome={r.attempt.outcome} /> : 'error'}</TableCell>
-            <TableCell>{r.attempt?.message ?? r.error}</TableCell>
-          </TableRow>
-        ))}
-      </TableBody>
-    </Table>
+    <DataTable
+      label={props.caption}
+      size="small"
+      rows={props.rows}
+      rowKey={(r) => `${r.job.servicePrincipalId}/${r.job.id}`}
+      columns={[
+        { header: 'Job', cell: (r) => r.job.id },
+        {
+          header: 'Outcome',
+          cell: (r) => (r.attempt ? <OutcomeBadge outcome={r.attempt.outcome} /> : 'error'),
+        },
+        { header: 'Message', cell: (r) => r.attempt?.message ?? r.error },
+      ]}
+    />
   );
 }
 
@@ -125,72 +104,65 @@ export function BulkStartDialog(props: { jobs: JobRef[] }) {
         Start selected ({props.jobs.length})
       </Button>
       {mounted && (
-        <Dialog
+        <DialogShell
+          title={`Bulk start of ${props.jobs.length} selected jobs`}
           open={open}
-          onOpenChange={(_, d) => {
-            setOpen(d.open);
-            if (!d.open) {
-              opener.current?.focus();
-              setPreview(null);
-              setDone(null);
-              setTyped('');
-              setReason('');
-            }
+          onClose={() => {
+            setOpen(false);
+            opener.current?.focus();
+            setPreview(null);
+            setDone(null);
+            setTyped('');
+            setReason('');
           }}
+          done={done !== null}
+          surfaceStyle={{ maxWidth: 800 }}
+          actions={
+            <>
+              {!preview && (
+                <Button appearance="primary" disabled={busy} onClick={() => void runPreview()}>
+                  {busy ? 'Previewing…' : 'Preview (dry run)'}
+                </Button>
+              )}
+              {preview && !done && go.length > 0 && (
+                <Button
+                  appearance="primary"
+                  disabled={busy || typed.trim() !== phrase}
+                  onClick={() => void runStart()}
+                >
+                  {busy ? 'Starting…' : `Start ${go.length}`}
+                </Button>
+              )}
+            </>
+          }
         >
-          <DialogSurface aria-describedby={undefined} style={{ maxWidth: 800 }}>
-            <DialogBody>
-              <DialogTitle>Bulk start of {props.jobs.length} selected jobs</DialogTitle>
-              <DialogContent>
-                {!preview && (
-                  <Field label="Reason (stored with every attempt)">
-                    <Textarea value={reason} maxLength={500} onChange={(_, d) => setReason(d.value)} />
-                  </Field>
-                )}
-                {preview && !done && (
-                  <>
-                    <Text as="p" weight="semibold">
-                      {go.length} would start, {preview.length - go.length} would be skipped or refused.
-                    </Text>
-                    <Results rows={preview} caption="Preview of the bulk start" />
-                    {go.length > 0 && (
-                      <Field label={`Type "${phrase}" to confirm`} style={{ marginTop: 12 }}>
-                        <Input value={typed} onChange={(_, d) => setTyped(d.value)} />
-                      </Field>
-                    )}
-                  </>
-                )}
-                {done && (
-                  <>
-                    <Text as="p" weight="semibold">
-                      {done.filter((r) => r.attempt?.outcome === 'started').length} started of {done.length}.
-                    </Text>
-                    <Results rows={done} caption="Result of the bulk start" />
-                  </>
-                )}
-              </DialogContent>
-              <DialogActions>
-                {!preview && (
-                  <Button appearance="primary" disabled={busy} onClick={() => void runPreview()}>
-                    {busy ? 'Previewing…' : 'Preview (dry run)'}
-                  </Button>
-                )}
-                {preview && !done && go.length > 0 && (
-                  <Button
-                    appearance="primary"
-                    disabled={busy || typed.trim() !== phrase}
-                    onClick={() => void runStart()}
-                  >
-                    {busy ? 'Starting…' : `Start ${go.length}`}
-                  </Button>
-                )}
-                <DialogTrigger disableButtonEnhancement>
-                  <Button appearance="secondary">{done ? 'Close' : 'Cancel'}</Button>
-                </DialogTrigger>
-              </DialogActions>
-            </DialogBody>
-          </DialogSurface>
-        </Dialog>
+          {!preview && (
+            <Field label="Reason (stored with every attempt)">
+              <Textarea value={reason} maxLength={500} onChange={(_, d) => setReason(d.value)} />
+            </Field>
+          )}
+          {preview && !done && (
+            <>
+              <Text as="p" weight="semibold">
+                {go.length} would start, {preview.length - go.length} would be skipped or refused.
+              </Text>
+              <Results rows={preview} caption="Preview of the bulk start" />
+              {go.length > 0 && (
+                <Field label={`Type "${phrase}" to confirm`} style={{ marginTop: 12 }}>
+                  <Input value={typed} onChange={(_, d) => setTyped(d.value)} />
+                </Field>
+              )}
+            </>
+          )}
+          {done && (
+            <>
+              <Text as="p" weight="semibold">
+                {done.filter((r) => r.attempt?.outcome === 'started').length} started of {done.length}.
+              </Text>
+              <Results rows={done} caption="Result of the bulk start" />
+            </>
+          )}
+        </DialogShell>
       )}
     </>
   );

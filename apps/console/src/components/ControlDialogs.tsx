@@ -2,13 +2,6 @@ import { type ReactNode, useState } from 'react';
 import {
   Button,
   Checkbox,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  DialogTrigger,
   Field,
   Input,
   MessageBar,
@@ -21,13 +14,14 @@ import {
 } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../api/context';
-import { errorMessage } from '../api/client';
 import { isGo } from '../api/jobs';
 import { controlApi, holdsApi, RESTART_SCOPES, type HoldInput } from '../api/control';
 import type { AttemptView, Hold } from '../api/types';
 import { when } from '../format';
 import { OutcomeBadge } from './badges';
-import { DialogCloser, DialogLink, useMountedWhile } from './DialogLink';
+import { DialogLink, useMountedWhile } from './DialogLink';
+import { DialogShell } from './DialogShell';
+import { ErrorBox } from './states';
 
 const useStyles = makeStyles({
   stack: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalM },
@@ -61,17 +55,6 @@ export function OperationResult(props: { attempt: AttemptView; done: string }) {
           </>
         )}
         <DialogLink to={`/attempts/${encodeURIComponent(attempt.attemptId)}`}>Attempt record</DialogLink>
-      </MessageBarBody>
-    </MessageBar>
-  );
-}
-
-export function RequestFailed(props: { error: unknown; title?: string }) {
-  return (
-    <MessageBar intent="error" role="alert">
-      <MessageBarBody>
-        <MessageBarTitle>{props.title ?? 'Request failed'}</MessageBarTitle>
-        {errorMessage(props.error)}
       </MessageBarBody>
     </MessageBar>
   );
@@ -112,53 +95,36 @@ function ActionDialog<T>(props: {
     return null;
   }
   return (
-    <DialogCloser value={close}>
-      <Dialog
-        open={props.open}
-        onOpenChange={(_, d) => {
-          if (!d.open) {
-            close();
-          }
-        }}
-      >
-        <DialogSurface aria-describedby={undefined} style={{ maxWidth: 720 }}>
-          <DialogBody>
-            <DialogTitle>{props.title}</DialogTitle>
-            <DialogContent>
-              {step.kind === 'done' ? (
-                props.result(step.value)
-              ) : (
-                <fieldset
-                  disabled={step.kind === 'busy'}
-                  style={{ border: 'none', margin: 0, padding: 0, minWidth: 0 }}
-                >
-                  {props.children}
-                </fieldset>
-              )}
-              {step.kind === 'error' && (
-                <div style={{ marginTop: 12 }}>
-                  <RequestFailed error={step.error} />
-                </div>
-              )}
-            </DialogContent>
-            <DialogActions>
-              {step.kind !== 'done' && (
-                <Button
-                  appearance="primary"
-                  disabled={step.kind === 'busy' || !props.canSubmit}
-                  onClick={() => void run()}
-                >
-                  {props.submitLabel}
-                </Button>
-              )}
-              <DialogTrigger disableButtonEnhancement>
-                <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
-              </DialogTrigger>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
-    </DialogCloser>
+    <DialogShell
+      title={props.title}
+      open={props.open}
+      onClose={close}
+      done={step.kind === 'done'}
+      error={step.kind === 'error' ? step.error : null}
+      surfaceStyle={{ maxWidth: 720 }}
+      actions={
+        step.kind !== 'done' && (
+          <Button
+            appearance="primary"
+            disabled={step.kind === 'busy' || !props.canSubmit}
+            onClick={() => void run()}
+          >
+            {props.submitLabel}
+          </Button>
+        )
+      }
+    >
+      {step.kind === 'done' ? (
+        props.result(step.value)
+      ) : (
+        <fieldset
+          disabled={step.kind === 'busy'}
+          style={{ border: 'none', margin: 0, padding: 0, minWidth: 0 }}
+        >
+          {props.children}
+        </fieldset>
+      )}
+    </DialogShell>
   );
 }
 
@@ -408,7 +374,7 @@ export function ReleaseHoldButton(props: { hold: Hold; label?: string; size?: 's
       >
         {props.label ?? 'Release hold'}
       </Button>
-      {error !== null && <RequestFailed error={error} title="The hold was not released" />}
+      {error !== null && <ErrorBox error={error} title="The hold was not released" />}
     </>
   );
 }

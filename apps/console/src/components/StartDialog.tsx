@@ -1,13 +1,6 @@
 import { useRef, useState } from 'react';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  DialogTrigger,
   Field,
   MessageBar,
   MessageBarBody,
@@ -16,18 +9,18 @@ import {
 } from '@fluentui/react-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { useApi } from '../api/context';
-import { errorMessage } from '../api/client';
 import { isGo, jobsApi } from '../api/jobs';
 import type { AttemptView } from '../api/types';
 import { OutcomeBadge } from './badges';
-import { DialogCloser, DialogLink, useMountedWhile } from './DialogLink';
+import { DialogLink, useMountedWhile } from './DialogLink';
+import { DialogShell } from './DialogShell';
 
 type Step =
   | { kind: 'edit' }
   | { kind: 'busy' }
   | { kind: 'previewed'; attempt: AttemptView }
   | { kind: 'done'; attempt: AttemptView }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; error: unknown };
 
 /** What the API said, with its outcome: a refusal shows the API's message as it is. */
 export function AttemptResult(props: { attempt: AttemptView; preview: boolean }) {
@@ -61,6 +54,10 @@ export function StartDialog(props: { spId: string; jobId: string }) {
   const [reason, setReason] = useState('');
   const [step, setStep] = useState<Step>({ kind: 'edit' });
   const mounted = useMountedWhile(open);
+  const reset = () => {
+    setStep({ kind: 'edit' });
+    setReason('');
+  };
 
   const run = async (dryRun: boolean) => {
     setStep({ kind: 'busy' });
@@ -71,7 +68,7 @@ export function StartDialog(props: { spId: string; jobId: string }) {
       });
       setStep(dryRun ? { kind: 'previewed', attempt } : { kind: 'done', attempt });
     } catch (error) {
-      setStep({ kind: 'error', message: errorMessage(error) });
+      setStep({ kind: 'error', error });
     } finally {
       void queryClient.invalidateQueries();
     }
@@ -89,72 +86,49 @@ export function StartDialog(props: { spId: string; jobId: string }) {
         Start
       </Button>
       {mounted && (
-        <DialogCloser
-          value={() => {
+        <DialogShell
+          title={`Start ${props.jobId}`}
+          open={open}
+          onClose={() => {
             setOpen(false);
-            setStep({ kind: 'edit' });
-            setReason('');
+            opener.current?.focus();
+            reset();
           }}
+          onLinkClose={() => {
+            setOpen(false);
+            reset();
+          }}
+          done={step.kind === 'done'}
+          error={step.kind === 'error' ? step.error : null}
+          actions={
+            <>
+              {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
+                <Button appearance="primary" disabled={step.kind === 'busy'} onClick={() => void run(true)}>
+                  Preview (dry run)
+                </Button>
+              )}
+              {step.kind === 'previewed' && isGo(step.attempt) && (
+                <Button appearance="primary" onClick={() => void run(false)}>
+                  Confirm start
+                </Button>
+              )}
+            </>
+          }
         >
-          <Dialog
-            open={open}
-            onOpenChange={(_, d) => {
-              setOpen(d.open);
-              if (!d.open) {
-                opener.current?.focus();
-                setStep({ kind: 'edit' });
-                setReason('');
-              }
-            }}
-          >
-            <DialogSurface aria-describedby={undefined}>
-              <DialogBody>
-                <DialogTitle>Start {props.jobId}</DialogTitle>
-                <DialogContent>
-                  <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
-                    <Textarea
-                      value={reason}
-                      maxLength={500}
-                      onChange={(_, d) => setReason(d.value)}
-                      disabled={step.kind !== 'edit' && step.kind !== 'error'}
-                    />
-                  </Field>
-                  <div style={{ marginTop: 12 }}>
-                    {step.kind === 'previewed' && <AttemptResult attempt={step.attempt} preview />}
-                    {step.kind === 'done' && <AttemptResult attempt={step.attempt} preview={false} />}
-                    {step.kind === 'error' && (
-                      <MessageBar intent="error" role="alert">
-                        <MessageBarBody>
-                          <MessageBarTitle>Request failed</MessageBarTitle>
-                          {step.message}
-                        </MessageBarBody>
-                      </MessageBar>
-                    )}
-                  </div>
-                </DialogContent>
-                <DialogActions>
-                  {(step.kind === 'edit' || step.kind === 'error' || step.kind === 'busy') && (
-                    <Button
-                      appearance="primary"
-                      disabled={step.kind === 'busy'}
-                      onClick={() => void run(true)}
-                    >
-                      Preview (dry run)
-                    </Button>
-                  )}
-                  {step.kind === 'previewed' && isGo(step.attempt) && (
-                    <Button appearance="primary" onClick={() => void run(false)}>
-                      Confirm start
-                    </Button>
-                  )}
-                  <DialogTrigger disableButtonEnhancement>
-                    <Button appearance="secondary">{step.kind === 'done' ? 'Close' : 'Cancel'}</Button>
-                  </DialogTrigger>
-                </DialogActions>
-              </DialogBody>
-            </DialogSurface>
-          </Dialog>
-        </DialogCloser>
+          <Field label="Reason (stored with the attempt)" hint="At most 500 characters">
+            <Textarea
+              value={reason}
+              maxLength={500}
+              onChange={(_, d) => setReason(d.value)}
+              disabled={step.kind !== 'edit' && step.kind !== 'error'}
+            />
+          </Field>
+          {(step.kind === 'previewed' || step.kind === 'done') && (
+            <div style={{ marginTop: 12 }}>
+              <AttemptResult attempt={step.attempt} preview={step.kind === 'previewed'} />
+            </div>
+          )}
+        </DialogShell>
       )}
     </>
   );

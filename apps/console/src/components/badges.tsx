@@ -2,6 +2,15 @@ import { Badge, type BadgeProps } from '@fluentui/react-components';
 
 type Color = NonNullable<BadgeProps['color']>;
 
+/** A value as a tinted badge, in its colour (informative for a value the map does not know). */
+function TintBadge(props: { colors: Record<string, Color>; value: string }) {
+  return (
+    <Badge appearance="tint" color={props.colors[props.value] ?? 'informative'}>
+      {props.value}
+    </Badge>
+  );
+}
+
 const OUTCOME_COLOR: Record<string, Color> = {
   started: 'success',
   dry_run: 'informative',
@@ -21,11 +30,7 @@ const OUTCOME_COLOR: Record<string, Color> = {
 };
 
 export function OutcomeBadge(props: { outcome: string }) {
-  return (
-    <Badge appearance="tint" color={OUTCOME_COLOR[props.outcome] ?? 'informative'}>
-      {props.outcome}
-    </Badge>
-  );
+  return <TintBadge colors={OUTCOME_COLOR} value={props.outcome} />;
 }
 
 const STATUS_COLOR: Record<string, Color> = {
@@ -38,12 +43,7 @@ const STATUS_COLOR: Record<string, Color> = {
 };
 
 export function StatusBadge(props: { status: string | null }) {
-  const s = props.status ?? 'unknown';
-  return (
-    <Badge appearance="tint" color={STATUS_COLOR[s] ?? 'informative'}>
-      {s}
-    </Badge>
-  );
+  return <TintBadge colors={STATUS_COLOR} value={props.status ?? 'unknown'} />;
 }
 
 const STATE_COLOR: Record<string, Color> = {
@@ -55,11 +55,7 @@ const STATE_COLOR: Record<string, Color> = {
 };
 
 export function WatchStateBadge(props: { state: string }) {
-  return (
-    <Badge appearance="tint" color={STATE_COLOR[props.state] ?? 'informative'}>
-      {props.state}
-    </Badge>
-  );
+  return <TintBadge colors={STATE_COLOR} value={props.state} />;
 }
 
 /** A hold on the job (or its whole service principal): starts and restarts are refused while it applies. */
@@ -84,11 +80,7 @@ const APPROVAL_COLOR: Record<string, Color> = {
 };
 
 export function ApprovalStateBadge(props: { state: string }) {
-  return (
-    <Badge appearance="tint" color={APPROVAL_COLOR[props.state] ?? 'informative'}>
-      {props.state}
-    </Badge>
-  );
+  return <TintBadge colors={APPROVAL_COLOR} value={props.state} />;
 }
 
 const DELIVERY_COLOR: Record<string, Color> = {
@@ -98,9 +90,5 @@ const DELIVERY_COLOR: Record<string, Color> = {
 };
 
 export function DeliveryStateBadge(props: { state: string }) {
-  return (
-    <Badge appearance="tint" color={DELIVERY_COLOR[props.state] ?? 'informative'}>
-      {props.state}
-    </Badge>
-  );
+  return <TintBadge colors={DELIVERY_COLOR} value={props.state} />;
 }

@@ -50,3 +50,40 @@ export function Count(props: { label: string; value: number | string }) {
     </div>
   );
 }
+
+/** A view's heading. */
+export function PageTitle(props: { children: ReactNode }) {
+  return (
+    <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
+      {props.children}
+    </Text>
+  );
+}
+
+/** A form whose submit runs `onSubmit` in place of the browser's page load. */
+export function SubmitForm(props: { onSubmit: () => void; className?: string; children: ReactNode }) {
+  return (
+    <form
+      className={props.className}
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      {props.children}
+    </form>
+  );
+}
+
+/** A Select's options, each value its own label. */
+export function Options(props: { values: readonly (string | number)[] }) {
+  return (
+    <>
+      {props.values.map((v) => (
+        <option key={v} value={v}>
+          {v}
+        </option>
+      ))}
+    </>
+  );
+}

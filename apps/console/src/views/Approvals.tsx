@@ -3,23 +3,10 @@ import { Link as RouterLink, useSearchParams } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import {
   Button,
-  Dialog,
-  DialogActions,
-  DialogBody,
-  DialogContent,
-  DialogSurface,
-  DialogTitle,
-  DialogTrigger,
   Field,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Textarea,
   makeStyles,
@@ -30,12 +17,14 @@ import { approvalsApi } from '../api/control';
 import type { Approval, AttemptView } from '../api/types';
 import { useCan, useSession } from '../auth/session';
 import { useApprovals } from '../hooks';
-import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { when } from '../format';
+import { PageTitle, Section, useLayout } from '../components/layout';
 import { QueryState } from '../components/states';
 import { ApprovalStateBadge } from '../components/badges';
-import { OperationResult, RequestFailed } from '../components/ControlDialogs';
-import { DialogCloser } from '../components/DialogLink';
+import { DataTable } from '../components/DataTable';
+import { jobColumn } from '../components/columns';
+import { OperationResult } from '../components/ControlDialogs';
+import { DialogShell } from '../components/DialogShell';
 
 const useStyles = makeStyles({
   linked: { backgroundColor: tokens.colorBrandBackground2 },
@@ -82,71 +71,55 @@ function DecideDialog(props: {
     }
   };
   return (
-    <DialogCloser value={props.onClose}>
-      <Dialog open={props.open} onOpenChange={(_, d) => !d.open && props.onClose()}>
-        <DialogSurface aria-describedby={undefined}>
-          <DialogBody>
-            <DialogTitle>
-              {verb} the {what(a)} of {a.jobId}
-            </DialogTitle>
-            <DialogContent>
-              {result === null ? (
-                <>
-                  <Text block>{a.why}.</Text>
-                  <Text block>
-                    Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
-                    {a.reason ? `: ${a.reason}` : ''}.
-                  </Text>
-                  {decision === 'approve' && (
-                    <Text block weight="semibold" style={{ marginTop: 8 }}>
-                      Approving runs the {a.operation} now, through the guard, with you as the actor.
-                    </Text>
-                  )}
-                  <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
-                    <Textarea
-                      value={note}
-                      maxLength={500}
-                      disabled={busy}
-                      onChange={(_, d) => setNote(d.value)}
-                    />
-                  </Field>
-                </>
-              ) : 'attempt' in result ? (
-                <OperationResult
-                  attempt={result.attempt}
-                  done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
-                />
-              ) : (
-                <MessageBar intent="success" role="status">
-                  <MessageBarBody>
-                    <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
-                    Nothing was sent to Graph.
-                  </MessageBarBody>
-                </MessageBar>
-              )}
-              {error !== null && (
-                <div style={{ marginTop: 12 }}>
-                  <RequestFailed
-                    error={error}
-                    title={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
-                  />
-                </div>
-              )}
-            </DialogContent>
-            <DialogActions>
-              {result === null && (
-                <Button appearance="primary" disabled={busy} onClick={() => void run()}>
-                  {verb}
-                </Button>
-              )}
-              <DialogTrigger disableButtonEnhancement>
-                <Button appearance="secondary">{result === null ? 'Cancel' : 'Close'}</Button>
-              </DialogTrigger>
-            </DialogActions>
-          </DialogBody>
-        </DialogSurface>
-      </Dialog>
-    </DialogCloser>
+    <DialogShell
+      title={
+        <>
+          {verb} the {what(a)} of {a.jobId}
+        </>
+      }
+      open={props.open}
+      onClose={props.onClose}
+      done={result !== null}
+      error={error}
+      errorTitle={`Not ${decision === 'approve' ? 'approved' : 'rejected'}`}
+      actions={
+        result === null && (
+          <Button appearance="primary" disabled={busy} onClick={() => void run()}>
+            {verb}
+          </Button>
+        )
+      }
+    >
+      {result === null ? (
+        <>
+          <Text block>{a.why}.</Text>
+          <Text block>
+            Asked for by {a.requestedBy.name ?? a.requestedBy.id} {when(a.requestedAt)}
+            {a.reason ? `: ${a.reason}` : ''}.
+          </Text>
+          {decision === 'approve' && (
+            <Text block weight="semibold" style={{ marginTop: 8 }}>
+              Approving runs the {a.operation} now, through the guard, with you as the actor.
+            </Text>
+          )}
+          <Field label="Note (stored with the decision)" hint="Optional, at most 500 characters">
+            <Textarea value={note} maxLength={500} disabled={busy} onChange={(_, d) => setNote(d.value)} />
+          </Field>
+        </>
+      ) : 'attempt' in result ? (
+        <OperationResult
+          attempt={result.attempt}
+          done={a.operation === 'restart' ? 'Approved and restarted' : 'Approved and started'}
+        />
+      ) : (
+        <MessageBar intent="success" role="status">
+          <MessageBarBody>
+            <MessageBarTitle>{props.own ? 'Withdrawn' : 'Rejected'}</MessageBarTitle>
+            Nothing was sent to Graph.
+          </MessageBarBody>
+        </MessageBar>
+      )}
+    </DialogShell>
   );
 }
 
@@ -168,107 +141,110 @@ function Requests(props: {
   const l = useLayout();
   const session = useSession();
   const admin = useCan('admin');
+  const ownOf = (a: Approval) => session.id !== null && a.requestedBy.id === session.id;
   return (
-    <>
-      <Table aria-label={props.caption} size="small">
-        <TableHeader>
-          <TableRow>
-            <TableHeaderCell>Job</TableHeaderCell>
-            <TableHeaderCell>Operation</TableHeaderCell>
-            <TableHeaderCell style={{ width: '28%' }}>Why a second person</TableHeaderCell>
-            <TableHeaderCell>Asked for by</TableHeaderCell>
-            <TableHeaderCell>{props.pending ? 'Expires' : 'Decision'}</TableHeaderCell>
-            {props.pending && admin && <TableHeaderCell>Actions</TableHeaderCell>}
-          </TableRow>
-        </TableHeader>
-        <TableBody>
-          {props.items.map((a) => {
-            const own = session.id !== null && a.requestedBy.id === session.id;
-            return (
-              <TableRow
-                key={a.approvalId}
-                id={`approval-${a.approvalId}`}
-                className={a.approvalId === props.linked ? s.linked : undefined}
-                aria-current={a.approvalId === props.linked ? 'true' : undefined}
-              >
-                <TableCell className={l.id}>
-                  <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                </TableCell>
-                <TableCell>{what(a)}</TableCell>
-                <TableCell>
-                  {a.why}
-                  {a.reason && (
-                    <Text block size={200} italic>
-                      Reason: {a.reason}
+    <DataTable
+      label={props.caption}
+      size="small"
+      rows={props.items}
+      rowKey={(a) => a.approvalId}
+      rowProps={(a) => ({
+        id: `approval-${a.approvalId}`,
+        className: a.approvalId === props.linked ? s.linked : undefined,
+        'aria-current': a.approvalId === props.linked ? 'true' : undefined,
+      })}
+      columns={[
+        jobColumn(l.id),
+        { header: 'Operation', cell: (a) => what(a) },
+        {
+          header: 'Why a second person',
+          headerStyle: { width: '28%' },
+          cell: (a) => (
+            <>
+              {a.why}
+              {a.reason && (
+                <Text block size={200} italic>
+                  Reason: {a.reason}
+                </Text>
+              )}
+            </>
+          ),
+        },
+        {
+          header: 'Asked for by',
+          cell: (a) => (
+            <>
+              {a.requestedBy.name ?? a.requestedBy.id}
+              <Text block size={200}>
+                {when(a.requestedAt)}
+              </Text>
+            </>
+          ),
+        },
+        props.pending
+          ? { header: 'Expires', cell: (a) => when(a.expiresAt) }
+          : { header: 'Decision', cell: (a) => <Decided approval={a} /> },
+        props.pending &&
+          admin && {
+            header: 'Actions',
+            cell: (a) => {
+              const own = ownOf(a);
+              return (
+                <>
+                  <div className={s.actions}>
+                    <Button
+                      size="small"
+                      appearance="primary"
+                      disabledFocusable={own}
+                      aria-describedby={own ? `own-${a.approvalId}` : undefined}
+                      aria-label={`Approve the ${what(a)} of ${a.jobId}`}
+                      onClick={(e) =>
+                        props.decide({ approval: a, decision: 'approve', own, opener: e.currentTarget })
+                      }
+                    >
+                      Approve
+                    </Button>
+                    <Button
+                      size="small"
+                      aria-label={`${own ? 'Withdraw' : 'Reject'} the ${what(a)} of ${a.jobId}`}
+                      onClick={(e) =>
+                        props.decide({ approval: a, decision: 'reject', own, opener: e.currentTarget })
+                      }
+                    >
+                      {own ? 'Withdraw' : 'Reject'}
+                    </Button>
+                  </div>
+                  {own && (
+                    <Text id={`own-${a.approvalId}`} block size={200} className={s.own}>
+                      You asked for this: another Admin must approve it.
                     </Text>
                   )}
-                </TableCell>
-                <TableCell>
-                  {a.requestedBy.name ?? a.requestedBy.id}
-                  <Text block size={200}>
-                    {when(a.requestedAt)}
-                  </Text>
-                </TableCell>
-                <TableCell>
-                  {props.pending ? (
-                    when(a.expiresAt)
-                  ) : (
-                    <>
-                      <ApprovalStateBadge state={a.state} />{' '}
-                      {a.decidedBy ? `by ${a.decidedBy.name ?? a.decidedBy.id} ` : ''}
-                      {when(a.decidedAt ?? a.expiresAt)}
-                      {a.decisionReason && (
-                        <Text block size={200} italic>
-                          {a.decisionReason}
-                        </Text>
-                      )}
-                      {a.attemptId && (
-                        <Text block size={200}>
-                          <RouterLink to={`/attempts/${encodeURIComponent(a.attemptId)}`}>
-                            What ran
-                          </RouterLink>
-                        </Text>
-                      )}
-                    </>
-                  )}
-                </TableCell>
-                {props.pending && admin && (
-                  <TableCell>
-                    <div className={s.actions}>
-                      <Button
-                        size="small"
-                        appearance="primary"
-                        disabledFocusable={own}
-                        aria-describedby={own ? `own-${a.approvalId}` : undefined}
-                        aria-label={`Approve the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) =>
-                          props.decide({ approval: a, decision: 'approve', own, opener: e.currentTarget })
-                        }
-                      >
-                        Approve
-                      </Button>
-                      <Button
-                        size="small"
-                        aria-label={`${own ? 'Withdraw' : 'Reject'} the ${what(a)} of ${a.jobId}`}
-                        onClick={(e) =>
-                          props.decide({ approval: a, decision: 'reject', own, opener: e.currentTarget })
-                        }
-                      >
-                        {own ? 'Withdraw' : 'Reject'}
-                      </Button>
-                    </div>
-                    {own && (
-                      <Text id={`own-${a.approvalId}`} block size={200} className={s.own}>
-                        You asked for this: another Admin must approve it.
-                      </Text>
-                    )}
-                  </TableCell>
-                )}
-              </TableRow>
-            );
-          })}
-        </TableBody>
-      </Table>
+                </>
+              );
+            },
+          },
+      ]}
+    />
+  );
+}
+
+/** How a request was decided: its state, by whom and when, the note, and what ran. */
+function Decided(props: { approval: Approval }) {
+  const a = props.approval;
+  return (
+    <>
+      <ApprovalStateBadge state={a.state} /> {a.decidedBy ? `by ${a.decidedBy.name ?? a.decidedBy.id} ` : ''}
+      {when(a.decidedAt ?? a.expiresAt)}
+      {a.decisionReason && (
+        <Text block size={200} italic>
+          {a.decisionReason}
+        </Text>
+      )}
+      {a.attemptId && (
+        <Text block size={200}>
+          <RouterLink to={`/attempts/${encodeURIComponent(a.attemptId)}`}>What ran</RouterLink>
+        </Text>
+      )}
     </>
   );
 }
@@ -308,9 +284,7 @@ export function Approvals() {
           }}
         />
       )}
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Approvals
-      </Text>
+      <PageTitle>Approvals</PageTitle>
       <Text block style={{ marginBottom: 16 }}>
         A restart with Full, Watermark or ForceDeletion, and a start of a job quarantined for a reason that
         needs a person, wait here for a second Admin (another person than the one who asked).{' '}

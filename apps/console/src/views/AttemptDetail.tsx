@@ -1,10 +1,9 @@
 import { Link as RouterLink, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { Text } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { attemptsApi } from '../api/attempts';
 import { jobPath, when } from '../format';
-import { useLayout } from '../components/layout';
+import { PageTitle, useLayout } from '../components/layout';
 import { QueryState } from '../components/states';
 import { OutcomeBadge } from '../components/badges';
 
@@ -16,9 +15,7 @@ export function AttemptDetail() {
   const q = useQuery({ queryKey: ['attempt', attemptId], queryFn: () => attemptsApi.get(api, attemptId) });
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Attempt
-      </Text>
+      <PageTitle>Attempt</PageTitle>
       <QueryState query={q}>
         {(a) => (
           <dl style={{ display: 'grid', gridTemplateColumns: 'max-content 1fr', gap: '4px 16px' }}>

@@ -1,21 +1,7 @@
 import { useMemo } from 'react';
-import { Link as RouterLink, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-  tokens,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Select, Text, tokens } from '@fluentui/react-components';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { OPERATIONS, OUTCOMES } from '@app/common/domain';
 import { useApi } from '../api/context';
@@ -23,10 +9,10 @@ import { attemptsApi, filterFromSearch, filterToSearch, type AttemptFilter } fro
 import type { AttemptView } from '../api/types';
 import { useStats } from '../hooks';
 import { useLive } from '../live';
-import { jobPath, when } from '../format';
-import { Count, Section, useLayout } from '../components/layout';
+import { Count, Options, PageTitle, Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
-import { OutcomeBadge } from '../components/badges';
+import { DataTable } from '../components/DataTable';
+import { attemptTimeColumn, jobColumn, outcomeColumn } from '../components/columns';
 
 const COLORS: Record<string, string> = {
   started: tokens.colorPaletteGreenBackground3,
@@ -96,9 +82,18 @@ export default function Audit() {
   });
   const stats = useStats(filter);
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
-  const text = (key: 'servicePrincipalId' | 'jobId' | 'actor', label: string) => (
+  /** A text or date filter: empty means not filtered. */
+  const text = (
+    key: 'servicePrincipalId' | 'jobId' | 'actor' | 'from' | 'to',
+    label: string,
+    type?: 'date',
+  ) => (
     <Field label={label}>
-      <Input value={parsed[key] ?? ''} onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })} />
+      <Input
+        type={type}
+        value={parsed[key] ?? ''}
+        onChange={(_, d) => set({ ...parsed, [key]: d.value || undefined })}
+      />
     </Field>
   );
   const exportAs = (format: 'csv' | 'ndjson') =>
@@ -109,9 +104,7 @@ export default function Audit() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Audit
-      </Text>
+      <PageTitle>Audit</PageTitle>
       <Section title="Filters">
         <div className={l.row}>
           {text('servicePrincipalId', 'Service principal id')}
@@ -134,34 +127,14 @@ export default function Audit() {
               onChange={(_, d) => set({ ...parsed, operation: d.value || undefined })}
             >
               <option value="">any</option>
-              {OPERATIONS.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
+              <Options values={OPERATIONS} />
             </Select>
           </Field>
-          <Field label="From (inclusive)">
-            <Input
-              type="date"
-              value={parsed.from ?? ''}
-              onChange={(_, d) => set({ ...parsed, from: d.value || undefined })}
-            />
-          </Field>
-          <Field label="To (exclusive)">
-            <Input
-              type="date"
-              value={parsed.to ?? ''}
-              onChange={(_, d) => set({ ...parsed, to: d.value || undefined })}
-            />
-          </Field>
+          {text('from', 'From (inclusive)', 'date')}
+          {text('to', 'To (exclusive)', 'date')}
           <Field label="Page size">
             <Select value={String(limit)} onChange={(_, d) => set({ ...parsed, limit: Number(d.value) })}>
-              {[25, 50, 100, 200, 500].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
+              <Options values={[25, 50, 100, 200, 500]} />
             </Select>
           </Field>
         </div>
@@ -214,36 +187,20 @@ export default function Audit() {
           <Empty>No attempt matches the filters.</Empty>
         ) : (
           <>
-            <Table aria-label="Attempts" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>When</TableHeaderCell>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Outcome</TableHeaderCell>
-                  <TableHeaderCell>Who</TableHeaderCell>
-                  <TableHeaderCell>Trigger</TableHeaderCell>
-                  <TableHeaderCell>Message</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {items.map((a) => (
-                  <TableRow key={a.attemptId}>
-                    <TableCell>
-                      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <OutcomeBadge outcome={a.outcome} />
-                    </TableCell>
-                    <TableCell>{a.actor.name ?? a.actor.id}</TableCell>
-                    <TableCell>{a.trigger}</TableCell>
-                    <TableCell>{a.message}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
+            <DataTable
+              label="Attempts"
+              size="small"
+              rows={items}
+              rowKey={(a) => a.attemptId}
+              columns={[
+                attemptTimeColumn(),
+                jobColumn(l.id),
+                outcomeColumn(),
+                { header: 'Who', cell: (a) => a.actor.name ?? a.actor.id },
+                { header: 'Trigger', cell: (a) => a.trigger },
+                { header: 'Message', cell: (a) => a.message },
+              ]}
+            />
             {pages.hasNextPage && (
               <Button
                 style={{ marginTop: 8 }}

@@ -1,42 +1,23 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  Button,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Button, Field, Input } from '@fluentui/react-components';
 import { useApi } from '../api/context';
+import { useLiveQuery } from '../hooks';
 import { grantsApi } from '../api/grants';
-import { useLive } from '../live';
 import { when } from '../format';
-import { Section, useLayout } from '../components/layout';
-import { ErrorBox, QueryState } from '../components/states';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
+import { ErrorBox } from '../components/states';
+import { QueryTable } from '../components/DataTable';
 
 /** Admin: narrow callers to named service principals, and who changed what. */
 export function Grants() {
   const api = useApi();
   const qc = useQueryClient();
-  const live = useLive();
   const l = useLayout();
   const [principalId, setPrincipalId] = useState('');
   const [servicePrincipalId, setSp] = useState('');
-  const grants = useQuery({
-    queryKey: ['grants'],
-    queryFn: () => grantsApi.list(api),
-    refetchInterval: live.refetchInterval,
-  });
-  const events = useQuery({
-    queryKey: ['grant-events'],
-    queryFn: () => grantsApi.events(api),
-    refetchInterval: live.refetchInterval,
-  });
+  const grants = useLiveQuery(['grants'], grantsApi.list);
+  const events = useLiveQuery(['grant-events'], grantsApi.events);
   const create = useMutation({
     mutationFn: () =>
       grantsApi.create(api, {
@@ -55,17 +36,9 @@ export function Grants() {
   });
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Grants
-      </Text>
+      <PageTitle>Grants</PageTitle>
       <Section title="Add a grant">
-        <form
-          className={l.row}
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
+        <SubmitForm className={l.row} onSubmit={() => create.mutate()}>
           <Field label="Caller object id (oid)">
             <Input value={principalId} onChange={(_, d) => setPrincipalId(d.value)} style={{ width: 330 }} />
           </Field>
@@ -75,79 +48,57 @@ export function Grants() {
           <Button type="submit" appearance="primary" disabled={create.isPending}>
             Grant
           </Button>
-        </form>
+        </SubmitForm>
         {create.error && <ErrorBox error={create.error} title="The grant was not added" />}
       </Section>
       <Section title="Grants">
         {remove.error && <ErrorBox error={remove.error} title="The grant was not removed" />}
-        <QueryState
+        <QueryTable
           query={grants}
-          empty={(d) => d.length === 0}
           emptyText="No grant: every caller with a role acts on every service principal."
-        >
-          {(list) => (
-            <Table aria-label="Grants" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Caller</TableHeaderCell>
-                  <TableHeaderCell>Service principal</TableHeaderCell>
-                  <TableHeaderCell>Created</TableHeaderCell>
-                  <TableHeaderCell>By</TableHeaderCell>
-                  <TableHeaderCell>Actions</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((g) => (
-                  <TableRow key={g.grantId}>
-                    <TableCell className={l.mono}>{g.principalId}</TableCell>
-                    <TableCell className={l.mono}>{g.servicePrincipalId}</TableCell>
-                    <TableCell>{when(g.createdAt)}</TableCell>
-                    <TableCell className={l.mono}>{g.createdBy}</TableCell>
-                    <TableCell>
-                      <Button
-                        size="small"
-                        aria-label={`Remove the grant of ${g.principalId}`}
-                        onClick={() => {
-                          if (window.confirm('Remove this grant?')) {
-                            remove.mutate(g.grantId);
-                          }
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+          label="Grants"
+          size="small"
+          rows={grants.data ?? []}
+          rowKey={(g) => g.grantId}
+          columns={[
+            { header: 'Caller', className: l.mono, cell: (g) => g.principalId },
+            { header: 'Service principal', className: l.mono, cell: (g) => g.servicePrincipalId },
+            { header: 'Created', cell: (g) => when(g.createdAt) },
+            { header: 'By', className: l.mono, cell: (g) => g.createdBy },
+            {
+              header: 'Actions',
+              cell: (g) => (
+                <Button
+                  size="small"
+                  aria-label={`Remove the grant of ${g.principalId}`}
+                  onClick={() => {
+                    if (window.confirm('Remove this grant?')) {
+                      remove.mutate(g.grantId);
+                    }
+                  }}
+                >
+                  Remove
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section title="Changes">
-        <QueryState query={events} empty={(d) => d.length === 0} emptyText="No change yet.">
-          {(list) => (
-            <Table aria-label="Grant changes" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>When</TableHeaderCell>
-                  <TableHeaderCell>Change</TableHeaderCell>
-                  <TableHeaderCell>By</TableHeaderCell>
-                  <TableHeaderCell>Details</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((e) => (
-                  <TableRow key={e.eventId}>
-                    <TableCell>{when(e.at)}</TableCell>
-                    <TableCell>{e.action}</TableCell>
-                    <TableCell>{e.actor.name ?? e.actor.id}</TableCell>
-                    <TableCell className={l.mono}>{JSON.stringify(e.details)}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+        <QueryTable
+          query={events}
+          emptyText="No change yet."
+          label="Grant changes"
+          size="small"
+          rows={events.data ?? []}
+          rowKey={(e) => e.eventId}
+          columns={[
+            { header: 'When', cell: (e) => when(e.at) },
+            { header: 'Change', cell: (e) => e.action },
+            { header: 'By', cell: (e) => e.actor.name ?? e.actor.id },
+            { header: 'Details', className: l.mono, cell: (e) => JSON.stringify(e.details) },
+          ]}
+        />
       </Section>
     </>
   );

@@ -1,14 +1,11 @@
 import type { ReactNode } from 'react';
 import { Link as RouterLink, useParams, useSearchParams } from 'react-router';
-import { useQuery } from '@tanstack/react-query';
 import { Badge, Switch, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { adviceFor } from '@app/common/quarantine';
-import { useApi } from '../api/context';
 import { jobsApi, isGo } from '../api/jobs';
 import { useCan } from '../auth/session';
-import { useApprovals, useAttempts, useHolds, useWatches } from '../hooks';
+import { useApprovals, useAttempts, useHolds, useLiveQuery, useWatches } from '../hooks';
 import type { Approval, AttemptView, Hold } from '../api/types';
-import { useLive } from '../live';
 import { clockOf, when } from '../format';
 import { Section, useLayout } from '../components/layout';
 import { Empty, ErrorBox, QueryState } from '../components/states';
@@ -180,18 +177,12 @@ export function timelineOf(attempts: AttemptView[], holds: Hold[], approvals: Ap
 /** One job's story: live status, hold, quarantine clock and advice, actions, and one timeline of everything. */
 export function JobDetail() {
   const { spId = '', jobId = '' } = useParams();
-  const api = useApi();
-  const live = useLive();
   const [params, setParams] = useSearchParams();
   const failuresOnly = params.get('failures') === '1';
   const canStart = useCan('start');
   const s = useStyles();
   const l = useLayout();
-  const job = useQuery({
-    queryKey: ['job', spId, jobId],
-    queryFn: () => jobsApi.get(api, spId, jobId),
-    refetchInterval: live.refetchInterval,
-  });
+  const job = useLiveQuery(['job', spId, jobId], (api) => jobsApi.get(api, spId, jobId));
   const attempts = useAttempts({ servicePrincipalId: spId, jobId }, 200);
   const watches = useWatches();
   const watch = watches.data?.find(

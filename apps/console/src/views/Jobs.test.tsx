@@ -3,41 +3,15 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { ApiError } from '../api/client';
 import { fakeApi, renderWith, ROLES } from '../test/render';
+import { attempt, JOBS, job as jobOf, SP } from '../test/fixtures';
 import { Jobs } from './Jobs';
 
-const SP = '6d3f8a52-1c4b-4e8a-9f27-3b5c0d9e7a14';
-const JOBS = `/v1/servicePrincipals/${SP}/synchronization/jobs`;
-const job = (id: string, observedStatus: string, reason: string | null = null) => ({
-  servicePrincipalId: SP,
-  id,
-  templateId: null,
-  observedStatus,
-  rawStatusCode: observedStatus,
-  quarantine: reason
-    ? { reason, seriesBegan: new Date(Date.now() - 3 * 86_400_000).toISOString(), nextAttempt: null }
-    : null,
-  lastExecution: null,
-  countSuccessiveCompleteFailures: null,
-  troubleshootingUrl: null,
-});
-const attempt = (outcome: string, message: string) => ({
-  attemptId: '0b7f1c2e-0000-4000-8000-000000000001',
-  createdAt: new Date().toISOString(),
-  finishedAt: new Date().toISOString(),
-  servicePrincipalId: SP,
-  jobId: 'scim.paused',
-  trigger: 'api',
-  actor: { type: 'user', id: 'u', name: 'U' },
-  outcome,
-  observedStatus: 'paused',
-  quarantineReason: null,
-  reason: null,
-  dryRun: outcome === 'dry_run',
-  message,
-  retryAfterSeconds: null,
-  graphRequestIds: [],
-  durationMs: 1,
-});
+const job = (id: string, observedStatus: string, reason: string | null = null) =>
+  jobOf(id, observedStatus, {
+    quarantine: reason
+      ? { reason, seriesBegan: new Date(Date.now() - 3 * 86_400_000).toISOString(), nextAttempt: null }
+      : null,
+  });
 
 function routes(extra: Record<string, unknown> = {}) {
   return fakeApi({

@@ -1,34 +1,36 @@
 import { useState } from 'react';
 import { Link as RouterLink, useNavigate, useSearchParams } from 'react-router';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input, Select } from '@fluentui/react-components';
 import { isJobId, isServicePrincipalId } from '@app/common/ids';
 import { useCan } from '../auth/session';
 import { useAttempts, useKnownJobs } from '../hooks';
 import { clockOf, jobPath, shortId, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { Options, PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { HoldBadge, OutcomeBadge, StatusBadge } from '../components/badges';
 import { JobActions } from '../components/JobActions';
 import { StartDialog } from '../components/StartDialog';
 import { BulkStartDialog } from '../components/BulkStartDialog';
+import { DataTable } from '../components/DataTable';
+import { JobLink } from '../components/columns';
 import type { AttemptView, Job } from '../api/types';
 
-const STATUSES = ['', 'paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
+const STATUSES = ['paused', 'quarantine', 'active', 'notRun', 'notConfigured', 'unknown'];
 const key = (j: { servicePrincipalId: string; id: string }) =>
   `${j.servicePrincipalId.toLowerCase()}/${j.id}`;
+
+function LastAttempt(props: { attempt: AttemptView | undefined }) {
+  const a = props.attempt;
+  if (!a) {
+    return <>—</>;
+  }
+  return (
+    <>
+      <OutcomeBadge outcome={a.outcome} />{' '}
+      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
+    </>
+  );
+}
 
 function Lookup() {
   const navigate = useNavigate();
@@ -38,10 +40,9 @@ function Lookup() {
   const [problem, setProblem] = useState<string | null>(null);
   const s = useLayout();
   return (
-    <form
+    <SubmitForm
       className={s.row}
-      onSubmit={(e) => {
-        e.preventDefault();
+      onSubmit={() => {
         if (!isServicePrincipalId(sp.trim())) {
           setProblem('The service principal id must be a GUID.');
           return;
@@ -67,7 +68,7 @@ function Lookup() {
         <Input value={job} onChange={(_, d) => setJob(d.value)} style={{ width: 330 }} />
       </Field>
       <Button type="submit">Look up</Button>
-    </form>
+    </SubmitForm>
   );
 }
 
@@ -118,9 +119,7 @@ export function Jobs() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Jobs
-      </Text>
+      <PageTitle>Jobs</PageTitle>
       <Section title="Look up by id">
         <Lookup />
       </Section>
@@ -131,11 +130,8 @@ export function Jobs() {
         <div className={s.row} style={{ marginBottom: 12 }}>
           <Field label="Status">
             <Select value={status} onChange={(_, d) => set('status', d.value)}>
-              {STATUSES.map((st) => (
-                <option key={st} value={st}>
-                  {st || 'any'}
-                </option>
-              ))}
+              <option value="">any</option>
+              <Options values={STATUSES} />
             </Select>
           </Field>
           <Field label="Job id contains">
@@ -160,78 +156,65 @@ export function Jobs() {
               : 'No job matches the filters.'}
           </Empty>
         ) : (
-          <Table aria-label="Jobs">
-            <TableHeader>
-              <TableRow>
-                {canStart && (
-                  <TableHeaderCell style={{ width: 44 }}>
-                    <Checkbox
-                      aria-label="Select every job shown"
-                      checked={allOn ? true : chosen.length > 0 ? 'mixed' : false}
-                      onChange={(_, d) =>
-                        setSelected(d.checked === true ? new Set(shown.map(key)) : new Set())
-                      }
-                    />
-                  </TableHeaderCell>
-                )}
-                <TableHeaderCell>Job</TableHeaderCell>
-                <TableHeaderCell>Service principal</TableHeaderCell>
-                <TableHeaderCell>Status</TableHeaderCell>
-                <TableHeaderCell>Quarantine clock</TableHeaderCell>
-                <TableHeaderCell>Last attempt</TableHeaderCell>
-                {canStart && <TableHeaderCell>Actions</TableHeaderCell>}
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {shown.map((j) => {
-                const clock = clockOf(j);
-                const a = last.get(key(j));
-                return (
-                  <TableRow key={key(j)}>
-                    {canStart && (
-                      <TableCell>
-                        <Checkbox
-                          aria-label={`Select ${j.id}`}
-                          checked={selected.has(key(j))}
-                          onChange={(_, d) => toggle(j, d.checked === true)}
-                        />
-                      </TableCell>
-                    )}
-                    <TableCell className={s.id}>
-                      <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
-                    </TableCell>
-                    <TableCell title={j.servicePrincipalId}>{shortId(j.servicePrincipalId)}</TableCell>
-                    <TableCell>
-                      <StatusBadge status={j.observedStatus} /> {j.hold && <HoldBadge hold={j.hold} />}
-                    </TableCell>
-                    <TableCell>
-                      {j.observedStatus === 'quarantine'
-                        ? `${j.quarantine?.reason ?? 'Unknown'}; ${clock.daysLeft ?? '?'} days before auto-disable`
-                        : '—'}
-                    </TableCell>
-                    <TableCell>
-                      {a ? (
-                        <>
-                          <OutcomeBadge outcome={a.outcome} />{' '}
-                          <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
-                        </>
-                      ) : (
-                        '—'
-                      )}
-                    </TableCell>
-                    {canStart && (
-                      <TableCell>
-                        <div className={s.row} style={{ gap: 4, alignItems: 'center' }}>
-                          <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
-                          <JobActions spId={j.servicePrincipalId} jobId={j.id} hold={j.hold} menu />
-                        </div>
-                      </TableCell>
-                    )}
-                  </TableRow>
-                );
-              })}
-            </TableBody>
-          </Table>
+          <DataTable
+            label="Jobs"
+            rows={shown}
+            rowKey={key}
+            columns={[
+              canStart && {
+                header: (
+                  <Checkbox
+                    aria-label="Select every job shown"
+                    checked={allOn ? true : chosen.length > 0 ? 'mixed' : false}
+                    onChange={(_, d) => setSelected(d.checked === true ? new Set(shown.map(key)) : new Set())}
+                  />
+                ),
+                headerStyle: { width: 44 },
+                cell: (j) => (
+                  <Checkbox
+                    aria-label={`Select ${j.id}`}
+                    checked={selected.has(key(j))}
+                    onChange={(_, d) => toggle(j, d.checked === true)}
+                  />
+                ),
+              },
+              {
+                header: 'Job',
+                className: s.id,
+                cell: (j) => <JobLink servicePrincipalId={j.servicePrincipalId} jobId={j.id} />,
+              },
+              {
+                header: 'Service principal',
+                title: (j) => j.servicePrincipalId,
+                cell: (j) => shortId(j.servicePrincipalId),
+              },
+              {
+                header: 'Status',
+                cell: (j) => (
+                  <>
+                    <StatusBadge status={j.observedStatus} /> {j.hold && <HoldBadge hold={j.hold} />}
+                  </>
+                ),
+              },
+              {
+                header: 'Quarantine clock',
+                cell: (j) =>
+                  j.observedStatus === 'quarantine'
+                    ? `${j.quarantine?.reason ?? 'Unknown'}; ${clockOf(j).daysLeft ?? '?'} days before auto-disable`
+                    : '—',
+              },
+              { header: 'Last attempt', cell: (j) => <LastAttempt attempt={last.get(key(j))} /> },
+              canStart && {
+                header: 'Actions',
+                cell: (j) => (
+                  <div className={s.row} style={{ gap: 4, alignItems: 'center' }}>
+                    <StartDialog spId={j.servicePrincipalId} jobId={j.id} />
+                    <JobActions spId={j.servicePrincipalId} jobId={j.id} hold={j.hold} menu />
+                  </div>
+                ),
+              },
+            ]}
+          />
         )}
       </Section>
     </>

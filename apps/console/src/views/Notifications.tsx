@@ -1,32 +1,21 @@
 import { useState } from 'react';
 import { Link as RouterLink, useSearchParams } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Button, Checkbox, Field, Input, Select, Text } from '@fluentui/react-components';
 import {
   NOTIFICATION_DELIVERY_STATES,
   NOTIFICATION_DESTINATION_KINDS,
   NOTIFICATION_EVENT_TYPES,
 } from '@app/common/notifications';
 import { useApi } from '../api/context';
+import { useLiveQuery } from '../hooks';
 import { notificationsApi, type NewDestination } from '../api/notifications';
-import { useLive } from '../live';
+import type { Delivery } from '../api/types';
 import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
+import { Options, PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
+import { DataTable, QueryTable } from '../components/DataTable';
 
 const KIND_HINT: Record<string, string> = {
   webhook: 'CloudEvents 1.0 JSON, signed per Standard Webhooks with the secret (whsec_…)',
@@ -76,20 +65,11 @@ function AddDestination() {
     onSettled: () => void qc.invalidateQueries(),
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        add.mutate();
-      }}
-    >
+    <SubmitForm onSubmit={() => add.mutate()}>
       <div className={l.row}>
         <Field label="Kind" hint={KIND_HINT[kind]}>
           <Select value={kind} onChange={(_, d) => setKind(d.value)}>
-            {NOTIFICATION_DESTINATION_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
+            <Options values={NOTIFICATION_DESTINATION_KINDS} />
           </Select>
         </Field>
         <Field label="Name (optional)">
@@ -131,7 +111,90 @@ function AddDestination() {
         Add destination
       </Button>
       {add.error && <ErrorBox error={add.error} title="The destination was not added" />}
-    </form>
+    </SubmitForm>
+  );
+}
+
+/** What was sent where, and whether it arrived; a delivered or dead one can be sent again. */
+function DeliveriesTable(props: {
+  items: Delivery[];
+  nameOf: Map<string, string>;
+  redeliver: { isPending: boolean; mutate: (deliveryId: string) => void };
+}) {
+  const l = useLayout();
+  return (
+    <DataTable
+      label="Deliveries"
+      size="small"
+      rows={props.items}
+      rowKey={(d) => d.deliveryId}
+      columns={[
+        {
+          header: 'Event',
+          cell: (d) => (
+            <>
+              {d.eventType}
+              <Text block size={200}>
+                {when(d.eventTime)}
+              </Text>
+            </>
+          ),
+        },
+        {
+          header: 'Job',
+          className: l.id,
+          cell: (d) =>
+            d.servicePrincipalId && d.jobId ? (
+              <RouterLink to={jobPath(d.servicePrincipalId, d.jobId)}>{d.jobId}</RouterLink>
+            ) : (
+              '—'
+            ),
+        },
+        {
+          header: 'Destination',
+          className: l.id,
+          cell: (d) => (
+            <>
+              {d.destinationKind}: {props.nameOf.get(d.destinationId) ?? d.destinationId}
+            </>
+          ),
+        },
+        {
+          header: 'State',
+          cell: (d) => (
+            <>
+              <DeliveryStateBadge state={d.state} />
+              <Text block size={200}>
+                {d.state === 'pending' ? `next ${when(d.nextAttemptAt)}` : when(d.deliveredAt ?? d.deadAt)}
+              </Text>
+            </>
+          ),
+        },
+        { header: 'Tries', cell: (d) => d.attempts },
+        {
+          header: 'Last answer',
+          cell: (d) => (
+            <>
+              {d.lastStatus ?? '—'} {d.lastError ?? ''}
+            </>
+          ),
+        },
+        {
+          header: 'Actions',
+          cell: (d) =>
+            d.state !== 'pending' && (
+              <Button
+                size="small"
+                disabled={props.redeliver.isPending}
+                aria-label={`Send ${d.eventType} to ${d.destinationKind} again`}
+                onClick={() => props.redeliver.mutate(d.deliveryId)}
+              >
+                Send again
+              </Button>
+            ),
+        },
+      ]}
+    />
   );
 }
 
@@ -139,20 +202,13 @@ function AddDestination() {
 export function Notifications() {
   const api = useApi();
   const qc = useQueryClient();
-  const live = useLive();
   const l = useLayout();
   const [params, setParams] = useSearchParams();
   const state = params.get('state') ?? '';
-  const destinations = useQuery({
-    queryKey: ['destinations'],
-    queryFn: () => notificationsApi.destinations(api),
-    refetchInterval: live.refetchInterval,
-  });
-  const deliveries = useQuery({
-    queryKey: ['deliveries', state],
-    queryFn: () => notificationsApi.deliveries(api, state ? { state } : {}),
-    refetchInterval: live.refetchInterval,
-  });
+  const destinations = useLiveQuery(['destinations'], notificationsApi.destinations);
+  const deliveries = useLiveQuery(['deliveries', state], (api) =>
+    notificationsApi.deliveries(api, state ? { state } : {}),
+  );
   const remove = useMutation({
     mutationFn: (id: string) => notificationsApi.remove(api, id),
     onSettled: () => void qc.invalidateQueries(),
@@ -164,76 +220,82 @@ export function Notifications() {
   const nameOf = new Map((destinations.data ?? []).map((d) => [d.destinationId, d.name ?? d.url]));
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Notifications
-      </Text>
+      <PageTitle>Notifications</PageTitle>
       <Section title="Add a destination">
         <AddDestination />
       </Section>
       <Section title="Destinations">
         {remove.error && <ErrorBox error={remove.error} title="The destination was not removed" />}
-        <QueryState
+        <QueryTable
           query={destinations}
-          empty={(d) => d.length === 0}
           emptyText="No destination: events are kept, not sent."
-        >
-          {(list) => (
-            <Table aria-label="Destinations" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Kind</TableHeaderCell>
-                  <TableHeaderCell>Name and URL</TableHeaderCell>
-                  <TableHeaderCell>Events</TableHeaderCell>
-                  <TableHeaderCell>Service principals</TableHeaderCell>
-                  <TableHeaderCell>Added</TableHeaderCell>
-                  <TableHeaderCell>Actions</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((d) => (
-                  <TableRow key={d.destinationId}>
-                    <TableCell>
-                      {d.kind}
-                      {d.hasSecret ? ' (signed)' : ''}
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      {d.name && (
-                        <Text block weight="semibold">
-                          {d.name}
-                        </Text>
-                      )}
-                      <span className={l.mono}>{d.url}</span>
-                    </TableCell>
-                    <TableCell>{d.eventTypes.length ? d.eventTypes.join(', ') : 'every event'}</TableCell>
-                    <TableCell className={l.id}>
-                      {d.servicePrincipalIds.length ? d.servicePrincipalIds.join(', ') : 'every one'}
-                    </TableCell>
-                    <TableCell>
-                      {when(d.createdAt)}
-                      <Text block size={200}>
-                        {d.managed ? 'from NOTIFY_WEBHOOK_URL' : d.createdBy}
-                      </Text>
-                    </TableCell>
-                    <TableCell>
-                      <Button
-                        size="small"
-                        disabled={remove.isPending}
-                        aria-label={`Remove destination ${d.name ?? d.url}`}
-                        onClick={() => {
-                          if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
-                            remove.mutate(d.destinationId);
-                          }
-                        }}
-                      >
-                        Remove
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+          label="Destinations"
+          size="small"
+          rows={destinations.data ?? []}
+          rowKey={(d) => d.destinationId}
+          columns={[
+            {
+              header: 'Kind',
+              cell: (d) => (
+                <>
+                  {d.kind}
+                  {d.hasSecret ? ' (signed)' : ''}
+                </>
+              ),
+            },
+            {
+              header: 'Name and URL',
+              className: l.id,
+              cell: (d) => (
+                <>
+                  {d.name && (
+                    <Text block weight="semibold">
+                      {d.name}
+                    </Text>
+                  )}
+                  <span className={l.mono}>{d.url}</span>
+                </>
+              ),
+            },
+            {
+              header: 'Events',
+              cell: (d) => (d.eventTypes.length ? d.eventTypes.join(', ') : 'every event'),
+            },
+            {
+              header: 'Service principals',
+              className: l.id,
+              cell: (d) => (d.servicePrincipalIds.length ? d.servicePrincipalIds.join(', ') : 'every one'),
+            },
+            {
+              header: 'Added',
+              cell: (d) => (
+                <>
+                  {when(d.createdAt)}
+                  <Text block size={200}>
+                    {d.managed ? 'from NOTIFY_WEBHOOK_URL' : d.createdBy}
+                  </Text>
+                </>
+              ),
+            },
+            {
+              header: 'Actions',
+              cell: (d) => (
+                <Button
+                  size="small"
+                  disabled={remove.isPending}
+                  aria-label={`Remove destination ${d.name ?? d.url}`}
+                  onClick={() => {
+                    if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
+                      remove.mutate(d.destinationId);
+                    }
+                  }}
+                >
+                  Remove
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section
         title="Deliveries"
@@ -252,78 +314,14 @@ export function Notifications() {
               }}
             >
               <option value="">any</option>
-              {NOTIFICATION_DELIVERY_STATES.map((st) => (
-                <option key={st} value={st}>
-                  {st}
-                </option>
-              ))}
+              <Options values={NOTIFICATION_DELIVERY_STATES} />
             </Select>
           </Field>
         }
       >
         {redeliver.error && <ErrorBox error={redeliver.error} title="Not sent again" />}
         <QueryState query={deliveries} empty={(d) => d.items.length === 0} emptyText="No delivery yet.">
-          {(page) => (
-            <Table aria-label="Deliveries" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Event</TableHeaderCell>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Destination</TableHeaderCell>
-                  <TableHeaderCell>State</TableHeaderCell>
-                  <TableHeaderCell>Tries</TableHeaderCell>
-                  <TableHeaderCell>Last answer</TableHeaderCell>
-                  <TableHeaderCell>Actions</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {page.items.map((d) => (
-                  <TableRow key={d.deliveryId}>
-                    <TableCell>
-                      {d.eventType}
-                      <Text block size={200}>
-                        {when(d.eventTime)}
-                      </Text>
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      {d.servicePrincipalId && d.jobId ? (
-                        <RouterLink to={jobPath(d.servicePrincipalId, d.jobId)}>{d.jobId}</RouterLink>
-                      ) : (
-                        '—'
-                      )}
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      {d.destinationKind}: {nameOf.get(d.destinationId) ?? d.destinationId}
-                    </TableCell>
-                    <TableCell>
-                      <DeliveryStateBadge state={d.state} />
-                      <Text block size={200}>
-                        {d.state === 'pending'
-                          ? `next ${when(d.nextAttemptAt)}`
-                          : when(d.deliveredAt ?? d.deadAt)}
-                      </Text>
-                    </TableCell>
-                    <TableCell>{d.attempts}</TableCell>
-                    <TableCell>
-                      {d.lastStatus ?? '—'} {d.lastError ?? ''}
-                    </TableCell>
-                    <TableCell>
-                      {d.state !== 'pending' && (
-                        <Button
-                          size="small"
-                          disabled={redeliver.isPending}
-                          aria-label={`Send ${d.eventType} to ${d.destinationKind} again`}
-                          onClick={() => redeliver.mutate(d.deliveryId)}
-                        >
-                          Send again
-                        </Button>
-                      )}
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
+          {(page) => <DeliveriesTable items={page.items} nameOf={nameOf} redeliver={redeliver} />}
         </QueryState>
       </Section>
     </>

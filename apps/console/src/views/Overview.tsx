@@ -1,20 +1,13 @@
 import { Link as RouterLink } from 'react-router';
-import {
-  Badge,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Badge, Text } from '@fluentui/react-components';
 import { adviceFor } from '@app/common/quarantine';
 import { useApprovals, useAttempts, useHolds, useKnownJobs, useStats } from '../hooks';
 import { clockOf, jobPath, when } from '../format';
-import { Count, Section, useLayout } from '../components/layout';
-import { Empty, ErrorBox, Loading, QueryState } from '../components/states';
-import { HoldBadge, OutcomeBadge } from '../components/badges';
+import { Count, PageTitle, Section, useLayout } from '../components/layout';
+import { Empty, ErrorBox, Loading } from '../components/states';
+import { HoldBadge } from '../components/badges';
+import { DataTable, QueryTable } from '../components/DataTable';
+import { attemptTimeColumn, JobLink, jobColumn, outcomeColumn } from '../components/columns';
 import type { Job } from '../api/types';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -35,6 +28,20 @@ function Advice(props: { reason: string | null }) {
         ))}
       </ol>
     </>
+  );
+}
+
+/** The reason, with a badge (wrapping below a long reason instead of spilling over the cell) when it needs a person. */
+function QuarantineReason(props: { reason: string | null }) {
+  return (
+    <span style={{ display: 'flex', flexWrap: 'wrap', gap: 4, alignItems: 'center' }}>
+      {props.reason ?? 'Unknown'}
+      {adviceFor(props.reason).needsPerson && (
+        <Badge appearance="outline" color="danger">
+          needs a person
+        </Badge>
+      )}
+    </span>
   );
 }
 
@@ -66,9 +73,7 @@ export function Overview() {
 
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Overview
-      </Text>
+      <PageTitle>Overview</PageTitle>
       <div className={l.cards}>
         <Count label="Need a person" value={attention.length} />
         <Count label="Quarantined" value={quarantined.length} />
@@ -87,45 +92,27 @@ export function Overview() {
       ))}
 
       <Section title="Needs attention">
-        <QueryState
+        <QueryTable
           query={watches}
-          empty={() => attention.length === 0}
           emptyText="No watched job needs a person."
-        >
-          {() => (
-            <Table aria-label="Needs attention">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Reason</TableHeaderCell>
-                  <TableHeaderCell>Since</TableHeaderCell>
-                  <TableHeaderCell style={{ width: '34%' }}>What to do</TableHeaderCell>
-                  <TableHeaderCell>Before Entra disables it</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {attention.map((w) => {
-                  const job = byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`);
-                  return (
-                    <TableRow key={w.watchId}>
-                      <TableCell className={l.id}>
-                        <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
-                      </TableCell>
-                      <TableCell className={l.id}>{w.lastQuarantineReason ?? '—'}</TableCell>
-                      <TableCell>{when(job ? clockOf(job).since : w.lastSeenAt)}</TableCell>
-                      <TableCell>
-                        <Advice reason={w.lastQuarantineReason} />
-                      </TableCell>
-                      <TableCell>
-                        <DaysLeft job={job} />
-                      </TableCell>
-                    </TableRow>
-                  );
-                })}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+          label="Needs attention"
+          rows={attention.map((w) => ({
+            ...w,
+            job: byKey.get(`${w.servicePrincipalId.toLowerCase()}/${w.jobId}`),
+          }))}
+          rowKey={(w) => w.watchId}
+          columns={[
+            jobColumn(l.id),
+            { header: 'Reason', className: l.id, cell: (w) => w.lastQuarantineReason ?? '—' },
+            { header: 'Since', cell: (w) => when(w.job ? clockOf(w.job).since : w.lastSeenAt) },
+            {
+              header: 'What to do',
+              headerStyle: { width: '34%' },
+              cell: (w) => <Advice reason={w.lastQuarantineReason} />,
+            },
+            { header: 'Before Entra disables it', cell: ({ job }) => <DaysLeft job={job} /> },
+          ]}
+        />
       </Section>
 
       <Section title="Quarantined">
@@ -134,50 +121,31 @@ export function Overview() {
         ) : quarantined.length === 0 ? (
           <Empty>No listed job is in quarantine.</Empty>
         ) : (
-          <Table aria-label="Quarantined jobs">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Job</TableHeaderCell>
-                <TableHeaderCell>Reason</TableHeaderCell>
-                <TableHeaderCell>Since</TableHeaderCell>
-                <TableHeaderCell>Entra retries next</TableHeaderCell>
-                <TableHeaderCell style={{ width: '34%' }}>What to do</TableHeaderCell>
-                <TableHeaderCell>Before Entra disables it</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {quarantined.map((j) => {
-                const clock = clockOf(j);
-                const reason = j.quarantine?.reason ?? null;
-                return (
-                  <TableRow key={`${j.servicePrincipalId}/${j.id}`}>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(j.servicePrincipalId, j.id)}>{j.id}</RouterLink>
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      {/* The badge wraps below a long reason instead of spilling over the cell. */}
-                      <span style={{ display: 'flex', flexWrap: 'wrap', gap: 4, alignItems: 'center' }}>
-                        {reason ?? 'Unknown'}
-                        {adviceFor(reason).needsPerson && (
-                          <Badge appearance="outline" color="danger">
-                            needs a person
-                          </Badge>
-                        )}
-                      </span>
-                    </TableCell>
-                    <TableCell>{when(clock.since)}</TableCell>
-                    <TableCell>{when(clock.nextEntraRetry)}</TableCell>
-                    <TableCell>
-                      <Advice reason={reason} />
-                    </TableCell>
-                    <TableCell>
-                      <DaysLeft job={j} />
-                    </TableCell>
-                  </TableRow>
-                );
-              })}
-            </TableBody>
-          </Table>
+          <DataTable
+            label="Quarantined jobs"
+            rows={quarantined}
+            rowKey={(j) => `${j.servicePrincipalId}/${j.id}`}
+            columns={[
+              {
+                header: 'Job',
+                className: l.id,
+                cell: (j) => <JobLink servicePrincipalId={j.servicePrincipalId} jobId={j.id} />,
+              },
+              {
+                header: 'Reason',
+                className: l.id,
+                cell: (j) => <QuarantineReason reason={j.quarantine?.reason ?? null} />,
+              },
+              { header: 'Since', cell: (j) => when(clockOf(j).since) },
+              { header: 'Entra retries next', cell: (j) => when(clockOf(j).nextEntraRetry) },
+              {
+                header: 'What to do',
+                headerStyle: { width: '34%' },
+                cell: (j) => <Advice reason={j.quarantine?.reason ?? null} />,
+              },
+              { header: 'Before Entra disables it', cell: (j) => <DaysLeft job={j} /> },
+            ]}
+          />
         )}
       </Section>
 
@@ -185,36 +153,19 @@ export function Overview() {
       <PendingApprovalsSection approvals={approvals} pending={pendingApprovals} />
 
       <Section title="Recent unknown outcomes">
-        <QueryState query={unknown} empty={(d) => d.items.length === 0} emptyText="No attempt ended unknown.">
-          {(d) => (
-            <Table aria-label="Recent unknown outcomes">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>When</TableHeaderCell>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>Outcome</TableHeaderCell>
-                  <TableHeaderCell>Message</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {d.items.map((a) => (
-                  <TableRow key={a.attemptId}>
-                    <TableCell>
-                      <RouterLink to={`/attempts/${a.attemptId}`}>{when(a.createdAt)}</RouterLink>
-                    </TableCell>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <OutcomeBadge outcome={a.outcome} />
-                    </TableCell>
-                    <TableCell>{a.message}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+        <QueryTable
+          query={unknown}
+          emptyText="No attempt ended unknown."
+          label="Recent unknown outcomes"
+          rows={unknown.data?.items ?? []}
+          rowKey={(a) => a.attemptId}
+          columns={[
+            attemptTimeColumn(),
+            jobColumn(l.id),
+            outcomeColumn(),
+            { header: 'Message', cell: (a) => a.message },
+          ]}
+        />
       </Section>
     </>
   );
@@ -226,39 +177,39 @@ function HeldSection(props: { holds: ReturnType<typeof useHolds> }) {
   const holds = props.holds;
   return (
     <Section title="Held">
-      <QueryState query={holds} empty={(d) => d.length === 0} emptyText="No job is on hold.">
-        {(list) => (
-          <Table aria-label="Held jobs">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Job</TableHeaderCell>
-                <TableHeaderCell>Reason</TableHeaderCell>
-                <TableHeaderCell>Placed</TableHeaderCell>
-                <TableHeaderCell>Until</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {list.map((h) => (
-                <TableRow key={h.holdId}>
-                  <TableCell className={l.id}>
-                    {h.jobId ? (
-                      <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
-                    ) : (
-                      <>every job of {h.servicePrincipalId}</>
-                    )}{' '}
-                    <HoldBadge hold={h} />
-                  </TableCell>
-                  <TableCell>{h.reason}</TableCell>
-                  <TableCell>
-                    {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
-                  </TableCell>
-                  <TableCell>{h.until ? when(h.until) : 'until released'}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
-      </QueryState>
+      <QueryTable
+        query={holds}
+        emptyText="No job is on hold."
+        label="Held jobs"
+        rows={holds.data ?? []}
+        rowKey={(h) => h.holdId}
+        columns={[
+          {
+            header: 'Job',
+            className: l.id,
+            cell: (h) => (
+              <>
+                {h.jobId ? (
+                  <RouterLink to={jobPath(h.servicePrincipalId, h.jobId)}>{h.jobId}</RouterLink>
+                ) : (
+                  <>every job of {h.servicePrincipalId}</>
+                )}{' '}
+                <HoldBadge hold={h} />
+              </>
+            ),
+          },
+          { header: 'Reason', cell: (h) => h.reason },
+          {
+            header: 'Placed',
+            cell: (h) => (
+              <>
+                {when(h.placedAt)} by {h.placedBy.name ?? h.placedBy.id}
+              </>
+            ),
+          },
+          { header: 'Until', cell: (h) => (h.until ? when(h.until) : 'until released') },
+        ]}
+      />
     </Section>
   );
 }
@@ -272,43 +223,34 @@ function PendingApprovalsSection(props: {
   const { approvals, pending: pendingApprovals } = props;
   return (
     <Section title="Waiting for approval">
-      <QueryState
+      <QueryTable
         query={approvals}
-        empty={() => pendingApprovals.length === 0}
         emptyText="No request waits for a second person."
-      >
-        {() => (
-          <Table aria-label="Pending approvals">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Job</TableHeaderCell>
-                <TableHeaderCell>Operation</TableHeaderCell>
-                <TableHeaderCell>Asked for by</TableHeaderCell>
-                <TableHeaderCell>Expires</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {pendingApprovals.map((a) => (
-                <TableRow key={a.approvalId}>
-                  <TableCell className={l.id}>
-                    <RouterLink to={jobPath(a.servicePrincipalId, a.jobId)}>{a.jobId}</RouterLink>
-                  </TableCell>
-                  <TableCell>
-                    <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
-                      {a.operation}
-                      {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
-                    </RouterLink>
-                  </TableCell>
-                  <TableCell>
-                    {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
-                  </TableCell>
-                  <TableCell>{when(a.expiresAt)}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
-      </QueryState>
+        label="Pending approvals"
+        rows={pendingApprovals}
+        rowKey={(a) => a.approvalId}
+        columns={[
+          jobColumn(l.id),
+          {
+            header: 'Operation',
+            cell: (a) => (
+              <RouterLink to={`/approvals?approval=${encodeURIComponent(a.approvalId)}`}>
+                {a.operation}
+                {a.resetScope.length > 0 ? ` (${a.resetScope.join(', ')})` : ''}
+              </RouterLink>
+            ),
+          },
+          {
+            header: 'Asked for by',
+            cell: (a) => (
+              <>
+                {a.requestedBy.name ?? a.requestedBy.id}, {when(a.requestedAt)}
+              </>
+            ),
+          },
+          { header: 'Expires', cell: (a) => when(a.expiresAt) },
+        ]}
+      />
     </Section>
   );
 }

@@ -1,26 +1,15 @@
 import { useState } from 'react';
-import { Link as RouterLink } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import {
-  Button,
-  Checkbox,
-  Field,
-  Input,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
-  Text,
-} from '@fluentui/react-components';
+import { Button, Checkbox, Field, Input } from '@fluentui/react-components';
 import { useApi } from '../api/context';
 import { recoveryApi } from '../api/recovery';
 import { useCan } from '../auth/session';
 import { useSweeps, useWatches } from '../hooks';
-import { jobPath, when } from '../format';
-import { Section, useLayout } from '../components/layout';
-import { ErrorBox, QueryState } from '../components/states';
+import { when } from '../format';
+import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
+import { ErrorBox } from '../components/states';
+import { QueryTable } from '../components/DataTable';
+import { jobColumn } from '../components/columns';
 import { WatchStateBadge } from '../components/badges';
 
 function AddWatch() {
@@ -44,12 +33,7 @@ function AddWatch() {
     },
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        add.mutate();
-      }}
-    >
+    <SubmitForm onSubmit={() => add.mutate()}>
       <div className={l.row}>
         <Field label="Service principal id">
           <Input value={sp} onChange={(_, d) => setSp(d.value)} style={{ width: 330 }} />
@@ -67,7 +51,7 @@ function AddWatch() {
         </Button>
       </div>
       {add.error && <ErrorBox error={add.error} title="The watch was not added" />}
-    </form>
+    </SubmitForm>
   );
 }
 
@@ -85,9 +69,7 @@ export function Watches() {
   });
   return (
     <>
-      <Text as="h1" size={700} weight="semibold" block style={{ marginBottom: 16 }}>
-        Watches and sweeps
-      </Text>
+      <PageTitle>Watches and sweeps</PageTitle>
       {admin && (
         <Section title="Add a watch">
           <AddWatch />
@@ -95,92 +77,67 @@ export function Watches() {
       )}
       <Section title="Watched jobs">
         {remove.error && <ErrorBox error={remove.error} title="The watch was not removed" />}
-        <QueryState query={watches} empty={(d) => d.length === 0} emptyText="No job is watched.">
-          {(list) => (
-            <Table aria-label="Watched jobs" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Job</TableHeaderCell>
-                  <TableHeaderCell>State</TableHeaderCell>
-                  <TableHeaderCell>Last seen</TableHeaderCell>
-                  <TableHeaderCell>Failed recoveries</TableHeaderCell>
-                  <TableHeaderCell>Next try</TableHeaderCell>
-                  <TableHeaderCell>Last message</TableHeaderCell>
-                  {admin && <TableHeaderCell>Actions</TableHeaderCell>}
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((w) => (
-                  <TableRow key={w.watchId}>
-                    <TableCell className={l.id}>
-                      <RouterLink to={jobPath(w.servicePrincipalId, w.jobId)}>{w.jobId}</RouterLink>
-                    </TableCell>
-                    <TableCell>
-                      <WatchStateBadge state={w.state} />
-                    </TableCell>
-                    <TableCell>
-                      {w.lastSeenStatus ?? '—'} {w.lastQuarantineReason ? `(${w.lastQuarantineReason})` : ''}{' '}
-                      {when(w.lastSeenAt)}
-                    </TableCell>
-                    <TableCell>{w.failedAttempts}</TableCell>
-                    <TableCell>{when(w.nextTryAt)}</TableCell>
-                    <TableCell>{w.lastMessage ?? '—'}</TableCell>
-                    {admin && (
-                      <TableCell>
-                        <Button
-                          size="small"
-                          aria-label={`Stop watching ${w.jobId}`}
-                          disabled={remove.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Stop watching ${w.jobId}?`)) {
-                              remove.mutate(w.watchId);
-                            }
-                          }}
-                        >
-                          Stop watching
-                        </Button>
-                      </TableCell>
-                    )}
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+        <QueryTable
+          query={watches}
+          emptyText="No job is watched."
+          label="Watched jobs"
+          size="small"
+          rows={watches.data ?? []}
+          rowKey={(w) => w.watchId}
+          columns={[
+            jobColumn(l.id),
+            { header: 'State', cell: (w) => <WatchStateBadge state={w.state} /> },
+            {
+              header: 'Last seen',
+              cell: (w) => (
+                <>
+                  {w.lastSeenStatus ?? '—'} {w.lastQuarantineReason ? `(${w.lastQuarantineReason})` : ''}{' '}
+                  {when(w.lastSeenAt)}
+                </>
+              ),
+            },
+            { header: 'Failed recoveries', cell: (w) => w.failedAttempts },
+            { header: 'Next try', cell: (w) => when(w.nextTryAt) },
+            { header: 'Last message', cell: (w) => w.lastMessage ?? '—' },
+            admin && {
+              header: 'Actions',
+              cell: (w) => (
+                <Button
+                  size="small"
+                  aria-label={`Stop watching ${w.jobId}`}
+                  disabled={remove.isPending}
+                  onClick={() => {
+                    if (window.confirm(`Stop watching ${w.jobId}?`)) {
+                      remove.mutate(w.watchId);
+                    }
+                  }}
+                >
+                  Stop watching
+                </Button>
+              ),
+            },
+          ]}
+        />
       </Section>
       <Section title="Sweeps">
-        <QueryState query={sweeps} empty={(d) => d.length === 0} emptyText="No sweep has run yet.">
-          {(list) => (
-            <Table aria-label="Sweeps" size="small">
-              <TableHeader>
-                <TableRow>
-                  <TableHeaderCell>Started</TableHeaderCell>
-                  <TableHeaderCell>Leader</TableHeaderCell>
-                  <TableHeaderCell>Jobs read</TableHeaderCell>
-                  <TableHeaderCell>Started</TableHeaderCell>
-                  <TableHeaderCell>Skipped</TableHeaderCell>
-                  <TableHeaderCell>Left for a person</TableHeaderCell>
-                  <TableHeaderCell>Errors</TableHeaderCell>
-                  <TableHeaderCell>Message</TableHeaderCell>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {list.map((sw) => (
-                  <TableRow key={sw.sweepId}>
-                    <TableCell>{when(sw.startedAt)}</TableCell>
-                    <TableCell>{sw.leader}</TableCell>
-                    <TableCell>{sw.jobsRead}</TableCell>
-                    <TableCell>{sw.started}</TableCell>
-                    <TableCell>{sw.skipped}</TableCell>
-                    <TableCell>{sw.needsAttention}</TableCell>
-                    <TableCell>{sw.errors}</TableCell>
-                    <TableCell>{sw.message ?? '—'}</TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
-        </QueryState>
+        <QueryTable
+          query={sweeps}
+          emptyText="No sweep has run yet."
+          label="Sweeps"
+          size="small"
+          rows={sweeps.data ?? []}
+          rowKey={(sw) => sw.sweepId}
+          columns={[
+            { header: 'Started', cell: (sw) => when(sw.startedAt) },
+            { header: 'Leader', cell: (sw) => sw.leader },
+            { header: 'Jobs read', cell: (sw) => sw.jobsRead },
+            { header: 'Started', cell: (sw) => sw.started },
+            { header: 'Skipped', cell: (sw) => sw.skipped },
+            { header: 'Left for a person', cell: (sw) => sw.needsAttention },
+            { header: 'Errors', cell: (sw) => sw.errors },
+            { header: 'Message', cell: (sw) => sw.message ?? '—' },
+          ]}
+        />
       </Section>
     </>
   );
