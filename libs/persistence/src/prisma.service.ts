@@ -160,8 +160,13 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy, SqlR
     };
     client.on('error', onError);
     const release = (discard: boolean): void => {
+      if (discard || lost) {
+        // Our listener stays on a discarded client, which may still report its end.
+        client.release(true);
+        return;
+      }
       client.off('error', onError);
-      client.release(discard || lost);
+      client.release();
     };
     try {
       await client.query('BEGIN');
