@@ -279,7 +279,10 @@ export class GuardRepository implements GuardStore {
     limit = 500,
   ): Promise<AttemptView[]> {
     return this.pendingPage(
-      sql`replica_id = ${replicaId} AND created_at < ${createdBefore}::timestamptz`,
+      // created_at is stored rounded to the millisecond and `createdBefore` (read by databaseNow) truncated to it,
+      // so a row written just before the start can carry the start's millisecond or the next one. The start waits
+      // past that allowance before this process writes a row (ReconcilerService), so no own row falls inside it.
+      sql`replica_id = ${replicaId} AND created_at <= ${createdBefore}::timestamptz + interval '1 millisecond'`,
       after,
       limit,
     );

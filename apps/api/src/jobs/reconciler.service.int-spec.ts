@@ -167,6 +167,26 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     expect((await row(ids[0] as string))?.outcome).toBe('pending');
   });
 
+  it('at start-up finds a row written in the same millisecond as the start (created_at keeps milliseconds)', async () => {
+    const input = claimInput('job.same-ms');
+    expect((await repo.claim(input)).claimed).toBe(true);
+    // created_at is stored rounded to the millisecond, the start instant read truncated to it: a row written
+    // 0.4 ms before the start can carry the same millisecond as the start, or the next one.
+    const [stored] = await sql<{ created_at: Date }>(
+      db.url,
+      `SELECT created_at FROM attempts WHERE id = $1`,
+      [input.attemptId],
+    );
+    const createdAt = (stored as { created_at: Date }).created_at;
+    for (const bootedAt of [createdAt, new Date(createdAt.getTime() - 1)]) {
+      const rows = await repo.findPendingOfReplica('replica-r', bootedAt);
+      expect(rows.map((r) => r.attemptId)).toContain(input.attemptId);
+    }
+    // Two milliseconds before it, the row is the new process's own.
+    const later = await repo.findPendingOfReplica('replica-r', new Date(createdAt.getTime() - 2));
+    expect(later.map((r) => r.attemptId)).not.toContain(input.attemptId);
+  });
+
   it('at start-up settles only rows this replica id wrote before this process started', async () => {
     graph.set({ servicePrincipalId: SP, jobId: 'job.before' }, { status: 'active', reason: null });
     graph.set({ servicePrincipalId: SP, jobId: 'job.live' }, { status: 'paused', reason: null });

@@ -15,6 +15,8 @@ import { PeriodicWork } from '../scheduling/periodic-work';
 import { describeStatus } from './guard-policy';
 
 /** Name of the reconciler's pass in the scheduler. */
+/** Past the 1 ms by which a row written just before the start can look as late as the start. */
+const START_ALLOWANCE_MS = 3;
 export const RECONCILE_INTERVAL_NAME = 'pending-reconciliation';
 /** How often a running replica looks for attempts another, crashed replica left pending. */
 const RECONCILE_INTERVAL_MS = 60_000;
@@ -58,6 +60,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     // Awaited before the app listens: the instant that separates a previous run's rows from this process's own.
     try {
       this.bootedAt = await this.repo.databaseNow();
+      // Rows of this process must fall after the start-up instant and its 1 ms allowance (created_at keeps
+      // milliseconds): nothing is served before this returns, and this waits past the allowance.
+      await new Promise((resolve) => setTimeout(resolve, START_ALLOWANCE_MS));
     } catch (error) {
       this.logger.warn(
         `start-up reconciliation skipped (database unreachable): ${error instanceof Error ? error.message : String(error)}`,
