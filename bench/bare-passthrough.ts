@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  type PassthroughOptions,
+  type RunningPassthrough,
+  START_PATH,
+  listen,
+  runAsProcess,
+} from './lib/passthrough-server';
 
 /**
  * The barest pass-through the benchmark sets beside the guard: how far the guard is from the limit of this
@@ -17,18 +22,6 @@ import type { AddressInfo } from 'node:net';
  *        AZURE_CLIENT_SECRET, SIM_CA_FILE (the simulator's CA, for its HTTPS token endpoint and Graph over HTTPS)
  * Prints `bare passthrough listening on <port>` once listening; SIGTERM closes it.
  */
-const START_PATH = /^\/v1\/servicePrincipals\/([^/]+)\/synchronization\/jobs\/([^/]+)\/start$/;
-
-export interface BarePassthroughOptions {
-  port: number;
-  graphBaseUrl: string;
-  authorityHost: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  tlsCaCertificate?: string;
-}
-
 interface Answer {
   status: number;
   body: string;
@@ -61,9 +54,7 @@ function reply(res: http.ServerResponse, status: number, payload: string): void 
   res.end(payload);
 }
 
-export async function startBarePassthrough(
-  opts: BarePassthroughOptions,
-): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+export async function startBarePassthrough(opts: PassthroughOptions): Promise<RunningPassthrough> {
   const base = opts.graphBaseUrl.replace(/\/+$/, '');
   const graphOrigin = new URL(base).origin;
   const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 256 };
@@ -158,50 +149,13 @@ export async function startBarePassthrough(
   const server = http.createServer((req, res) => {
     void handle(req, res);
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(refresh);
-        graphAgent.destroy();
-        tokenAgent.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) {
-    throw new Error(`${name} is required`);
-  }
-  return v;
-}
-
-async function main(): Promise<void> {
-  const caFile = process.env.SIM_CA_FILE;
-  const p = await startBarePassthrough({
-    port: Number(process.env.PORT ?? '0'),
-    graphBaseUrl: env('GRAPH_BASE_URL'),
-    authorityHost: env('AZURE_AUTHORITY_HOST'),
-    tenantId: env('AZURE_TENANT_ID'),
-    clientId: env('AZURE_CLIENT_ID'),
-    clientSecret: env('AZURE_CLIENT_SECRET'),
-    ...(caFile ? { tlsCaCertificate: readFileSync(caFile, 'utf8') } : {}),
-  });
-  process.stdout.write(`bare passthrough listening on ${p.port}\n`);
-  process.once('SIGTERM', () => {
-    void p.close().then(() => process.exit(0));
+  return listen(server, opts.port, () => {
+    clearTimeout(refresh);
+    graphAgent.destroy();
+    tokenAgent.destroy();
   });
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`bare passthrough: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  runAsProcess('bare passthrough', startBarePassthrough);
 }

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { AxiosGraphClient, GraphError, createGraphCredential } from '@app/graph';
+import {
+  type PassthroughOptions,
+  type RunningPassthrough,
+  START_PATH,
+  listen,
+  runAsProcess,
+} from './lib/passthrough-server';
 
 /**
  * The bare pass-through the benchmark sets beside the guard: for each
@@ -14,18 +19,6 @@ import { AxiosGraphClient, GraphError, createGraphCredential } from '@app/graph'
  *        AZURE_CLIENT_SECRET, SIM_CA_FILE (the simulator's CA; NODE_EXTRA_CA_CERTS works too)
  * Prints `passthrough listening on <port>` once listening; SIGTERM closes it.
  */
-const START_PATH = /^\/v1\/servicePrincipals\/([^/]+)\/synchronization\/jobs\/([^/]+)\/start$/;
-
-export interface PassthroughOptions {
-  port: number;
-  graphBaseUrl: string;
-  authorityHost: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  tlsCaCertificate?: string;
-}
-
 function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
@@ -35,9 +28,7 @@ function reply(res: ServerResponse, status: number, body: Record<string, unknown
   res.end(payload);
 }
 
-export async function startPassthrough(
-  opts: PassthroughOptions,
-): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startPassthrough(opts: PassthroughOptions): Promise<RunningPassthrough> {
   const credential = createGraphCredential({
     tenantId: opts.tenantId,
     clientId: opts.clientId,
@@ -75,48 +66,9 @@ export async function startPassthrough(
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        graph.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-function env(name: string): string {
-  const v = process.env[name];
-  if (!v) {
-    throw new Error(`${name} is required`);
-  }
-  return v;
-}
-
-async function main(): Promise<void> {
-  const caFile = process.env.SIM_CA_FILE;
-  const p = await startPassthrough({
-    port: Number(process.env.PORT ?? '0'),
-    graphBaseUrl: env('GRAPH_BASE_URL'),
-    authorityHost: env('AZURE_AUTHORITY_HOST'),
-    tenantId: env('AZURE_TENANT_ID'),
-    clientId: env('AZURE_CLIENT_ID'),
-    clientSecret: env('AZURE_CLIENT_SECRET'),
-    ...(caFile ? { tlsCaCertificate: readFileSync(caFile, 'utf8') } : {}),
-  });
-  process.stdout.write(`passthrough listening on ${p.port}\n`);
-  process.once('SIGTERM', () => {
-    void p.close().then(() => process.exit(0));
-  });
+  return listen(server, opts.port, () => graph.close());
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`passthrough: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  runAsProcess('passthrough', startPassthrough);
 }
