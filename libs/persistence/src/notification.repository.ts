@@ -106,16 +106,20 @@ export interface DeliveryView {
   deadAt: string | null;
 }
 
-/** A claimed delivery: everything the dispatcher needs to send it, leased to one replica. */
-export interface ClaimedDelivery {
-  deliveryId: string;
-  attempt: number;
+/** A stored event as the dispatcher hands it to the message builders. */
+export interface OutboundEvent {
   eventId: string;
   eventType: string;
   eventTime: Date;
   servicePrincipalId: string | null;
   jobId: string | null;
   data: Record<string, unknown>;
+}
+
+/** A claimed delivery: everything the dispatcher needs to send it, leased to one replica. */
+export interface ClaimedDelivery extends OutboundEvent {
+  deliveryId: string;
+  attempt: number;
   destinationId: string;
   kind: NotificationDestinationKind;
   url: string;

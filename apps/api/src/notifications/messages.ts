@@ -5,6 +5,7 @@ import {
   adviceFor,
   isNotificationEventType,
 } from '@app/common';
+import type { OutboundEvent } from '@app/persistence';
 
 /**
  * What a notification says, per destination kind (DESIGN section 2d). Pure functions of the stored event: a
@@ -13,14 +14,7 @@ import {
  */
 
 /** The stored event as the dispatcher hands it over. */
-export interface OutboundEvent {
-  eventId: string;
-  eventType: string;
-  eventTime: Date;
-  servicePrincipalId: string | null;
-  jobId: string | null;
-  data: Record<string, unknown>;
-}
+export type { OutboundEvent };
 
 /** CloudEvents `source` of every event. */
 export const CLOUDEVENTS_SOURCE = 'urn:sync-job-guard';

@@ -9,19 +9,13 @@ import {
   unknownKeys,
   type ParsedInput,
 } from '@app/common';
-import type { KeysetCursor } from '@app/persistence';
+import type { DestinationInput, KeysetCursor } from '@app/persistence';
 import { isWebhookSecret } from '../config/app-config';
 
 /** Strict parsing of the notifications API's input: unknown fields, wrong types and bad values are refused. */
 
-export interface DestinationBody {
-  kind: NotificationDestinationKind;
-  name: string | null;
-  url: string;
-  secret: string | null;
-  eventTypes: string[];
-  servicePrincipalIds: string[];
-}
+/** A destination as the caller sends it; who created it comes from the token. */
+export type DestinationBody = Omit<DestinationInput, 'createdBy'>;
 
 const MAX_URL = 2048;
 const MAX_NAME = 200;
