@@ -8,6 +8,7 @@ import {
   type NotificationEventType,
 } from '@app/common';
 import { type Listening, PrismaService } from './prisma.service';
+import type { KeysetPosition } from './recovery.repository';
 import { type SqlRunner, firstRow, params, sql, trusted } from './sql';
 
 /**
@@ -135,11 +136,6 @@ export interface DeliveryResult {
   /** delivered; else retry at `retryAt`, or dead when it is null. */
   delivered: boolean;
   retryAt: Date | null;
-}
-
-export interface KeysetCursor {
-  at: Date;
-  id: string;
 }
 
 /** The destination NOTIFY_WEBHOOK_URL configures: one fixed id, so every replica upserts the same row. */
@@ -341,7 +337,7 @@ export class NotificationRepository {
     state?: NotificationDeliveryState;
     destinationId?: string;
     eventType?: string;
-    before: KeysetCursor | null;
+    before: KeysetPosition | null;
     limit: number;
   }): Promise<DeliveryView[]> {
     const p = params({

@@ -9,7 +9,7 @@ import {
   unknownKeys,
   type ParsedInput,
 } from '@app/common';
-import type { DestinationInput, KeysetCursor } from '@app/persistence';
+import type { DestinationInput, KeysetPosition } from '@app/persistence';
 import { isWebhookSecret } from '../config/app-config';
 
 /** Strict parsing of the notifications API's input: unknown fields, wrong types and bad values are refused. */
@@ -132,15 +132,15 @@ export interface DeliveriesQuery {
   state?: NotificationDeliveryState;
   destinationId?: string;
   eventType?: string;
-  before: KeysetCursor | null;
+  before: KeysetPosition | null;
   limit: number;
 }
 
-export function encodeCursor(c: KeysetCursor): string {
+export function encodeCursor(c: KeysetPosition): string {
   return Buffer.from(`${c.at.toISOString()}|${c.id}`, 'utf8').toString('base64url');
 }
 
-function decodeCursor(value: string): KeysetCursor | null {
+function decodeCursor(value: string): KeysetPosition | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) {
     return null;
   }

@@ -5,6 +5,7 @@ import type { Caller } from '../auth/roles';
 import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/app-config';
 import { encodeCursor, parseDeliveriesQuery, parseDestinationBody, parseId } from './notification-request';
+import { type Page, pageOf } from '../http/page';
 
 /** What the notifications API needs of the store (a test fake implements exactly this). */
 export type NotificationStore = Pick<
@@ -45,18 +46,10 @@ export class NotificationsService {
   }
 
   /** Deliveries, newest first, one page (keyset cursor). */
-  async deliveries(
-    query: Record<string, unknown>,
-  ): Promise<{ items: DeliveryView[]; nextCursor: string | null }> {
+  async deliveries(query: Record<string, unknown>): Promise<Page<DeliveryView>> {
     const q = validInput(parseDeliveriesQuery(query));
     const rows = await this.repo.listDeliveries({ ...q, limit: q.limit + 1 });
-    const items = rows.slice(0, q.limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      rows.length > q.limit && last !== undefined
-        ? encodeCursor({ at: new Date(last.createdAt), id: last.deliveryId })
-        : null;
-    return { items, nextCursor };
+    return pageOf(rows, q.limit, (d) => encodeCursor({ at: new Date(d.createdAt), id: d.deliveryId }));
   }
 
   /** Makes a delivered or dead-lettered delivery due at once; a pending one is being tried (409). */

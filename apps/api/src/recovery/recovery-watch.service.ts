@@ -18,6 +18,7 @@ import {
   parseWatchBody,
   parseWatchListQuery,
 } from './recovery-query';
+import { type Page, pageOf } from '../http/page';
 
 /** What the watch endpoints need of their collaborators (a test fake implements exactly this). */
 export type WatchStore = Pick<
@@ -33,21 +34,6 @@ export type WatchWithHold = RecoveryWatchView & { hold: HoldView | null };
 export type WatchCreated =
   | { kind: 'one'; watch: RecoveryWatchView; created: boolean }
   | { kind: 'all'; items: RecoveryWatchView[]; created: number };
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** One page from `limit + 1` rows: the extra row only says there is a next page. */
-function page<T>(rows: T[], limit: number, keyOf: (last: T) => [string, string]): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items,
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(...keyOf(last)) : null,
-  };
-}
 
 /** The watch list and sweep history of scheduled recovery (DESIGN sections 2 and 3a). */
 @Injectable()
@@ -91,7 +77,7 @@ export class RecoveryWatchService {
       after: q.cursor,
       limit: q.limit + 1,
     });
-    const { items, nextCursor } = page(rows, q.limit, (w) => [w.createdAt, w.watchId]);
+    const { items, nextCursor } = pageOf(rows, q.limit, (w) => encodeCursor(w.createdAt, w.watchId));
     const holds = await this.holds.activeFor([...new Set(items.map((w) => w.servicePrincipalId))]);
     return {
       items: items.map((w) => ({ ...w, hold: holdApplying(holds, w.servicePrincipalId, w.jobId) })),
@@ -117,6 +103,6 @@ export class RecoveryWatchService {
   async sweeps(query: Record<string, unknown>): Promise<Page<RecoverySweepView>> {
     const q = validInput(parseSweepListQuery(query));
     const rows = await this.repo.listSweeps({ before: q.cursor, limit: q.limit + 1 });
-    return page(rows, q.limit, (s) => [s.startedAt, s.sweepId]);
+    return pageOf(rows, q.limit, (s) => encodeCursor(s.startedAt, s.sweepId));
   }
 }
