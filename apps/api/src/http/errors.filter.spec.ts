@@ -1,7 +1,8 @@
 import { type ArgumentsHost, HttpException, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '@app/common';
-import { AUDIT_UNAVAILABLE_MESSAGE, AuditUnavailableError } from '../jobs/guard.errors';
+import { AuditUnavailableError } from '../jobs/guard.errors';
+import { AUDIT_UNAVAILABLE_BEFORE } from '../jobs/guard-policy';
 import { ErrorsFilter, toDomainError } from './errors.filter';
 
 /** The parts of express' Request and Response the filter uses, recording what was written. */
@@ -45,7 +46,7 @@ describe('toDomainError', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     const e = toDomainError(refused);
     expect(e).toBeInstanceOf(AuditUnavailableError);
-    expect([e.code, e.message]).toEqual([ErrorCode.AUDIT_UNAVAILABLE, AUDIT_UNAVAILABLE_MESSAGE]);
+    expect([e.code, e.message]).toEqual([ErrorCode.AUDIT_UNAVAILABLE, AUDIT_UNAVAILABLE_BEFORE]);
     expect(e.cause).toBe(refused);
   });
 

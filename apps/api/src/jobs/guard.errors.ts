@@ -1,9 +1,6 @@
 import { DomainError, ErrorCode, isDomainError, type Outcome } from '@app/common';
 import { AUDIT_UNAVAILABLE_BEFORE, auditLostAfter } from './guard-policy';
 
-/** The one message of an unreachable audit store (the wording lives in guard-policy.ts). */
-export const AUDIT_UNAVAILABLE_MESSAGE = AUDIT_UNAVAILABLE_BEFORE;
-
 /** A decision whose attempt row could not be finalised (the reconciler settles it later). */
 export interface UnrecordedDecision {
   attemptId: string;
@@ -22,7 +19,7 @@ export class AuditUnavailableError extends DomainError {
       unrecorded ? ErrorCode.ATTEMPT_UNRECORDED : ErrorCode.AUDIT_UNAVAILABLE,
       unrecorded
         ? auditLostAfter(unrecorded.outcome, unrecorded.startSent, unrecorded.attemptId)
-        : AUDIT_UNAVAILABLE_MESSAGE,
+        : AUDIT_UNAVAILABLE_BEFORE,
       unrecorded ? { cause, details: { attemptId: unrecorded.attemptId } } : { cause },
     );
     this.name = 'AuditUnavailableError';
