@@ -194,8 +194,8 @@ class KeysetExport extends Readable {
   async begin(): Promise<void> {
     const client = await this.pool.connect();
     this.client = client;
-    // A checked-out client has no pool listener: a connection lost while the consumer stalls (the idle timeout
-    // below, a restart) would emit an unhandled 'error' and end the process. It ends this export instead.
+    // A connection lost while the consumer stalls (the idle timeout below, a restart) ends this export at once,
+    // instead of at the consumer's next read.
     client.on('error', this.lost);
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -222,25 +222,20 @@ class KeysetExport extends Readable {
     this.destroy(error);
   };
 
-  /**
-   * Ends the snapshot: COMMIT and back to the pool when it completed, else the connection is discarded (our
-   * error listener stays on a discarded client, which may still report its end).
-   */
+  /** Ends the snapshot: COMMIT and back to the pool when it completed, else the connection is discarded. */
   private releaseClient(discard: boolean): void {
     const client = this.client;
     this.client = null;
     if (client === null) {
       return;
     }
+    client.off('error', this.lost);
     if (discard) {
       client.release(true);
       return;
     }
     client.query('COMMIT').then(
-      () => {
-        client.off('error', this.lost);
-        client.release();
-      },
+      () => client.release(),
       () => client.release(true),
     );
   }

@@ -46,6 +46,10 @@ export function createPool(
     idleTimeoutMillis: 30_000,
   });
   pool.on('error', () => undefined);
+  // The pool listens for errors of idle clients only. A connection lost while a client is checked out (a
+  // restart, a failover, a terminated backend, an idle transaction timed out) would emit an unhandled 'error' and
+  // end the process; with this listener the client's queries fail instead, and whoever holds it handles that.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -152,33 +156,17 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy, SqlR
   /** Runs `work` in one transaction on one pooled connection: committed when it resolves, else rolled back. */
   async transaction<T>(work: (db: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // A checked-out client has no pool listener: a connection lost mid-transaction (a restart, a failover, a
-    // terminated backend) would emit an unhandled 'error' and end the process. Its queries fail on their own.
-    let lost = false;
-    const onError = (): void => {
-      lost = true;
-    };
-    client.on('error', onError);
-    const release = (discard: boolean): void => {
-      if (discard || lost) {
-        // Our listener stays on a discarded client, which may still report its end.
-        client.release(true);
-        return;
-      }
-      client.off('error', onError);
-      client.release();
-    };
     try {
       await client.query('BEGIN');
       const result = await work(clientRunner(client));
       await client.query('COMMIT');
-      release(false);
+      client.release();
       return result;
     } catch (error) {
-      // A connection whose ROLLBACK fails is in an unknown state: it is discarded, not reused.
+      // A connection whose ROLLBACK fails (lost, or in an unknown state) is discarded, not reused.
       await client.query('ROLLBACK').then(
-        () => release(false),
-        () => release(true),
+        () => client.release(),
+        () => client.release(true),
       );
       throw error;
     }
