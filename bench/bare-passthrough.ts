@@ -57,7 +57,9 @@ function reply(res: http.ServerResponse, status: number, payload: string): void 
 export async function startBarePassthrough(opts: PassthroughOptions): Promise<RunningPassthrough> {
   const base = opts.graphBaseUrl.replace(/\/+$/, '');
   const graphOrigin = new URL(base).origin;
-  const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 256 };
+  // An idle socket is dropped after 4 s, before the server's keep-alive window (5 s in the simulator) ends: a
+  // socket the server is closing as it is reused would be reset, and that request would fail (502).
+  const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 256, timeout: 4_000 };
   const tls = opts.tlsCaCertificate ? { ca: opts.tlsCaCertificate } : {};
   const graphAgent = base.startsWith('https:')
     ? new https.Agent({ ...agentOptions, ...tls })
