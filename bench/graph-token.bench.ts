@@ -1,7 +1,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { ClientSecretCredential } from '@azure/identity';
 import { DEMO_JOBS, DEMO_SERVICE_PRINCIPAL_ID, startGraphSimulator } from '../apps/graph-simulator/src';
-import { AxiosGraphClient } from '../libs/graph/src';
+import { HttpGraphClient } from '../libs/graph/src';
 
 /**
  * CPU per Graph call with the token kept in the client, and with the credential asked on every call (dev aid):
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         disableInstanceDiscovery: true,
         tlsOptions: { ca: sim.tlsCaCertificate },
       });
-      const client = new AxiosGraphClient({
+      const client = new HttpGraphClient({
         baseUrl: sim.graphBaseUrl,
         credential: everyCall ? new AskedEveryCall(credential) : credential,
       });

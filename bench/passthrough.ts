@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { AxiosGraphClient, GraphError, createGraphCredential } from '@app/graph';
+import { HttpGraphClient, GraphError, createGraphCredential } from '@app/graph';
 import {
   type PassthroughOptions,
   type RunningPassthrough,
@@ -11,7 +11,7 @@ import {
 /**
  * The bare pass-through the benchmark sets beside the guard: for each
  * POST /v1/servicePrincipals/{sp}/synchronization/jobs/{job}/start it makes the same Graph calls as the guard
- * (GET the job; POST start when paused or in quarantine) with the same AxiosGraphClient and credential, and
+ * (GET the job; POST start when paused or in quarantine) with the same HttpGraphClient and credential, and
  * nothing else: no authentication, no checks, no database, no logging, no framework.
  *
  *   node -r ./bench/swc-register.js bench/passthrough.ts
@@ -36,7 +36,7 @@ export async function startPassthrough(opts: PassthroughOptions): Promise<Runnin
     authorityHost: opts.authorityHost,
     ...(opts.tlsCaCertificate ? { tlsCaCertificate: opts.tlsCaCertificate } : {}),
   });
-  const graph = new AxiosGraphClient({
+  const graph = new HttpGraphClient({
     baseUrl: opts.graphBaseUrl,
     credential,
     ...(opts.tlsCaCertificate ? { tlsCaCertificate: opts.tlsCaCertificate } : {}),

@@ -88,7 +88,7 @@ function pathName(s: Scenario): string {
 
 function headline(r: BenchReport): string[] {
   const lines = [
-    '| Scenario | Graph latency | guard ÷ bare throughput | guard ÷ axios pass-through throughput | added p50 vs bare / vs axios (ms) | added p99 vs bare / vs axios (ms) | guard CPU per decision: API + PostgreSQL (ms) | goal | met (medians) |',
+    '| Scenario | Graph latency | guard ÷ bare throughput | guard ÷ client pass-through throughput | added p50 vs bare / vs client (ms) | added p99 vs bare / vs client (ms) | guard CPU per decision: API + PostgreSQL (ms) | goal | met (medians) |',
     '|---|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const s of r.scenarios) {
@@ -108,7 +108,7 @@ function headline(r: BenchReport): string[] {
     '',
     'Service CPU per request, each process on its own (ms; median across rounds):',
     '',
-    '| Scenario | Graph latency | guard API | axios pass-through | bare pass-through | guard ÷ axios | guard ÷ bare |',
+    '| Scenario | Graph latency | guard API | client pass-through | bare pass-through | guard ÷ client | guard ÷ bare |',
     '|---|---:|---:|---:|---:|---:|---:|',
   );
   for (const s of r.scenarios) {
@@ -144,7 +144,7 @@ function scenarioTable(s: Scenario): string[] {
   const rr = roundRatios(s);
   lines.push(
     '',
-    '| round | throughput ratio: ÷ bare | ÷ axios | added p50 ms: vs bare | vs axios | added p99 ms: vs bare | vs axios | guard CPU per decision ms (API + PostgreSQL) |',
+    '| round | throughput ratio: ÷ bare | ÷ client | added p50 ms: vs bare | vs client | added p99 ms: vs bare | vs client | guard CPU per decision ms (API + PostgreSQL) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const x of rr) {
@@ -193,11 +193,11 @@ export function renderReport(r: BenchReport): string {
     '## Method',
     '',
     '- **Guard**: the built API (`dist/apps/api/apps/api/src/main.js`, `NODE_ENV=production`, one process, default pool of 10 connections, pino logging at `info` to a file) with bearer tokens from a dev issuer (RS256, `JobControl.Start`), on PostgreSQL with default durability.',
-    '- **Axios pass-through** (`bench/passthrough.ts`): a `node:http` server doing the same Graph calls (GET the job; POST start when paused or in quarantine) with the same `AxiosGraphClient` and `ClientSecretCredential` as the guard; no authentication, checks, database, logging or framework. It answers "what does the guard add to our own Graph layer".',
+    '- **Client pass-through** (`bench/passthrough.ts`): a `node:http` server doing the same Graph calls (GET the job; POST start when paused or in quarantine) with the same `HttpGraphClient` and `ClientSecretCredential` as the guard; no authentication, checks, database, logging or framework. It answers "what does the guard add to our own Graph layer".',
     "- **Bare pass-through** (`bench/bare-passthrough.ts`): the same two Graph calls with nothing but `node:http`: one keep-alive agent (`https.Agent` when Graph is reached over HTTPS; here Graph is the simulator's plain-HTTP side, as it is for the guard), a client-credentials token fetched once from the simulator's HTTPS token endpoint (and again before it expires, off the request path), the guard's request headers (`Authorization`, `Accept`, `client-request-id`); no Graph client library, framework, authentication, database or logging. It answers \"how far is the guard from what this machine can do\".",
     '- **Graph**: the simulator as its own process over HTTP (token authority over HTTPS with its self-signed CA), latency set per scenario; the same simulator serves both variants.',
     `- **Load**: autocannon in its own process, ${r.settings.connections} keep-alive connections, POST \`/v1/servicePrincipals/{sp}/synchronization/jobs/{job}/start\` round-robin over the job ids; every response's latency recorded (sub-millisecond).`,
-    `- **Alternation**: each scenario has a warm-up of every variant, then ${r.settings.rounds} rounds of ${r.settings.durationSeconds} s per variant, the order reversed every other round (guard, axios, bare; then bare, axios, guard). Ratios are per round, between runs seconds apart; the headline shows the median and (min – max) across rounds.`,
+    `- **Alternation**: each scenario has a warm-up of every variant, then ${r.settings.rounds} rounds of ${r.settings.durationSeconds} s per variant, the order reversed every other round (guard, client, bare; then bare, client, guard). Ratios are per round, between runs seconds apart; the headline shows the median and (min – max) across rounds.`,
     '- **CPU**: utime + stime deltas from `/proc/<pid>/stat` over each run, for the serving process, the simulator, the PostgreSQL backends connected to the bench database and the load generator (its own `process.cpuUsage()`). **CPU per decision** = (API process + PostgreSQL backends) ÷ guarded responses: CPU time is what a decision costs whatever else runs on the machine, so it is the figure least disturbed by a shared machine.',
     `- **Guard settings** beyond the required ones: ${Object.entries(r.settings)
       .filter(([k]) => /^[A-Z_]+$/.test(k))
@@ -277,7 +277,7 @@ export function renderReport(r: BenchReport): string {
   if (r.footprint) {
     const fp = r.footprint;
     out.push(
-      '| | API (guard) | axios pass-through | bare pass-through |',
+      '| | API (guard) | client pass-through | bare pass-through |',
       '|---|---:|---:|---:|',
       `| RSS idle, after /health/ready (MB; goal for the guard ≤ 150) | ${f(fp.rssIdleMb)} | ${f(fp.passthroughRssIdleMb)} | ${f(fp.bareRssIdleMb)} |`,
       `| RSS peak under the side-by-side load (MB) | ${f(fp.rssPeakUnderLoadMb)} | ${f(fp.passthroughRssPeakMb)} | ${f(fp.bareRssPeakMb)} |`,

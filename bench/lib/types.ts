@@ -2,7 +2,7 @@ import type { LoadResult } from './load';
 import type { PgCounts } from './pg-proxy';
 import type { ProfileSummary } from './cpu-profile';
 
-/** The guard; the pass-through on our own Graph layer (axios + @azure/identity); the bare `node:http` one. */
+/** The guard; the pass-through on our own Graph layer (HttpGraphClient + @azure/identity); the bare `node:http` one. */
 export type Variant = 'guard' | 'passthrough' | 'bare';
 
 /** CPU seconds used during one run, per process (postgres = the bench database's backends). */
@@ -33,7 +33,7 @@ export interface Scenario {
 
 export interface RoundRatio {
   round: number;
-  /** Against the axios pass-through. */
+  /** Against the client pass-through. */
   throughputRatio: number;
   addedP50Ms: number;
   addedP99Ms: number;

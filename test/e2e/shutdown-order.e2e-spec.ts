@@ -1,4 +1,4 @@
-import { AxiosGraphClient } from '@app/graph';
+import { HttpGraphClient } from '@app/graph';
 import { PrismaService } from '../../libs/persistence/src/prisma.service';
 import { RecoveryLease } from '../../apps/api/src/recovery/recovery-lease';
 import { RecoveryService } from '../../apps/api/src/recovery/recovery.service';
@@ -42,7 +42,7 @@ describe('periodic work and shutdown order', () => {
     record(PeriodicWork.prototype, 'cancel', (args) => `cancel ${String(args[0])}`);
     record(RecoveryLease.prototype, 'release', () => 'lease released');
     record(PrismaService.prototype, 'onModuleDestroy', () => 'database pool closed');
-    record(AxiosGraphClient.prototype, 'close', () => 'graph client closed');
+    record(HttpGraphClient.prototype, 'close', () => 'graph client closed');
     stack = await startStack({ RECOVERY_ENABLED: 'true', AUDIT_RETENTION_DAYS: '30' });
   });
 

@@ -1,5 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { AxiosGraphClient, GraphClient, createGraphCredential } from '@app/graph';
+import { HttpGraphClient, GraphClient, createGraphCredential } from '@app/graph';
 import { APP_CONFIG } from './config/config.module';
 import type { AppConfig } from './config/app-config';
 import { MetricsModule } from './metrics/metrics.module';
@@ -19,7 +19,7 @@ export function createGraphClient(config: AppConfig, metrics: MetricsService): G
     authorityHost: g.authorityHost ?? undefined,
     tlsCaCertificate: g.tlsCaCertificate ?? undefined,
   });
-  return new AxiosGraphClient({
+  return new HttpGraphClient({
     baseUrl: g.baseUrl,
     credential,
     timeoutMs: g.timeoutMs,
@@ -55,7 +55,7 @@ export class GraphModule implements OnApplicationShutdown {
   constructor(@Inject(GraphClient) private readonly client: GraphClient) {}
 
   onApplicationShutdown(): void {
-    if (this.client instanceof AxiosGraphClient) {
+    if (this.client instanceof HttpGraphClient) {
       this.client.close();
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Contract of AxiosGraphClient against the Graph simulator over real HTTP, with a real ClientSecretCredential
+ * Contract of HttpGraphClient against the Graph simulator over real HTTP, with a real ClientSecretCredential
  * getting its tokens from the simulator's token endpoint (HTTPS, self-signed CA).
  */
 import { ClientSecretCredential } from '@azure/identity';
@@ -9,7 +9,7 @@ import {
   startGraphSimulator,
   type RunningSimulator,
 } from '../../../apps/graph-simulator/src';
-import { AxiosGraphClient, type AxiosGraphClientOptions } from './axios-graph.client';
+import { HttpGraphClient, type HttpGraphClientOptions } from './http-graph.client';
 import { createGraphCredential, describeCredential } from './credentials';
 import { GraphError, type JobRef } from './graph-client';
 
@@ -28,10 +28,10 @@ async function caught(promise: Promise<unknown>): Promise<GraphError> {
   throw new Error('expected a GraphError');
 }
 
-describe('AxiosGraphClient against the Graph simulator', () => {
+describe('HttpGraphClient against the Graph simulator', () => {
   let sim: RunningSimulator;
-  let client: AxiosGraphClient;
-  const clients: AxiosGraphClient[] = [];
+  let client: HttpGraphClient;
+  const clients: HttpGraphClient[] = [];
 
   const newCredential = (secret?: string): ClientSecretCredential =>
     new ClientSecretCredential(sim.tenantId, sim.clientId, secret ?? sim.clientSecret, {
@@ -40,8 +40,8 @@ describe('AxiosGraphClient against the Graph simulator', () => {
       tlsOptions: { ca: sim.tlsCaCertificate },
     });
 
-  const newClient = (overrides: Partial<AxiosGraphClientOptions> = {}): AxiosGraphClient => {
-    const c = new AxiosGraphClient({
+  const newClient = (overrides: Partial<HttpGraphClientOptions> = {}): HttpGraphClient => {
+    const c = new HttpGraphClient({
       baseUrl: sim.graphBaseUrl,
       credential: newCredential(),
       backoffBaseMs: 5,

@@ -139,7 +139,7 @@ export class GraphError extends Error {
 
 /**
  * The only way the rest of the service talks to Microsoft Graph's synchronization API.
- * Reads retry within their budget; `startJob` never retries on its own (see AxiosGraphClient).
+ * Reads retry within their budget; `startJob` never retries on its own (see HttpGraphClient).
  */
 export abstract class GraphClient {
   abstract getJob(ref: JobRef, ctx?: GraphCallContext): Promise<GraphResult<SyncJob>>;

@@ -28,7 +28,7 @@ export interface GraphHttpFailure {
 /** No HTTP answer: connection refused or reset, timed out, ... */
 export interface GraphTransportFailure {
   transport: true;
-  /** Node / axios error code: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNECT_TIMEOUT, ... */
+  /** Node error code: ECONNREFUSED, ECONNRESET, ETIMEDOUT, ECONNECT_TIMEOUT, ... */
   code?: string;
   message: string;
   /** Whether the whole request had been handed to the network: Graph may have received and acted on it. */

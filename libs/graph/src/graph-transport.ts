@@ -1,6 +1,4 @@
 import { isRecord } from '@app/common';
-import * as http from 'node:http';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { GraphError, minWriteBudgetMs } from './graph-client';
 import { asGraphError, header, httpError, type Exchange } from './graph-answers';
 import {
@@ -12,6 +10,7 @@ import {
 import type { GraphExchangeInfo, GraphLogger } from './graph-observer';
 import { isRetryableRead, retryDelayMs, type ReadRetryPolicy } from './graph-retry';
 import type { GraphTokenSource } from './graph-token';
+import { GraphHttp, GraphHttpFailure, type HttpAnswer } from './graph-http';
 import { createGraphAgents, type GraphAgents } from './timed-agent';
 
 /** Graph's HTTP: one keep-alive pool, the time budget of each call, the token refresh on 401, read retries. */
@@ -43,6 +42,9 @@ export interface GraphTransportOptions {
   onExchange?: ((info: GraphExchangeInfo) => void) | undefined;
 }
 
+/** What the answers may be compressed with (GraphHttp decodes each). */
+const ACCEPT_ENCODING = 'gzip, deflate, br';
+
 function isInvalidToken(body: unknown): boolean {
   return isRecord(body) && isRecord(body.error) && body.error.code === 'InvalidAuthenticationToken';
 }
@@ -59,12 +61,9 @@ function parseBody(text: string): unknown {
 }
 
 function transportFailure(error: unknown): GraphTransportFailure {
-  if (error instanceof AxiosError) {
-    const request: unknown = error.request;
-    const requestSent = request instanceof http.ClientRequest ? request.writableFinished : true;
-    const code = error.code;
-    const timedOut = code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ECONNECT_TIMEOUT';
-    return { transport: true, ...(code ? { code } : {}), message: error.message, requestSent, timedOut };
+  if (error instanceof GraphHttpFailure) {
+    const { code, message, requestSent, timedOut } = error;
+    return { transport: true, ...(code ? { code } : {}), message, requestSent, timedOut };
   }
   const message = error instanceof Error ? error.message : String(error);
   // Unknown failure: assume the worst for writes (it may have been sent).
@@ -72,22 +71,12 @@ function transportFailure(error: unknown): GraphTransportFailure {
 }
 
 export class GraphTransport {
-  private readonly http: AxiosInstance;
+  private readonly http: GraphHttp;
   private readonly agents: GraphAgents;
 
   constructor(private readonly options: GraphTransportOptions) {
     this.agents = createGraphAgents(options);
-    this.http = axios.create({
-      baseURL: options.baseUrl,
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      transitional: { clarifyTimeoutError: true },
-      decompress: true,
-    });
+    this.http = new GraphHttp(options.baseUrl, this.agents);
   }
 
   /** Closes the keep-alive sockets (tests, shutdown). */
@@ -169,17 +158,26 @@ export class GraphTransport {
     const timeout = Math.max(1, Math.min(this.options.timeoutMs, req.deadline - Date.now()));
     const started = performance.now();
     try {
-      const response = await this.http.request<unknown>({
+      const response = await this.http.exchange({
         method: req.method,
         url: req.url,
-        timeout,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: 'application/json',
-          'client-request-id': req.clientRequestId,
-          ...(req.data !== undefined ? { 'Content-Type': 'application/json' } : {}),
-        },
-        ...(req.data !== undefined ? { data: JSON.stringify(req.data) } : {}),
+        timeoutMs: timeout,
+        headers:
+          req.data === undefined
+            ? {
+                Authorization: `Bearer ${token}`,
+                Accept: 'application/json',
+                'Accept-Encoding': ACCEPT_ENCODING,
+                'client-request-id': req.clientRequestId,
+              }
+            : {
+                Authorization: `Bearer ${token}`,
+                Accept: 'application/json',
+                'Accept-Encoding': ACCEPT_ENCODING,
+                'client-request-id': req.clientRequestId,
+                'Content-Type': 'application/json',
+              },
+        body: req.data === undefined ? undefined : JSON.stringify(req.data),
       });
       return this.answered(req, response, performance.now() - started);
     } catch (error) {
@@ -188,12 +186,12 @@ export class GraphTransport {
   }
 
   /** Records and logs an HTTP answer (never its body or headers) and reads it into an Exchange. */
-  private answered(req: ExchangeRequest, response: AxiosResponse<unknown>, durationMs: number): Exchange {
+  private answered(req: ExchangeRequest, response: HttpAnswer, durationMs: number): Exchange {
     const requestId = header(response.headers, 'request-id');
     if (requestId) {
       req.requestIds.push(requestId);
     }
-    const text = typeof response.data === 'string' ? response.data : '';
+    const text = response.text;
     const body = parseBody(text);
     this.options.onExchange?.({ operation: req.operation, status: response.status, durationMs });
     const fields = {

@@ -2,4 +2,4 @@ export * from './graph-client';
 export * from './status';
 export * from './graph-errors';
 export * from './credentials';
-export * from './axios-graph.client';
+export * from './http-graph.client';

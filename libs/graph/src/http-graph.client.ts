@@ -20,7 +20,7 @@ import { describeCredential, graphScopeFor } from './credentials';
 
 export type { GraphExchangeInfo, GraphLogger } from './graph-observer';
 
-export interface AxiosGraphClientOptions {
+export interface HttpGraphClientOptions {
   /** Graph root including the version, e.g. https://graph.microsoft.com/v1.0 or the simulator's. */
   baseUrl: string;
   credential: TokenCredential;
@@ -63,18 +63,18 @@ const MAX_LIST_PAGES = 100;
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Graph over axios: one keep-alive pool, bearer tokens from an @azure/identity credential (kept until near
+ * Graph over `node:http` / `node:https` (graph-http.ts): one keep-alive pool, bearer tokens from an @azure/identity credential (kept until near
  * expiry), strict id checks, one error mapping (`mapGraphError`), bounded retries for reads and none for writes.
  * The HTTP, budget and retry work is GraphTransport's, the tokens GraphTokenSource's; this class holds the
  * typed calls.
  */
-export class AxiosGraphClient extends GraphClient {
+export class HttpGraphClient extends GraphClient {
   private readonly transport: GraphTransport;
   private readonly timeoutMs: number;
   private readonly readBudgetMs: number;
   private readonly baseOrigin: string;
 
-  constructor(options: AxiosGraphClientOptions) {
+  constructor(options: HttpGraphClientOptions) {
     super();
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.baseOrigin = new URL(baseUrl).origin;
