@@ -29,4 +29,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/apps/api/apps/api/src/main.js"]
+# A 32 MB young generation (V8 default 16 MB): half the scavenges, half their time per request (see start:prod).
+CMD ["node", "--max-semi-space-size=32", "dist/apps/api/apps/api/src/main.js"]

@@ -52,6 +52,8 @@ const API_MAIN = join(ROOT, 'dist/apps/api/apps/api/src/main.js');
 const API_DIST = process.argv.includes('--api-dist')
   ? process.argv[process.argv.indexOf('--api-dist') + 1]
   : undefined;
+/** The node flags the product starts the API with (package.json start:prod, the Dockerfile's CMD). */
+const PRODUCT_NODE_ARGS = ['--max-semi-space-size=32'];
 const MIGRATE = join(ROOT, 'dist/apps/api/apps/api/src/cli/migrate.js');
 const SIM_MAIN = join(ROOT, 'dist/apps/graph-simulator/apps/graph-simulator/src/main.js');
 const SWC_REGISTER = join(ROOT, 'bench/swc-register.js');
@@ -268,9 +270,15 @@ class Bench {
   ): Promise<{ proc: Proc; origin: string; readyMs: number }> {
     const port = await freePort();
     const main = API_DIST ? resolve(API_DIST, 'apps/api/apps/api/src/main.js') : API_MAIN;
-    const proc = startProc(name, [...nodeArgs, main], this.apiEnv(port, extra), join(LOGS, `${name}.log`), {
-      captureStdout: false,
-    });
+    const proc = startProc(
+      name,
+      [...PRODUCT_NODE_ARGS, ...nodeArgs, main],
+      this.apiEnv(port, extra),
+      join(LOGS, `${name}.log`),
+      {
+        captureStdout: false,
+      },
+    );
     this.procs.push(proc);
     const origin = `http://127.0.0.1:${port}`;
     const readyMs = await waitForHttp200(proc, `${origin}/health/ready`);
