@@ -9,11 +9,11 @@ import { loggerOptions, scrubText } from './logging';
 function capture(): { logger: pino.Logger; lines: () => string[] } {
   const config = loadConfig({ LOG_LEVEL: 'debug', REPLICA_ID: 'unit' });
   const params = loggerOptions(config).pinoHttp as [LoggerOptions & Record<string, unknown>];
-  const { level, redact, hooks, base, serializers } = params[0];
+  const { level, formatters, hooks, base, serializers, onChild } = params[0];
   const out: string[] = [];
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
-  const logger = pino({ level, redact, hooks, base, serializers }, sink);
+  const logger = pino({ level, formatters, hooks, base, serializers, onChild }, sink);
   return { logger, lines: () => out };
 }
 
@@ -41,6 +41,38 @@ describe('log redaction (the same pino options as the app)', () => {
     expect(text).not.toContain('BEGIN PRIVATE KEY');
     expect(text).not.toMatch(/Bearer (?!\[redacted\])/i);
     expect(text).toContain('[redacted]');
+  });
+
+  it('redacts secret keys at any depth and in any case, in child bindings, without touching the logged objects', () => {
+    const { logger, lines } = capture();
+    const deep = { a: { b: { c: { d: { e: { ClientSecret: SECRET, kept: 'visible' } } } } } };
+    const list = [{ headers: { AUTHORIZATION: `Bearer ${JWT}` } }];
+    logger.info({ deep, list }, 'nested');
+    logger.child({ session: { refresh_token: JWT } }).info('child');
+    const text = lines().join('\n');
+    expect(text).not.toContain(JWT);
+    expect(text).not.toContain(SECRET);
+    const first = JSON.parse(lines()[0] ?? '{}') as { deep: typeof deep; list: typeof list };
+    expect(first.deep.a.b.c.d.e).toEqual({ ClientSecret: '[redacted]', kept: 'visible' });
+    expect(first.list[0]?.headers.AUTHORIZATION).toBe('[redacted]');
+    expect(deep.a.b.c.d.e.ClientSecret).toBe(SECRET);
+    expect(list[0]?.headers.AUTHORIZATION).toBe(`Bearer ${JWT}`);
+  });
+
+  it('an error carrying a token in its own fields keeps its type, message and stack, and loses the token', () => {
+    const { logger, lines } = capture();
+    const err = Object.assign(new TypeError('request failed'), {
+      config: { headers: { Authorization: `Bearer ${JWT}` } },
+    });
+    logger.error({ err }, 'graph call failed');
+    const line = JSON.parse(lines()[0] ?? '{}') as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({
+      type: 'TypeError',
+      message: 'request failed',
+      config: { headers: { Authorization: '[redacted]' } },
+    });
+    expect(String(line.err.stack)).toContain('TypeError: request failed');
+    expect(err.config.headers.Authorization).toBe(`Bearer ${JWT}`);
   });
 
   it('keeps ordinary fields and messages intact', () => {

@@ -1,50 +1,95 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
+import { symbols, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
 
 /** An inbound x-request-id is accepted only when well-formed; otherwise we make one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
- * Paths pino must never print: credentials, tokens, secrets, certificate material. Each path costs every log
- * line (pino runs each `*.` path against every top-level key), so none is listed that cannot match: the `req`
- * and `res` serializers below keep no headers, which makes `req.headers.*` and `res.headers.*` unreachable.
+ * Keys whose values are never printed, at any depth up to REDACT_DEPTH (compared lower-cased): credentials,
+ * tokens, secrets, certificate material. One walk per log line over the logged object (and once over a child
+ * logger's bindings) replaces them with `[redacted]`, copying what it changes and never touching the caller's
+ * objects. The `req` and `res` keys are skipped: their serializers below keep no headers, only fixed fields.
  */
-export const REDACT_PATHS = [
-  'headers.authorization',
-  'headers.Authorization',
-  '*.headers.authorization',
-  '*.headers.Authorization',
-  // axios errors carry the request config (with the Graph token) when logged whole.
-  '*.config.headers.Authorization',
-  '*.config.headers.authorization',
+export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'authorization',
-  'Authorization',
-  '*.authorization',
-  '*.Authorization',
-  'accessToken',
+  'accesstoken',
   'access_token',
+  'refreshtoken',
+  'refresh_token',
+  'idtoken',
+  'id_token',
   'token',
-  'clientSecret',
+  'clientsecret',
   'client_secret',
-  '*.accessToken',
-  '*.access_token',
-  '*.refreshToken',
-  '*.refresh_token',
-  '*.id_token',
-  '*.idToken',
-  '*.token',
-  '*.clientSecret',
-  '*.client_secret',
-  '*.clientAssertion',
-  '*.client_assertion',
-  '*.secret',
-  '*.password',
-  '*.certificate',
-  '*.privateKey',
-  '*.private_key',
-];
+  'clientassertion',
+  'client_assertion',
+  'secret',
+  'password',
+  'certificate',
+  'privatekey',
+  'private_key',
+]);
+
+/** How deep the walk looks (the logged object is depth 0); deeper values are printed as they are. */
+export const REDACT_DEPTH = 8;
+
+const CENSOR = '[redacted]';
+
+/** A shallow copy that prints the same: a plain object or array as such, anything else with its prototype. */
+function shallowCopy(value: object): Record<string, unknown> {
+  if (Array.isArray(value)) {
+    return value.slice() as unknown as Record<string, unknown>;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    return { ...(value as Record<string, unknown>) };
+  }
+  return Object.create(proto as object, Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>;
+}
+
+/** `value` with every secret key's value replaced; the same object when there was nothing to replace. */
+export function redactSecrets(value: unknown, depth = 0, skip?: ReadonlySet<string>): unknown {
+  if (typeof value !== 'object' || value === null || depth > REDACT_DEPTH || ArrayBuffer.isView(value)) {
+    return value;
+  }
+  const source = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | null = null;
+  for (const key of Object.keys(source)) {
+    if (skip?.has(key)) {
+      continue;
+    }
+    const v = source[key];
+    const r = SECRET_KEYS.has(key.toLowerCase()) && v !== undefined ? CENSOR : redactSecrets(v, depth + 1);
+    if (r !== v) {
+      copy ??= shallowCopy(source);
+      copy[key] = r;
+    }
+  }
+  return copy ?? value;
+}
+
+/** A secret key's name as it appears in serialized bindings (`"token":`), at any depth. */
+const SECRET_KEY_IN_JSON = new RegExp(`"(?:${[...SECRET_KEYS].join('|')})":`, 'i');
+
+/**
+ * A child logger's bindings are serialized once, when it is made, past pino's formatters: when their text names a
+ * secret key, they are serialized again with the secrets replaced.
+ */
+export function redactChildBindings(child: Logger): void {
+  const holder = child as unknown as Record<symbol, unknown>;
+  const text = holder[symbols.chindingsSym];
+  if (typeof text !== 'string' || !SECRET_KEY_IN_JSON.test(text)) {
+    return;
+  }
+  const redacted = redactSecrets(JSON.parse(`{${text.slice(1)}}`) as unknown);
+  holder[symbols.chindingsSym] = `,${JSON.stringify(redacted).slice(1, -1)}`;
+}
+
+/** Top-level keys whose serializers print fixed fields only (pino-http's raw request and response). */
+const SERIALIZED_SAFE = new Set(['req', 'res']);
 
 /** `Bearer <anything>` and JWT-shaped strings inside free text (messages, stacks) are masked as well. */
 const SECRET_TEXT = /\b(Bearer\s+)[^\s"',;]+|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/gi;
@@ -68,7 +113,12 @@ export function loggerOptions(config: AppConfig, destination?: NodeJS.WritableSt
       {
         level: config.logLevel,
         genReqId,
-        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+        formatters: {
+          log: (object: Record<string, unknown>) =>
+            redactSecrets(object, 0, SERIALIZED_SAFE) as Record<string, unknown>,
+          bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings) as Record<string, unknown>,
+        },
+        onChild: redactChildBindings,
         hooks: {
           // Free-text arguments (messages, error stacks) may quote a header; mask tokens in them.
           logMethod(args: unknown[], method: (...a: unknown[]) => void) {
