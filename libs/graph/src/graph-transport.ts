@@ -1,6 +1,6 @@
 import { isRecord } from '@app/common';
 import { GraphError, minWriteBudgetMs } from './graph-client';
-import { asGraphError, header, httpError, type Exchange } from './graph-answers';
+import { asGraphError, httpError, type Exchange } from './graph-answers';
 import {
   isWriteOperation,
   mapGraphError,
@@ -44,6 +44,11 @@ export interface GraphTransportOptions {
 
 /** What the answers may be compressed with (GraphHttp decodes each). */
 const ACCEPT_ENCODING = 'gzip, deflate, br';
+
+/** A response header as node gives it (names lower-cased): its first value, or null. */
+function firstValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
 
 function isInvalidToken(body: unknown): boolean {
   return isRecord(body) && isRecord(body.error) && body.error.code === 'InvalidAuthenticationToken';
@@ -187,7 +192,7 @@ export class GraphTransport {
 
   /** Records and logs an HTTP answer (never its body or headers) and reads it into an Exchange. */
   private answered(req: ExchangeRequest, response: HttpAnswer, durationMs: number): Exchange {
-    const requestId = header(response.headers, 'request-id');
+    const requestId = firstValue(response.headers['request-id']);
     if (requestId) {
       req.requestIds.push(requestId);
     }
@@ -212,7 +217,7 @@ export class GraphTransport {
       status: response.status,
       body,
       text,
-      retryAfter: header(response.headers, 'retry-after'),
+      retryAfter: firstValue(response.headers['retry-after']),
       requestId,
     };
   }
