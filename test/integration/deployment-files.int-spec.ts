@@ -47,8 +47,12 @@ describe('docker-compose.yml and Dockerfile (no Docker engine here: checked by r
 
   it('runs the same built entry points as the npm scripts', () => {
     expect(pkg.scripts['db:migrate']).toContain(compose.services.migrate?.command?.[1]);
-    expect(pkg.scripts['start:prod']).toContain('dist/apps/api/apps/api/src/main.js');
-    expect(dockerfile).toMatch(/CMD \["node", "dist\/apps\/api\/apps\/api\/src\/main.js"\]/);
+    // The same node flags as well (the young generation's size): `node <flags> <entry>` in both.
+    expect(pkg.scripts['start:prod']).toBe(
+      'node --max-semi-space-size=32 dist/apps/api/apps/api/src/main.js',
+    );
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(JSON.parse(cmd ?? '[]')).toEqual(pkg.scripts['start:prod']?.split(' '));
     expect(pkg.scripts.simulator).toContain(compose.services['graph-simulator']?.command?.[1]);
   });
 
