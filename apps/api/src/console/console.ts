@@ -122,7 +122,7 @@ async function sendFile(reply: HttpReply, file: string, cacheControl: string): P
     .send(body);
 }
 
-/** As Express' `req.accepts('html')`: no Accept header, or one that takes text/html, text/* or any type (q > 0). */
+/** Whether the request takes HTML: no Accept header, or one listing text/html, text/* or any type with q > 0. */
 function acceptsHtml(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') {
     return true;
