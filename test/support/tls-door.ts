@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
 import { createSelfSignedCertificate } from '../../apps/graph-simulator/src';
 import type { TestApp } from './harness';
@@ -20,9 +20,9 @@ export interface TlsDoor {
 
 export async function serveOverTls(app: TestApp): Promise<TlsDoor> {
   const cert = createSelfSignedCertificate(['127.0.0.1']);
-  const server: Server = createServer(
-    { cert: cert.cert, key: cert.key },
-    app.app.getHttpAdapter().getInstance() as Express,
+  const instance = app.app.getHttpAdapter().getInstance() as FastifyInstance;
+  const server: Server = createServer({ cert: cert.cert, key: cert.key }, (req, res) =>
+    instance.routing(req, res),
   );
   const received: string[] = [];
   server.on('request', (req: { method?: string; url?: string }) => {

@@ -1,56 +1,85 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type INestApplication, Logger as NestLogger, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import helmet from 'helmet';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { DomainError, ErrorCode } from '@app/common';
+import { parse as parseQuery } from 'qs';
 import { AppModule, type AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { genReqId } from './http/logging';
+import { inboundRequestId } from './http/logging';
 import { sendProblem } from './http/problem';
 import { setupOpenApi } from './http/openapi';
 import { Lifecycle } from './health/lifecycle';
-import { consoleRouter } from './console/console';
+import { registerConsole } from './console/console';
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
+/** The media types whose bodies are parsed (as strict JSON); any other body is refused with 415. */
+const JSON_TYPE = /^application\/(?:[^;\s]+\+)?json\s*(?:;|$)/i;
 
-/** The request id comes first, so even a refused body (413, 415) answers with it and its x-request-id header. */
-function requestId(req: Request, res: Response, next: NextFunction): void {
-  const r = req as Request & { id?: unknown };
-  r.id ??= genReqId(req, res);
-  next();
+/**
+ * The request id comes first, so even a refused body (413, 415) answers with it and its x-request-id header.
+ * The access log (pino-http) reads it from the raw request.
+ */
+function requestId(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  (request.raw as IncomingMessage & { id?: string }).id = request.id;
+  void reply.header('x-request-id', request.id);
+  done();
 }
 
 /** Strict JSON: a request that carries a body must say it is JSON (no form posts, no text/plain). */
-function jsonOnly(req: Request, res: Response, next: NextFunction): void {
-  const length = req.headers['content-length'];
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (hasBody && !req.is(JSON_TYPES)) {
-    sendProblem(req, res, 415, 'request body must be JSON (Content-Type: application/json)');
+function jsonOnly(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const { headers } = request;
+  const length = headers['content-length'];
+  const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !JSON_TYPE.test(headers['content-type'] ?? '')) {
+    sendProblem(request, reply, 415, 'request body must be JSON (Content-Type: application/json)');
     return;
   }
-  next();
+  done();
 }
 
-/** Body-parser errors become the problem shape (413 over the limit, 400 for malformed JSON). */
-function bodyErrors(err: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (!err) {
-    next();
+const BAD_JSON = 'request body is not valid JSON (a JSON object is expected)';
+const UNSUPPORTED_ENCODING = 'request body encoding or charset is not supported';
+
+/** A JSON object or array in UTF-8, uncompressed; an empty body is no body. */
+function parseStrictJson(
+  request: FastifyRequest,
+  body: string,
+  done: (err: Error | null, body?: unknown) => void,
+): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+  const encoding = request.headers['content-encoding'];
+  if (
+    (charset !== undefined && !/^utf-8$/i.test(charset)) ||
+    (encoding !== undefined && !/^identity$/i.test(encoding))
+  ) {
+    done(new DomainError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_ENCODING));
     return;
   }
-  const e = err as { type?: string; status?: number };
-  if (e.type === 'entity.too.large' || e.status === 413) {
-    sendProblem(req, res, 413, 'request body is larger than the limit');
-  } else if (e.type === 'entity.parse.failed') {
-    sendProblem(req, res, 400, 'request body is not valid JSON (a JSON object is expected)');
-  } else if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-    sendProblem(req, res, 415, 'request body encoding or charset is not supported');
-  } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    sendProblem(req, res, e.status, 'request body could not be read');
-  } else {
-    next(err);
+  if (body.length === 0) {
+    done(null, undefined);
+    return;
   }
+  const first = /\S/.exec(body)?.[0];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body) as unknown;
+  } catch {
+    done(new DomainError(ErrorCode.INVALID_INPUT, BAD_JSON));
+    return;
+  }
+  done(first === '{' || first === '[' ? null : new DomainError(ErrorCode.INVALID_INPUT, BAD_JSON), parsed);
+}
+
+/** A request without a body (checked by `jsonOnly`) whatever its Content-Type: nothing to read. */
+function noBody(
+  _request: FastifyRequest,
+  _payload: unknown,
+  done: (err: Error | null, body?: unknown) => void,
+): void {
+  done(null, undefined);
 }
 
 /**
@@ -146,29 +175,43 @@ export async function createApp(
   options: CreateAppOptions = {},
 ): Promise<INestApplication> {
   const { handleSignals: _signals, ...moduleOptions } = options;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, moduleOptions), {
-    bodyParser: false,
-    bufferLogs: true,
-    abortOnError: false,
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: inboundRequestId,
+    routerOptions: {
+      // Nested keys and arrays (`a[b]=1`, `a=1&a=2`) read as they always have.
+      querystringParser: (query) => parseQuery(query, { allowPrototypes: true }),
+      ignoreTrailingSlash: true,
+      // Overlong ids reach the validation that refuses them (and records a rejected attempt), not a bare 414.
+      maxParamLength: 16_384,
+    },
+    requestTimeout: 60_000,
+    keepAliveTimeout: 65_000,
+    // Shutdown drains the server itself (installGracefulShutdown).
+    forceCloseConnections: false,
+    return503OnClosing: false,
   });
+  const instance = adapter.getInstance();
+  instance.addHook('onRequest', requestId);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, moduleOptions),
+    adapter,
+    { bodyParser: false, bufferLogs: true, abortOnError: false },
+  );
   app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  app.set('query parser', 'extended');
-  app.use(requestId);
-  app.use(helmet());
-  app.use(jsonOnly);
-  app.use(express.json({ limit: config.bodyLimitBytes, strict: true, type: JSON_TYPES }));
-  app.use(bodyErrors);
+  await app.register(helmet);
+  instance.addHook('onRequest', jsonOnly);
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, parseStrictJson);
+  instance.addContentTypeParser('*', noBody);
   if (config.corsOrigins.length > 0) {
     app.enableCors({ origin: config.corsOrigins });
   }
-  app.use('/console', consoleRouter(config));
+  registerConsole(instance, config);
   app.enableVersioning({ type: VersioningType.URI });
   setupOpenApi(app);
   const server: Server = app.getHttpServer();
-  server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
-  server.keepAliveTimeout = 65_000;
   installGracefulShutdown(app, config, options.handleSignals ?? true);
   return app;
 }

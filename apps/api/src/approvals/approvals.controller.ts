@@ -9,7 +9,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../http/http';
 import type { AttemptView } from '@app/common';
 import { APPROVAL_STATES, type ApprovalView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
@@ -75,8 +75,8 @@ export class ApprovalsController {
     @Param('approvalId') approvalId: string,
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<AttemptView> {
     const decision = await this.approvals.approve(approvalId, body, caller, requestIdOf(req));
     return answerWithAttempt(decision, res);

@@ -1,4 +1,4 @@
-import { Controller, Get, Logger, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Logger, Param, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiNotFoundResponse,
@@ -8,12 +8,13 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../http/http';
 import { OPERATIONS, TRIGGERS, type AttemptView } from '@app/common';
 import { STORED_OUTCOMES } from '@app/persistence';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
-import { sendDomainError } from '../http/problem';
+import { httpStatusForError } from '../http/error-status';
+import { problemOf } from '../http/problem';
 import { AuditUnavailableError } from '../jobs/guard.errors';
 import {
   DEFAULT_LIMIT,
@@ -140,7 +141,7 @@ export class AttemptsController {
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({ description: 'One Attempt per line (NDJSON), or CSV rows' })
   @ApiBadRequestResponse({ description: PROBLEM_400 })
-  async export(@Query() query: RawQuery, @Res() res: Response): Promise<void> {
+  async export(@Query() query: RawQuery, @Req() req: HttpRequest, @Res() reply: HttpReply): Promise<void> {
     const q = parseExportQuery(query);
     const exp = await this.attempts.openExport(q);
     const formatter = q.format === 'csv' ? new CsvFormatter() : new NdjsonFormatter();
@@ -148,7 +149,15 @@ export class AttemptsController {
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z');
-    res.status(200);
+    // Streamed straight to the socket in constant memory; the headers set so far (request id, helmet's) go with it.
+    reply.hijack();
+    const res = reply.raw;
+    for (const [name, value] of Object.entries(reply.getHeaders())) {
+      if (value !== undefined) {
+        res.setHeader(name, value);
+      }
+    }
+    res.statusCode = 200;
     res.setHeader(
       'Content-Type',
       q.format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/x-ndjson; charset=utf-8',
@@ -163,9 +172,16 @@ export class AttemptsController {
       formatter.destroy();
       if (!res.headersSent) {
         // Nothing was sent yet: answer in the problem shape.
+        const refusal = new AuditUnavailableError(error);
+        const status = httpStatusForError(refusal.code);
         res.removeHeader('Content-Disposition');
-        res.removeHeader('Content-Type');
-        sendDomainError(res.req as Request, res, new AuditUnavailableError(error));
+        res.statusCode = status;
+        res.setHeader('Content-Type', 'application/json; charset=utf-8');
+        const retryAfter = refusal.details?.retryAfterSeconds;
+        if (typeof retryAfter === 'number' && Number.isFinite(retryAfter)) {
+          res.setHeader('Retry-After', String(Math.max(0, Math.ceil(retryAfter))));
+        }
+        res.end(JSON.stringify(problemOf(req, status, refusal.message, refusal.code, refusal.details)));
       } else {
         // Cut the chunked body short: the client sees an incomplete response, never a silently truncated file.
         res.destroy(error);

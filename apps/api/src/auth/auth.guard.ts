@@ -7,12 +7,12 @@ import {
   createParamDecorator,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import { DomainError, ErrorCode } from '@app/common';
 import { AuthenticationError, TokenVerifier } from './token-verifier';
 import { type Caller, Role, hasRole } from './roles';
 import { AUTH_FAILURES } from '../metrics/metric-names';
 import { MetricsService } from '../metrics/metrics.service';
+import type { HttpRequest } from '../http/http';
 
 export const ROLES_KEY = 'sjg:roles';
 const PUBLIC_KEY = 'sjg:public';
@@ -22,7 +22,7 @@ export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 /** The route needs no token (health, metrics, docs). */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends HttpRequest {
   caller?: Caller;
 }
 

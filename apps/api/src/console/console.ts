@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config/app-config';
+import type { HttpReply, HttpRequest } from '../http/http';
 import { sendProblem } from '../http/problem';
 
 /** Where `npm run build` writes the console: dist/console, seen from the sources and from the build output. */
@@ -66,40 +68,115 @@ function contentSecurityPolicy(config: AppConfig): string {
   ].join('; ');
 }
 
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/vnd.microsoft.icon',
+  '.webp': 'image/webp',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The file `relative` names under `root`, or null: no such file, a dotfile, or a path that leaves the root. */
+async function fileUnder(root: string, relative: string): Promise<string | null> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(relative);
+  } catch {
+    return null;
+  }
+  const parts = decoded.split('/').filter((p) => p.length > 0);
+  if (
+    parts.length === 0 ||
+    decoded.includes('\0') ||
+    parts.some((p) => p.startsWith('.') || p.includes('\\'))
+  ) {
+    return null;
+  }
+  const file = resolve(root, ...parts);
+  if (!file.startsWith(root + sep)) {
+    return null;
+  }
+  try {
+    return (await stat(file)).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+async function sendFile(reply: HttpReply, file: string, cacheControl: string): Promise<void> {
+  const body = await readFile(file);
+  await reply
+    .header('Cache-Control', cacheControl)
+    .type(CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
+    .send(body);
+}
+
+/** Whether the request takes HTML: no Accept header, or one listing text/html, text/* or any type with q > 0. */
+function acceptsHtml(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') {
+    return true;
+  }
+  return accept.split(',').some((part) => {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return ['text/html', 'text/*', '*/*'].includes(type) && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
 /**
  * Serves the operator console at /console: the static build, `config.json`, and index.html for every other
  * path (client-side routes). The console holds no secrets and calls only the /v1 API with the user's token.
  */
-export function consoleRouter(config: AppConfig, dir: string | null = consoleDir()): Router {
-  const router = express.Router();
+export function registerConsole(
+  instance: FastifyInstance,
+  config: AppConfig,
+  dir: string | null = consoleDir(),
+): void {
   const csp = contentSecurityPolicy(config);
-  router.use((_req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('Content-Security-Policy', csp);
-    next();
-  });
-  router.get('/config.json', (_req: Request, res: Response) => {
-    res.setHeader('Cache-Control', 'no-store');
-    res.json(consoleRuntimeConfig(config));
-  });
-  if (dir === null) {
-    router.use((req: Request, res: Response) =>
-      sendProblem(req, res, 404, 'the console is not built: run `npm run build`'),
-    );
-    return router;
-  }
-  router.use(
-    '/assets',
-    express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false }),
-    (req: Request, res: Response) => sendProblem(req, res, 404, 'no such console file'),
-  );
-  router.use(express.static(dir, { index: false, maxAge: 0 }));
-  router.get(/.*/, (req: Request, res: Response) => {
-    if (!req.accepts('html')) {
-      sendProblem(req, res, 404, 'no such console file');
+  const root = dir === null ? null : resolve(dir);
+  const serve = async (req: HttpRequest, reply: HttpReply): Promise<void> => {
+    void reply.header('Content-Security-Policy', csp);
+    const path = (req.params as { '*'?: string })['*'] ?? '';
+    const rest = path.split('?')[0] ?? '';
+    if (rest === 'config.json') {
+      await reply.header('Cache-Control', 'no-store').send(consoleRuntimeConfig(config));
       return;
     }
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(join(dir, 'index.html'));
-  });
-  return router;
+    if (root === null) {
+      sendProblem(req, reply, 404, 'the console is not built: run `npm run build`');
+      return;
+    }
+    if (rest === 'assets' || rest.startsWith('assets/')) {
+      const asset = await fileUnder(join(root, 'assets'), rest.slice('assets'.length));
+      if (asset === null) {
+        sendProblem(req, reply, 404, 'no such console file');
+        return;
+      }
+      await sendFile(reply, asset, 'public, max-age=31536000, immutable');
+      return;
+    }
+    const file = await fileUnder(root, rest);
+    if (file !== null) {
+      await sendFile(reply, file, 'public, max-age=0');
+      return;
+    }
+    if (!acceptsHtml(req.headers.accept)) {
+      sendProblem(req, reply, 404, 'no such console file');
+      return;
+    }
+    await sendFile(reply, join(root, 'index.html'), 'no-cache');
+  };
+  instance.get('/console', serve);
+  instance.get('/console/*', serve);
 }

@@ -1,8 +1,8 @@
 import { type ExecutionContext, createParamDecorator } from '@nestjs/common';
-import type { Response } from 'express';
 import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { type AttemptView, DomainError, ErrorCode } from '@app/common';
 import type { AuthenticatedRequest } from '../auth/auth.guard';
+import type { HttpReply } from '../http/http';
 import { requestIdOf } from '../http/problem';
 import { AttemptDto } from '../attempts/dto/attempt.dto';
 import { ProblemDto } from '../http/problem.dto';
@@ -23,22 +23,22 @@ export const OperationCall = createParamDecorator((_: unknown, ctx: ExecutionCon
   return {
     servicePrincipalId: spId ?? '',
     jobId: jobId ?? '',
-    body: req.body as unknown,
-    query: req.query,
+    body: req.body,
+    query: req.query as Record<string, unknown> | undefined,
     caller: req.caller,
     requestId: requestIdOf(req),
   };
 });
 
 /** The Attempt as the answer: HTTP status by outcome, Retry-After when there is one to wait for. */
-export function answerWithAttempt(decision: GuardDecision, res: Response): AttemptView {
+export function answerWithAttempt(decision: GuardDecision, res: HttpReply): AttemptView {
   const { attempt } = decision;
-  res.status(httpStatusForOutcome(attempt.outcome, decision.upstreamStatus));
+  void res.status(httpStatusForOutcome(attempt.outcome, decision.upstreamStatus));
   if (
     attempt.retryAfterSeconds !== null &&
     (attempt.outcome === 'rate_limited' || attempt.outcome === 'upstream_error')
   ) {
-    res.setHeader('Retry-After', String(attempt.retryAfterSeconds));
+    void res.header('Retry-After', String(attempt.retryAfterSeconds));
   }
   return attempt;
 }

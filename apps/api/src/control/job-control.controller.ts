@@ -1,6 +1,6 @@
 import { Controller, Post, Res } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../http/http';
 import type { AttemptView } from '@app/common';
 import { Roles } from '../auth/auth.guard';
 import { ProblemDto } from '../http/problem.dto';
@@ -29,7 +29,7 @@ export class JobControlController {
   @OperationResponses('paused: Graph accepted the pause (or dry_run)')
   async pause(
     @OperationCall() call: ControlCall,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<AttemptView> {
     return answerWithAttempt(await this.control.pause(call), res);
   }
@@ -45,7 +45,7 @@ export class JobControlController {
   @OperationResponses('restarted: Graph accepted the restart (or dry_run)')
   async restart(
     @OperationCall() call: ControlCall,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<AttemptView> {
     return answerWithAttempt(await this.control.restart(call), res);
   }

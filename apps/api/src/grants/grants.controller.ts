@@ -11,7 +11,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../http/http';
 import type { GrantEventView, GrantView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
@@ -48,10 +48,10 @@ export class GrantsController {
   async create(
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<GrantView> {
     const { grant, created } = await this.grants.create(body, caller);
-    res.status(created ? 201 : 200);
+    void res.status(created ? 201 : 200);
     return grant;
   }
 

@@ -1,6 +1,6 @@
-import type { Request, Response } from 'express';
 import { type DoorAnswer, type DoorErrorCode, type DoorRequestIds, errorAnswer } from './door-answers';
 import { DOOR_PREFIXES } from './door-routes';
+import type { HttpReply, HttpRequest } from '../http/http';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -9,13 +9,12 @@ export function isDoorPath(path: string): boolean {
   return DOOR_PREFIXES.some((p) => path === `/${p}` || path.startsWith(`/${p}/`));
 }
 
-function requestIdOf(req: Request): string {
-  const id = (req as Request & { id?: unknown }).id;
-  return typeof id === 'string' ? id : '';
+function requestIdOf(req: HttpRequest): string {
+  return typeof req.id === 'string' ? req.id : '';
 }
 
 /** Graph echoes the caller's client-request-id; without one it repeats the request-id. */
-export function doorIdsOf(req: Request): DoorRequestIds {
+export function doorIdsOf(req: HttpRequest): DoorRequestIds {
   const requestId = requestIdOf(req);
   const v = req.headers['client-request-id'];
   const clientRequestId = typeof v === 'string' && CLIENT_REQUEST_ID.test(v) ? v : requestId;
@@ -23,23 +22,23 @@ export function doorIdsOf(req: Request): DoorRequestIds {
 }
 
 /** Writes an answer with Graph's headers: request-id, client-request-id (date is the server's own). */
-export function sendDoorAnswer(req: Request, res: Response, answer: DoorAnswer): void {
+export function sendDoorAnswer(req: HttpRequest, res: HttpReply, answer: DoorAnswer): void {
   const ids = doorIdsOf(req);
-  res.setHeader('request-id', ids.requestId);
-  res.setHeader('client-request-id', ids.clientRequestId);
+  void res.header('request-id', ids.requestId);
+  void res.header('client-request-id', ids.clientRequestId);
   for (const [k, v] of Object.entries(answer.headers)) {
-    res.setHeader(k, v);
+    void res.header(k, v);
   }
-  res.status(answer.status);
+  void res.status(answer.status);
   if (answer.body === undefined) {
-    res.end();
+    void res.send();
   } else {
-    res.json(answer.body);
+    void res.send(answer.body);
   }
 }
 
 /** An error found before the door's own code (token, body parsing) in Graph's envelope. */
-export function sendDoorError(req: Request, res: Response, status: number, message: string): void {
+export function sendDoorError(req: HttpRequest, res: HttpReply, status: number, message: string): void {
   const code: DoorErrorCode =
     status === 401
       ? 'InvalidAuthenticationToken'
@@ -49,7 +48,7 @@ export function sendDoorError(req: Request, res: Response, status: number, messa
           ? 'InternalServerError'
           : 'BadRequest';
   if (status === 401) {
-    res.setHeader('WWW-Authenticate', 'Bearer');
+    void res.header('WWW-Authenticate', 'Bearer');
   }
   sendDoorAnswer(req, res, errorAnswer(code, message, doorIdsOf(req), { status }));
 }

@@ -22,7 +22,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { type HttpReply, type HttpRequest, pathOf } from '../http/http';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import type { Caller } from '../auth/roles';
 import { httpStatusForError } from '../http/error-status';
@@ -57,9 +57,9 @@ export class GraphDoorErrorsFilter implements ExceptionFilter {
   private readonly logger = new Logger('graph-door');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.switchToHttp().getRequest<Request>();
-    const res = host.switchToHttp().getResponse<Response>();
-    if (res.headersSent) {
+    const req = host.switchToHttp().getRequest<HttpRequest>();
+    const res = host.switchToHttp().getResponse<HttpReply>();
+    if (res.sent || res.raw.headersSent) {
       return;
     }
     const error = toDomainError(exception, this.logger);
@@ -114,17 +114,17 @@ const JOBS = '/servicePrincipals/:spId/synchronization/jobs';
 export class GraphDoorController {
   constructor(private readonly door: GraphDoorService) {}
 
-  private async serve(req: Request, res: Response, caller: Caller): Promise<void> {
+  private async serve(req: HttpRequest, res: HttpReply, caller: Caller): Promise<void> {
     const ids = doorIdsOf(req);
-    const { prefix, rest } = prefixOf(req.path);
+    const { prefix, rest } = prefixOf(pathOf(req));
     const reason = req.headers[REASON_HEADER];
-    const host = req.get('host') ?? 'localhost';
+    const host = req.headers.host ?? 'localhost';
     const answer = await this.door.handle({
       prefix,
       method: req.method,
       path: rest,
-      query: req.query,
-      body: req.body as unknown,
+      query: req.query as Record<string, unknown>,
+      body: req.body,
       caller,
       requestId: ids.requestId,
       clientRequestId: ids.clientRequestId,
@@ -143,7 +143,7 @@ export class GraphDoorController {
   })
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @DoorResponses({ status: 200, description: "Graph's job list", type: GraphJobListDto })
-  async list(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async list(@Req() req: HttpRequest, @Res() res: HttpReply, @CurrentCaller() caller: Caller): Promise<void> {
     await this.serve(req, res, caller);
   }
 
@@ -153,7 +153,7 @@ export class GraphDoorController {
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
   @DoorResponses({ status: 200, description: "Graph's job", type: GraphJobDto })
-  async get(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async get(@Req() req: HttpRequest, @Res() res: HttpReply, @CurrentCaller() caller: Caller): Promise<void> {
     await this.serve(req, res, caller);
   }
 
@@ -167,7 +167,11 @@ export class GraphDoorController {
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @ApiParam({ name: 'jobId', description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
   @DoorResponses({ status: 204, description: 'Started: Graph accepted the start' })
-  async start(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async start(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     await this.serve(req, res, caller);
   }
 
@@ -181,7 +185,11 @@ export class GraphDoorController {
   @ApiParam({ name: 'spId', description: 'Service principal object id (GUID)' })
   @ApiParam({ name: 'jobId', description: 'Job id' })
   @DoorResponses({ status: 204, description: 'Paused: Graph accepted the pause' })
-  async pause(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async pause(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     await this.serve(req, res, caller);
   }
 
@@ -203,7 +211,11 @@ export class GraphDoorController {
   })
   @ApiBody({ type: GraphRestartRequestDto, required: false })
   @DoorResponses({ status: 204, description: 'Restarted: Graph accepted the restart' })
-  async restart(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async restart(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     await this.serve(req, res, caller);
   }
 
@@ -216,15 +228,23 @@ export class GraphDoorController {
   })
   @ApiBody({ type: GraphBatchRequestDto })
   @DoorResponses({ status: 200, description: 'One answer per request', type: GraphBatchResponseDto })
-  async batch(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async batch(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     await this.serve(req, res, caller);
   }
 
   /** Everything else under the prefixes: a Graph-shaped NotSupportedByGuard error; nothing is proxied. */
-  @All([...DOOR_PREFIXES, ...paths('/*path')])
+  @All([...DOOR_PREFIXES, ...paths('/*')])
   @Roles()
   @ApiExcludeEndpoint()
-  async other(@Req() req: Request, @Res() res: Response, @CurrentCaller() caller: Caller): Promise<void> {
+  async other(
+    @Req() req: HttpRequest,
+    @Res() res: HttpReply,
+    @CurrentCaller() caller: Caller,
+  ): Promise<void> {
     await this.serve(req, res, caller);
   }
 }

@@ -9,7 +9,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http';
 import type { HoldView } from '@app/persistence';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
@@ -38,7 +38,7 @@ export class HoldsController {
   @ApiResponse({ status: 400, type: ProblemDto, description: 'INVALID_INPUT, or HOLD_UNTIL_IN_PAST' })
   @ApiResponse({ status: 403, type: ProblemDto, description: 'The token lacks JobControl.Start' })
   @ApiResponse({ status: 404, type: ProblemDto, description: 'JOB_NOT_FOUND: Graph has no such job' })
-  place(@Body() body: unknown, @CurrentCaller() caller: Caller, @Req() req: Request): Promise<HoldView> {
+  place(@Body() body: unknown, @CurrentCaller() caller: Caller, @Req() req: HttpRequest): Promise<HoldView> {
     return this.holds.place(body, caller, requestIdOf(req));
   }
 

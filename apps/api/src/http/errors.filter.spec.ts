@@ -1,28 +1,31 @@
 import { type ArgumentsHost, HttpException, NotFoundException } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '@app/common';
 import { AuditUnavailableError } from '../jobs/guard.errors';
 import { AUDIT_UNAVAILABLE_BEFORE } from '../jobs/guard-policy';
 import { ErrorsFilter, toDomainError } from './errors.filter';
+import type { HttpReply, HttpRequest } from './http';
 
-/** The parts of express' Request and Response the filter uses, recording what was written. */
+/** The parts of Fastify's request and reply the filter uses, recording what was written. */
 function exchange(path = '/v1/grants') {
   const headers: Record<string, string> = {};
   const sent: { status?: number; body?: unknown } = {};
-  const req = { path, id: 'req-12345678' } as unknown as Request;
+  const req = { url: `${path}?x=1`, id: 'req-12345678' } as unknown as HttpRequest;
   const res = {
-    headersSent: false,
-    setHeader: (k: string, v: string) => {
+    sent: false,
+    raw: { headersSent: false },
+    header(k: string, v: string) {
       headers[k.toLowerCase()] = v;
+      return this;
     },
     status(s: number) {
       sent.status = s;
       return this;
     },
-    json(b: unknown) {
+    send(b: unknown) {
       sent.body = b;
+      return this;
     },
-  } as unknown as Response;
+  } as unknown as HttpReply;
   const host = {
     switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
   } as unknown as ArgumentsHost;

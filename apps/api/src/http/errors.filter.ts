@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { DomainError, ErrorCode } from '@app/common';
 import { isStoreFailure } from '@app/persistence';
 import { AuditUnavailableError } from '../jobs/guard.errors';
 import { errorCodeForStatus } from './error-status';
+import type { HttpReply, HttpRequest } from './http';
 import { sendDomainError } from './problem';
 
 /** The message of an HttpException thrown by Nest itself (routing, pipes): its own text, arrays joined. */
@@ -16,6 +16,35 @@ function messageOf(exception: HttpException): string {
   return exception.message;
 }
 
+/** What a refused request body is answered with (Fastify's codes for what it refuses before our parser). */
+const BODY_ERRORS: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: ErrorCode.PAYLOAD_TOO_LARGE,
+    message: 'request body is larger than the limit',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    message: 'request body must be JSON (Content-Type: application/json)',
+  },
+};
+
+/** A 4xx error of Fastify's (body reading, content type) as the problem it is; null for anything else. */
+function bodyError(exception: HttpException): DomainError | null {
+  const cause = exception.cause as { code?: unknown } | undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  if (!code.startsWith('FST_ERR_')) {
+    return null;
+  }
+  const known = BODY_ERRORS[code];
+  if (known) {
+    return new DomainError(known.code, known.message, { cause: exception });
+  }
+  const status = exception.getStatus();
+  return status >= 400 && status < 500 && code.startsWith('FST_ERR_CTP_')
+    ? new DomainError(errorCodeForStatus(status), 'request body could not be read', { cause: exception })
+    : null;
+}
+
 /**
  * Every error as a DomainError: our own pass through; Nest's HttpExceptions (unknown routes, readiness) get the
  * generic code of their status; a database failure is the audit store being unavailable (503, fail closed);
@@ -26,6 +55,10 @@ export function toDomainError(exception: unknown, logger?: Logger): DomainError 
     return exception;
   }
   if (exception instanceof HttpException) {
+    const body = bodyError(exception);
+    if (body) {
+      return body;
+    }
     return new DomainError(errorCodeForStatus(exception.getStatus()), messageOf(exception), {
       cause: exception,
     });
@@ -44,9 +77,9 @@ export class ErrorsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request>();
-    const res = ctx.getResponse<Response>();
-    if (res.headersSent) {
+    const req = ctx.getRequest<HttpRequest>();
+    const res = ctx.getResponse<HttpReply>();
+    if (res.sent || res.raw.headersSent) {
       return;
     }
     const error = toDomainError(exception, this.logger);

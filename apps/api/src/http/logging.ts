@@ -100,9 +100,14 @@ export function scrubText(text: string): string {
   );
 }
 
-export function genReqId(req: IncomingMessage, res: ServerResponse): string {
+/** The request's id: its well-formed x-request-id, or a new UUID. */
+export function inboundRequestId(req: IncomingMessage): string {
   const inbound = req.headers['x-request-id'];
-  const id = typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
+  return typeof inbound === 'string' && REQUEST_ID.test(inbound) ? inbound : randomUUID();
+}
+
+export function genReqId(req: IncomingMessage, res: ServerResponse): string {
+  const id = inboundRequestId(req);
   res.setHeader('x-request-id', id);
   return id;
 }

@@ -6,9 +6,9 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { DomainError, ErrorCode, unknownKeys } from '@app/common';
+import type { HttpRequest } from './http';
 
 const OWN_QUERY_CHECK = 'sjg:own-query-check';
 
@@ -31,7 +31,7 @@ export class StrictQueryInterceptor implements NestInterceptor {
       context.getType() === 'http' &&
       !this.reflector.getAllAndOverride<boolean>(OWN_QUERY_CHECK, [context.getHandler(), context.getClass()])
     ) {
-      const query = context.switchToHttp().getRequest<Request>().query as Record<string, unknown>;
+      const query = context.switchToHttp().getRequest<HttpRequest>().query as Record<string, unknown>;
       const problem = unknownKeys(query ?? {}, [], 'query parameter');
       if (problem) {
         throw new DomainError(

@@ -10,7 +10,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../http/http';
 import { Roles } from '../auth/auth.guard';
 import { Role } from '../auth/roles';
 import { OperationCall, answerWithAttempt } from '../control/control-http';
@@ -117,7 +117,7 @@ export class JobsController {
   @ApiOperation({ summary: "The service principal's synchronization jobs, with normalised status" })
   @ApiOkResponse({ type: JobListDto })
   @ReadResponses()
-  async list(@Param('spId') spId: string, @Req() req: Request): Promise<{ items: JobView[] }> {
+  async list(@Param('spId') spId: string, @Req() req: HttpRequest): Promise<{ items: JobView[] }> {
     return { items: await this.jobs.list(spId, requestIdOf(req)) };
   }
 
@@ -127,7 +127,7 @@ export class JobsController {
   @ApiParam({ name: 'jobId', type: String, description: 'Job id, ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$' })
   @ApiOkResponse({ type: JobDto })
   @ReadResponses()
-  get(@Param('spId') spId: string, @Param('jobId') jobId: string, @Req() req: Request): Promise<JobView> {
+  get(@Param('spId') spId: string, @Param('jobId') jobId: string, @Req() req: HttpRequest): Promise<JobView> {
     return this.jobs.get(spId, jobId, requestIdOf(req));
   }
 
@@ -144,7 +144,7 @@ export class JobsController {
   @ApiParam({ name: 'spId', type: String, description: 'Service principal object id (GUID)' })
   @ApiBody({ type: StartRequestDto, required: false })
   @StartResponses()
-  async start(@OperationCall() call: StartCall, @Res({ passthrough: true }) res: Response) {
+  async start(@OperationCall() call: StartCall, @Res({ passthrough: true }) res: HttpReply) {
     return answerWithAttempt(await this.jobs.start(call), res);
   }
 }

@@ -12,7 +12,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../http/http';
 import { DomainError, ErrorCode } from '@app/common';
 import { CurrentCaller, Roles } from '../auth/auth.guard';
 import { type Caller, Role } from '../auth/roles';
@@ -56,17 +56,17 @@ export class RecoveryController {
   async create(
     @Body() body: unknown,
     @CurrentCaller() caller: Caller,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) res: HttpReply,
   ): Promise<RecoveryWatchDto | RecoveryWatchBulkDto> {
     const result = await this.watches.create(body, caller, requestIdOf(req));
     // DESIGN allows "200 or 409" when the job is already watched: we answer 200 with the existing watch, so
     // creating a watch is idempotent for scripts that re-apply their configuration.
     if (result.kind === 'one') {
-      res.status(result.created ? 201 : 200);
+      void res.status(result.created ? 201 : 200);
       return result.watch;
     }
-    res.status(result.created > 0 ? 201 : 200);
+    void res.status(result.created > 0 ? 201 : 200);
     return { items: result.items, created: result.created };
   }
 
