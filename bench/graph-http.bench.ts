@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const other = resolve(process.argv[2] ?? 'bench/results/dist-base');
   const n = Number(process.argv[3] ?? 3_000);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const base = require(`${other}/apps/api/libs/graph/src/index.js`) as { HttpGraphClient: Ctor };
+  const base = require(`${other}/apps/api/libs/graph/src/index.js`) as Record<string, Ctor>;
   const sim = await startGraphSimulator({});
   const ref = { servicePrincipalId: DEMO_SERVICE_PRINCIPAL_ID, jobId: DEMO_JOBS.active };
   const make = (C: Ctor): Client =>
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       }),
     });
   const clients: [string, Client][] = [
-    ['base', make(base.HttpGraphClient)],
+    ['base', make((base.HttpGraphClient ?? base.AxiosGraphClient) as Ctor)],
     ['this tree', make(HttpGraphClient)],
   ];
   const one = async (c: Client): Promise<void> => {

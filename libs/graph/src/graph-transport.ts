@@ -1,6 +1,7 @@
 import { isRecord } from '@app/common';
 import { GraphError, minWriteBudgetMs } from './graph-client';
-import { asGraphError, httpError, type Exchange } from './graph-answers';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { asGraphError, header, httpError, type Exchange } from './graph-answers';
 import {
   isWriteOperation,
   mapGraphError,
@@ -10,7 +11,7 @@ import {
 import type { GraphExchangeInfo, GraphLogger } from './graph-observer';
 import { isRetryableRead, retryDelayMs, type ReadRetryPolicy } from './graph-retry';
 import type { GraphTokenSource } from './graph-token';
-import { GraphHttp, GraphHttpFailure, type HttpAnswer } from './graph-http';
+import { GraphHttp, GraphHttpFailure, graphHttpAdapter } from './graph-http';
 import { createGraphAgents, type GraphAgents } from './timed-agent';
 
 /** Graph's HTTP: one keep-alive pool, the time budget of each call, the token refresh on 401, read retries. */
@@ -45,11 +46,6 @@ export interface GraphTransportOptions {
 /** What the answers may be compressed with (GraphHttp decodes each). */
 const ACCEPT_ENCODING = 'gzip, deflate, br';
 
-/** A response header as node gives it (names lower-cased): its first value, or null. */
-function firstValue(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
-
 function isInvalidToken(body: unknown): boolean {
   return isRecord(body) && isRecord(body.error) && body.error.code === 'InvalidAuthenticationToken';
 }
@@ -76,12 +72,18 @@ function transportFailure(error: unknown): GraphTransportFailure {
 }
 
 export class GraphTransport {
-  private readonly http: GraphHttp;
+  private readonly http: AxiosInstance;
   private readonly agents: GraphAgents;
 
   constructor(private readonly options: GraphTransportOptions) {
     this.agents = createGraphAgents(options);
-    this.http = new GraphHttp(options.baseUrl, this.agents);
+    // No redirects followed, every status answered, the body as text: GraphHttp (graph-http.ts) does the HTTP.
+    this.http = axios.create({
+      adapter: graphHttpAdapter(new GraphHttp(options.baseUrl, this.agents)),
+      validateStatus: () => true,
+      transformRequest: [(data: unknown) => data],
+      transformResponse: [(data: unknown) => data],
+    });
   }
 
   /** Closes the keep-alive sockets (tests, shutdown). */
@@ -163,10 +165,10 @@ export class GraphTransport {
     const timeout = Math.max(1, Math.min(this.options.timeoutMs, req.deadline - Date.now()));
     const started = performance.now();
     try {
-      const response = await this.http.exchange({
+      const response = await this.http.request<string>({
         method: req.method,
         url: req.url,
-        timeoutMs: timeout,
+        timeout,
         headers:
           req.data === undefined
             ? {
@@ -182,7 +184,7 @@ export class GraphTransport {
                 'client-request-id': req.clientRequestId,
                 'Content-Type': 'application/json',
               },
-        body: req.data === undefined ? undefined : JSON.stringify(req.data),
+        data: req.data === undefined ? undefined : JSON.stringify(req.data),
       });
       return this.answered(req, response, performance.now() - started);
     } catch (error) {
@@ -191,12 +193,12 @@ export class GraphTransport {
   }
 
   /** Records and logs an HTTP answer (never its body or headers) and reads it into an Exchange. */
-  private answered(req: ExchangeRequest, response: HttpAnswer, durationMs: number): Exchange {
-    const requestId = firstValue(response.headers['request-id']);
+  private answered(req: ExchangeRequest, response: AxiosResponse<string>, durationMs: number): Exchange {
+    const requestId = header(response.headers, 'request-id');
     if (requestId) {
       req.requestIds.push(requestId);
     }
-    const text = response.text;
+    const text = typeof response.data === 'string' ? response.data : '';
     const body = parseBody(text);
     this.options.onExchange?.({ operation: req.operation, status: response.status, durationMs });
     const fields = {
@@ -217,7 +219,7 @@ export class GraphTransport {
       status: response.status,
       body,
       text,
-      retryAfter: firstValue(response.headers['retry-after']),
+      retryAfter: header(response.headers, 'retry-after'),
       requestId,
     };
   }
