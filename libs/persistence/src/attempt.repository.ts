@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { Readable } from 'node:stream';
 import { OUTCOMES, type AttemptView, type Operation, type Trigger, GUID_PATTERN } from '@app/common';
 import { PERSISTENCE_OPTIONS, type PersistenceOptions, PrismaService, createPool } from './prisma.service';
-import { ATTEMPT_COLUMNS, type AttemptRow, toAttemptView } from './attempt.mapper';
+import { ATTEMPT_COLUMNS, ATTEMPT_RECORDS, type AttemptRow, toAttemptView } from './attempt.mapper';
 import { type Sql, join, sql, trusted } from './sql';
 
 /** Outcomes as stored: the final ones plus `pending` (a decision in flight, or one a crash left open). */
@@ -127,16 +127,16 @@ function rowLimit(n: number): Sql {
 
 /** The statements of the audit reads; exported so tests can EXPLAIN exactly what the repository runs. */
 export function listQuery(filter: AttemptFilter, limit: number, after: AttemptKey | null): Sql {
-  return sql`SELECT ${ATTEMPT_COLUMNS} FROM attempts ${whereClause(filter, after)}
+  return sql`SELECT ${ATTEMPT_COLUMNS} FROM ${ATTEMPT_RECORDS} ${whereClause(filter, after)}
              ORDER BY created_at DESC, id DESC LIMIT ${rowLimit(limit + 1)}`;
 }
 
 export function getQuery(attemptId: string): Sql {
-  return sql`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE id = ${attemptId}::uuid`;
+  return sql`SELECT ${ATTEMPT_COLUMNS} FROM ${ATTEMPT_RECORDS} WHERE id = ${attemptId}::uuid`;
 }
 
 export function statsQuery(filter: AttemptFilter): Sql {
-  return sql`SELECT outcome::text AS outcome, count(*)::int AS n FROM attempts ${whereClause(filter)}
+  return sql`SELECT outcome::text AS outcome, count(*)::int AS n FROM ${ATTEMPT_RECORDS} ${whereClause(filter)}
              GROUP BY outcome`;
 }
 
@@ -146,7 +146,7 @@ function groupedStatsQuery(filter: AttemptFilter, top: number, by: 'job' | 'acto
   const name = trusted(by === 'job' ? '' : 'max(actor_name) AS actor_name, ');
   return sql`WITH g AS (
          SELECT ${keys}, ${name}outcome::text AS outcome, count(*)::int AS n
-         FROM attempts ${whereClause(filter)}
+         FROM ${ATTEMPT_RECORDS} ${whereClause(filter)}
          GROUP BY ${keys}, outcome
        )
        SELECT ${keys}, ${name}sum(n)::int AS total, jsonb_object_agg(outcome, n) AS by_outcome
