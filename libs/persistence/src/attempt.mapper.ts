@@ -20,13 +20,16 @@ export const PENDING_ATTEMPT_COLUMNS =
   '{}'::text[] AS graph_request_ids, NULL::int AS duration_ms, NULL::boolean AS would_start, operation, approval_id,
   hold_id, reset_scope, requested_by_id, requested_by_name`);
 
+/** The pending rows as attempts rows: a relation with the columns of `attempts` (`FROM ${PENDING_AS_ATTEMPTS}`). */
+export const PENDING_AS_ATTEMPTS = sql`(SELECT ${PENDING_ATTEMPT_COLUMNS} FROM pending_attempts) AS pending`;
+
 /**
  * Every attempt, final and pending, as one relation named `attempts` for the audit reads (`FROM ${ATTEMPT_RECORDS}`).
- * A UNION ALL subquery: PostgreSQL pushes the WHERE clause into both branches, and an ordered page reads the
- * attempts index it would read alone, merged with the few pending rows.
+ * A UNION ALL subquery: PostgreSQL pushes the WHERE clause into both branches (on the pending side, a filter on
+ * any outcome but `pending` folds to false).
  */
 export const ATTEMPT_RECORDS = sql`(SELECT ${ATTEMPT_COLUMNS} FROM attempts
-  UNION ALL SELECT ${PENDING_ATTEMPT_COLUMNS} FROM pending_attempts) AS attempts`;
+  UNION ALL SELECT ${ATTEMPT_COLUMNS} FROM ${PENDING_AS_ATTEMPTS}) AS attempts`;
 
 /** An attempts row as `ATTEMPT_COLUMNS` returns it (snake_case). */
 export interface AttemptRow {

@@ -13,6 +13,7 @@ import {
   statsByActorQuery,
   statsByJobQuery,
   statsQuery,
+  type StoredOutcome,
 } from './attempt.repository';
 import { RETENTION_LOCK_KEY, RetentionRepository } from './retention.repository';
 import { type Sql, sql } from './sql';
@@ -146,6 +147,22 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       }
       const page = await repo.list({ jobId: 'job.q' }, 12, null);
       expect(page.next).toBeNull();
+    });
+
+    it('filters by outcome over final and pending rows alike', async () => {
+      const outcomesOf = async (outcomes: StoredOutcome[]) =>
+        (await collect({ jobId: 'job.q', outcomes }, 5)).map((a) => a.outcome);
+      expect(await outcomesOf(['pending'])).toEqual(['pending']);
+      expect(await outcomesOf(['started'])).toEqual(Array(6).fill('started'));
+      const mixed = await outcomesOf(['pending', 'skipped']);
+      expect(mixed[0]).toBe('pending');
+      expect(mixed.filter((o) => o === 'skipped')).toHaveLength(5);
+      expect(mixed).toHaveLength(6);
+      expect((await repo.stats({ jobId: 'job.q', outcomes: ['pending'] })).byOutcome).toMatchObject({
+        pending: 1,
+        started: 0,
+      });
+      expect((await repo.stats({ jobId: 'job.q', outcomes: ['pending', 'started'] })).total).toBe(7);
     });
 
     it('reads one attempt by id, null for unknown or malformed ids', async () => {
