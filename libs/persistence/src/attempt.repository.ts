@@ -163,10 +163,9 @@ export function listQuery(filter: AttemptFilter, limit: number, after: AttemptKe
   if (tablesOf(filter) !== 'both') {
     return sql`SELECT ${ATTEMPT_COLUMNS} FROM ${recordsOf(filter)} ${where} ${first}`;
   }
-  return sql`SELECT ${ATTEMPT_COLUMNS} FROM (
-               (SELECT ${ATTEMPT_COLUMNS} FROM attempts ${where} ${first})
-               UNION ALL (SELECT ${ATTEMPT_COLUMNS} FROM ${PENDING_AS_ATTEMPTS} ${where} ${first})
-             ) AS attempts ${first}`;
+  return sql`(SELECT ${ATTEMPT_COLUMNS} FROM attempts ${where} ${first})
+             UNION ALL (SELECT ${ATTEMPT_COLUMNS} FROM ${PENDING_AS_ATTEMPTS} ${where} ${first})
+             ${first}`;
 }
 
 export function getQuery(attemptId: string): Sql {
