@@ -646,13 +646,18 @@ async function dbWork(b: Bench): Promise<DbWork> {
 
 // ------------------------------------------------------------------ hot job
 
-/** Rows in attempts per outcome for one service principal (a client on the bench database itself). */
+/**
+ * Attempts per outcome for one service principal, final and pending (a client on the bench database itself).
+ */
 async function outcomesFor(b: Bench, sp: string): Promise<Record<string, number>> {
   const db = new Client({ connectionString: b.dbUrl });
   await db.connect();
   try {
     const { rows } = await db.query<{ outcome: string; n: string }>(
-      'SELECT outcome::text AS outcome, count(*)::text AS n FROM attempts WHERE service_principal_id = $1 GROUP BY 1 ORDER BY 1',
+      `SELECT outcome, count(*)::text AS n FROM (
+         SELECT outcome::text AS outcome FROM attempts WHERE service_principal_id = $1
+         UNION ALL SELECT 'pending' FROM pending_attempts WHERE service_principal_id = $1) AS a
+       GROUP BY 1 ORDER BY 1`,
       [sp],
     );
     const out: Record<string, number> = {};

@@ -39,13 +39,24 @@ async function seed(url: string, rows: SeedRow[]): Promise<string[]> {
   }));
   await sql(
     url,
-    `INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id,
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, created_at timestamptz, sp text, job text,
+         trigger text, actor_type text, actor_id text, actor_name text, outcome text, reason text, message text)
+     ),
+     -- a decision in flight is a pending_attempts row until its finalise moves it into attempts
+     pending AS (
+       INSERT INTO pending_attempts (id, created_at, service_principal_id, job_id, trigger, actor_type, actor_id,
+         actor_name, reason, replica_id)
+       SELECT id, created_at, sp, job, trigger::"AttemptTrigger", actor_type::"ActorType", actor_id, actor_name,
+         reason, 'seed'
+       FROM x WHERE outcome = 'pending'
+     )
+     INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id,
        actor_name, outcome, observed_status, reason, message, graph_request_ids, duration_ms, replica_id)
-     SELECT id, created_at, CASE WHEN outcome = 'pending' THEN NULL ELSE created_at + interval '1 second' END,
+     SELECT id, created_at, created_at + interval '1 second',
        sp, job, trigger::"AttemptTrigger", actor_type::"ActorType", actor_id, actor_name, outcome::"AttemptOutcome",
        'paused', reason, message, ARRAY['g-1', 'g-2'], 12, 'seed'
-     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, created_at timestamptz, sp text, job text, trigger text,
-       actor_type text, actor_id text, actor_name text, outcome text, reason text, message text)`,
+     FROM x WHERE outcome <> 'pending'`,
     [JSON.stringify(records)],
   );
   return records.map((r) => r.id);

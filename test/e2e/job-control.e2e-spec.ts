@@ -211,11 +211,7 @@ describe('job control beyond start (DESIGN 2c) over HTTP, two replicas', () => {
         .post(`${jobBase(jobId)}/start`)
         .then((r) => r);
       await eventually(async () => {
-        const rows = await sql(
-          env.db.url,
-          `SELECT 1 FROM attempts WHERE job_id = $1 AND outcome = 'pending'`,
-          [jobId],
-        );
+        const rows = await sql(env.db.url, `SELECT 1 FROM pending_attempts WHERE job_id = $1`, [jobId]);
         return rows.length === 1 ? true : undefined;
       });
       // On the other replica, while the first start waits for Graph.

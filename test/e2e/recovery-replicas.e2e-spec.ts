@@ -144,10 +144,7 @@ describe('scheduled recovery on several replicas (one PostgreSQL)', () => {
     expect(summary?.started).toBeLessThan(80);
     expect(sim.state.counters().starts).toBe(summary?.started);
     // Every decision it began was finished and recorded; the watches say what happened; the lease is free.
-    const [pending] = await sql<{ n: string }>(
-      env.db.url,
-      "SELECT count(*) AS n FROM attempts WHERE outcome = 'pending'",
-    );
+    const [pending] = await sql<{ n: string }>(env.db.url, 'SELECT count(*) AS n FROM pending_attempts');
     expect(pending?.n).toBe('0');
     const [recovering] = await sql<{ n: string }>(
       env.db.url,

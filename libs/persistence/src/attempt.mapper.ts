@@ -1,6 +1,6 @@
 import type { ActorType, AttemptView, ObservedStatus, Operation, Outcome, Trigger } from '@app/common';
 import { OBSERVED_STATUSES, OPERATIONS } from '@app/common';
-import { trusted } from './sql';
+import { sql, trusted } from './sql';
 
 /** Every column of an attempts row, in one place for every statement that returns attempts. */
 export const ATTEMPT_COLUMNS =
@@ -8,6 +8,28 @@ export const ATTEMPT_COLUMNS =
   actor_id, actor_name, outcome, observed_status, quarantine_reason, reason, dry_run, message, retry_after_seconds,
   graph_request_ids, duration_ms, would_start, operation, approval_id, hold_id, reset_scope, requested_by_id,
   requested_by_name`);
+
+/**
+ * A pending_attempts row (a decision in flight) as the same columns, in the same order and types: what the claim
+ * returns for the row it wrote, and what audit reads see, outcome `pending`, nothing written by the finalise yet.
+ */
+export const PENDING_ATTEMPT_COLUMNS =
+  trusted(`id, created_at, NULL::timestamptz(3) AS finished_at, service_principal_id, job_id, trigger, actor_type,
+  actor_id, actor_name, 'pending'::"AttemptOutcome" AS outcome, NULL::text AS observed_status,
+  NULL::text AS quarantine_reason, reason, dry_run, NULL::text AS message, NULL::int AS retry_after_seconds,
+  '{}'::text[] AS graph_request_ids, NULL::int AS duration_ms, NULL::boolean AS would_start, operation, approval_id,
+  hold_id, reset_scope, requested_by_id, requested_by_name`);
+
+/** The pending rows as attempts rows: a relation with the columns of `attempts` (`FROM ${PENDING_AS_ATTEMPTS}`). */
+export const PENDING_AS_ATTEMPTS = sql`(SELECT ${PENDING_ATTEMPT_COLUMNS} FROM pending_attempts) AS pending`;
+
+/**
+ * Every attempt, final and pending, as one relation named `attempts` for the audit reads (`FROM ${ATTEMPT_RECORDS}`).
+ * A UNION ALL subquery: PostgreSQL pushes the WHERE clause into both branches (on the pending side, a filter on
+ * any outcome but `pending` folds to false).
+ */
+export const ATTEMPT_RECORDS = sql`(SELECT ${ATTEMPT_COLUMNS} FROM attempts
+  UNION ALL SELECT ${ATTEMPT_COLUMNS} FROM ${PENDING_AS_ATTEMPTS}) AS attempts`;
 
 /** An attempts row as `ATTEMPT_COLUMNS` returns it (snake_case). */
 export interface AttemptRow {

@@ -13,6 +13,7 @@ import {
   statsByActorQuery,
   statsByJobQuery,
   statsQuery,
+  type StoredOutcome,
 } from './attempt.repository';
 import { RETENTION_LOCK_KEY, RetentionRepository } from './retention.repository';
 import { type Sql, sql } from './sql';
@@ -87,11 +88,20 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
     outcome?: string;
   }): Promise<string> {
     const id = row.id ?? randomUUID();
+    if (row.outcome === 'pending') {
+      // A decision in flight lives in pending_attempts until its finalise moves it into attempts.
+      await client.query(
+        `INSERT INTO pending_attempts (id, created_at, service_principal_id, job_id, trigger, actor_type, actor_id,
+           actor_name, reason, replica_id)
+         VALUES ($1, $2, $4, $3, 'api', 'user', 'user-1', 'Ada', 'why', 'r1')`,
+        [id, row.createdAt, row.job, SP],
+      );
+      return id;
+    }
     await client.query(
       `INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id,
          actor_name, outcome, reason, message, replica_id)
-       VALUES ($1, $2, CASE WHEN $4 = 'pending' THEN NULL ELSE $2::timestamptz END, $5, $3, 'api', 'user', 'user-1',
-         'Ada', $4::"AttemptOutcome", 'why', 'msg', 'r1')`,
+       VALUES ($1, $2, $2::timestamptz, $5, $3, 'api', 'user', 'user-1', 'Ada', $4::"AttemptOutcome", 'why', 'msg', 'r1')`,
       [id, row.createdAt, row.job, row.outcome ?? 'started', SP],
     );
     return id;
@@ -137,6 +147,25 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       }
       const page = await repo.list({ jobId: 'job.q' }, 12, null);
       expect(page.next).toBeNull();
+    });
+
+    it('filters by outcome over final and pending rows alike', async () => {
+      const outcomesOf = async (outcomes: StoredOutcome[]) =>
+        (await collect({ jobId: 'job.q', outcomes }, 5)).map((a) => a.outcome);
+      expect(await outcomesOf(['pending'])).toEqual(['pending']);
+      expect(await outcomesOf(['started'])).toEqual(Array(6).fill('started'));
+      // Pages of both tables merge in the one order (created_at, then id, descending).
+      const all = await collect({ jobId: 'job.q' }, 50);
+      const mixed = await collect({ jobId: 'job.q', outcomes: ['pending', 'skipped'] }, 4);
+      expect(mixed.map((a) => a.attemptId)).toEqual(
+        all.filter((a) => a.outcome === 'pending' || a.outcome === 'skipped').map((a) => a.attemptId),
+      );
+      expect(mixed.map((a) => a.outcome).sort()).toEqual(['pending', ...Array(5).fill('skipped')]);
+      expect((await repo.stats({ jobId: 'job.q', outcomes: ['pending'] })).byOutcome).toMatchObject({
+        pending: 1,
+        started: 0,
+      });
+      expect((await repo.stats({ jobId: 'job.q', outcomes: ['pending', 'started'] })).total).toBe(7);
     });
 
     it('reads one attempt by id, null for unknown or malformed ids', async () => {
@@ -263,10 +292,14 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
         );
       }
       const exp = await repo.openExport({ jobId: 'job.snap' }, 2);
-      // While the first batches are out: an older row commits late, and the pending row is finalised.
+      // While the first batches are out: an older row commits late, and the pending row is finalised (moved).
       const late = await insert({ createdAt: new Date(base - 1000).toISOString(), job: 'job.snap' });
       await client.query(
-        `UPDATE attempts SET outcome = 'started', finished_at = now(), message = 'finalised' WHERE id = $1`,
+        `WITH p AS (DELETE FROM pending_attempts WHERE id = $1 RETURNING *)
+         INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type,
+           actor_id, actor_name, outcome, reason, message, replica_id)
+         SELECT id, created_at, now(), service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
+           'started', reason, 'finalised', replica_id FROM p`,
         [ids[0]],
       );
       const rows: AttemptView[] = [];
@@ -311,19 +344,19 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       expect(rows.rows).toEqual([{ outcome: 'started', reason: 'why' }]);
     });
 
-    it('lets a pending attempt be finalised once, but not its identity be changed', async () => {
+    it('reads a pending attempt as an attempt until it is moved, final, into attempts', async () => {
       const id = await insert({ createdAt: BASE, job: 'job.pending', outcome: 'pending' });
-      await expect(
-        client.query(`UPDATE attempts SET actor_id = 'someone-else', outcome = 'started' WHERE id = $1`, [
-          id,
-        ]),
-      ).rejects.toThrow(/only the outcome of a pending attempt may be written/);
-      const done = await client.query(
-        `UPDATE attempts SET outcome = 'skipped', finished_at = now(), message = 'job is active', observed_status = 'active'
-         WHERE id = $1`,
+      expect(await repo.get(id)).toMatchObject({ outcome: 'pending', finishedAt: null, graphRequestIds: [] });
+      expect((await client.query(`SELECT 1 FROM attempts WHERE id = $1`, [id])).rowCount).toBe(0);
+      const moved = await client.query(
+        `WITH p AS (DELETE FROM pending_attempts WHERE id = $1 RETURNING *)
+         INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type,
+           actor_id, actor_name, outcome, observed_status, message, replica_id)
+         SELECT id, created_at, now(), service_principal_id, job_id, trigger, actor_type, actor_id, actor_name,
+           'skipped', 'active', 'job is active', replica_id FROM p`,
         [id],
       );
-      expect(done.rowCount).toBe(1);
+      expect(moved.rowCount).toBe(1);
       await expect(
         client.query(`UPDATE attempts SET outcome = 'started' WHERE id = $1`, [id]),
       ).rejects.toThrow(/already final/);
@@ -356,7 +389,8 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       expect(await retention.deleteBatch(cutoff, 3)).toEqual({ locked: true, deleted: 1 });
       expect(await retention.deleteBatch(cutoff, 3)).toEqual({ locked: true, deleted: 0 });
       const left = await client.query<{ id: string }>(
-        `SELECT id FROM attempts WHERE job_id = 'job.old' ORDER BY id`,
+        `SELECT id FROM attempts WHERE job_id = 'job.old'
+         UNION ALL SELECT id FROM pending_attempts WHERE job_id = 'job.old'`,
       );
       expect(left.rows.map((r) => r.id).sort()).toEqual([pending, recent].sort());
     });
@@ -475,10 +509,14 @@ describe('AttemptRepository and the attempts table (real PostgreSQL)', () => {
       expect(seqScans(p)).toEqual(['Seq Scan on attempts']);
     });
 
-    it('reading one attempt uses the primary key', async () => {
+    it('reading one attempt uses the primary keys (final and pending rows)', async () => {
       const p = await plan(getQuery(randomUUID()));
-      expect(p['Node Type']).toBe('Index Scan');
-      expect(p['Index Name']).toBe('attempts_pkey');
+      expect(p['Node Type']).toBe('Append');
+      const children = (p['Plans'] ?? []) as Record<string, unknown>[];
+      expect(children.map((c) => [c['Node Type'], c['Index Name']])).toEqual([
+        ['Index Scan', 'attempts_pkey'],
+        ['Index Scan', 'pending_attempts_pkey'],
+      ]);
     });
 
     it('the pages of one job use its index', async () => {

@@ -171,8 +171,9 @@ describe('GuardRepository (real PostgreSQL)', () => {
     const inputs = Array.from({ length: 40 }, () => claimInput('job.burst'));
     const results = await Promise.all(inputs.map((i) => repo.claim(i)));
     expect(results.filter((r) => r.claimed)).toHaveLength(1);
-    const count = await prisma.attempt.count({ where: { jobId: 'job.burst' } });
-    expect(count).toBe(40);
+    const refused = await prisma.attempt.count({ where: { jobId: 'job.burst' } });
+    const pending = await prisma.pendingAttempt.count({ where: { jobId: 'job.burst' } });
+    expect([refused, pending]).toEqual([39, 1]);
   });
 
   it('holds the cool-down after a start and names the remaining time', async () => {
@@ -328,7 +329,9 @@ describe('GuardRepository (real PostgreSQL)', () => {
     });
     expect(rejected.servicePrincipalId).toBe('NOT-A-GUID');
     const found = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
-      `SELECT count(*) AS n FROM attempts WHERE service_principal_id = $1 AND job_id IN ('job.case', 'job.case2')`,
+      `SELECT count(*) AS n FROM (SELECT service_principal_id, job_id FROM attempts
+         UNION ALL SELECT service_principal_id, job_id FROM pending_attempts) AS a
+       WHERE service_principal_id = $1 AND job_id IN ('job.case', 'job.case2')`,
       SP,
     );
     expect(Number(found[0]?.n)).toBe(3);

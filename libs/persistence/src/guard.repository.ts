@@ -9,7 +9,7 @@ import {
   canonicalId,
 } from '@app/common';
 import { PrismaService } from './prisma.service';
-import { ATTEMPT_COLUMNS, type AttemptRow, toAttemptView } from './attempt.mapper';
+import { PENDING_ATTEMPT_COLUMNS, type AttemptRow, toAttemptView } from './attempt.mapper';
 import { claimStatement, finaliseStatement, recordFinalStatement } from './guard.statements';
 import { type Sql, firstRow, sql } from './sql';
 
@@ -304,8 +304,8 @@ export class GuardRepository implements GuardStore {
         ? sql`true`
         : sql`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`;
     const rows = await this.prisma.query<AttemptRow>(
-      sql`SELECT ${ATTEMPT_COLUMNS} FROM attempts
-          WHERE outcome = 'pending' AND ${where} AND ${position}
+      sql`SELECT ${PENDING_ATTEMPT_COLUMNS} FROM pending_attempts
+          WHERE ${where} AND ${position}
           ORDER BY created_at, id LIMIT ${limit}::int`,
     );
     return rows.map(toAttemptView);

@@ -1,5 +1,5 @@
 import { canonicalId } from '@app/common';
-import { ATTEMPT_COLUMNS } from './attempt.mapper';
+import { ATTEMPT_COLUMNS, PENDING_ATTEMPT_COLUMNS } from './attempt.mapper';
 import type {
   AttemptIdentity,
   ClaimInput,
@@ -159,31 +159,52 @@ function budgetCte(p: IdentityParams, from: Sql): Sql {
        )`;
 }
 
-/** What a new attempt row holds besides its identity: SQL expressions over the statement's `FROM`. */
+/** What a final attempt row decided at once holds besides its identity: SQL expressions over the statement's `FROM`. */
 interface NewAttempt {
   outcome: Sql;
   observedStatus: Sql;
   message: Sql;
   retryAfterSeconds: Sql;
   holdId: Sql;
-  /** A boolean expression: final rows are finished now, in 0 ms; a pending row is finished by the finalise. */
-  final: Sql;
 }
 
-/** The one INSERT of a new attempt row, returning it: `rest` is `FROM ... WHERE ...` (or just `WHERE`). */
-function insertAttempt(p: IdentityParams, row: NewAttempt, rest: Sql): Sql {
-  return sql`INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason,
+/** The identity columns of a new row, in the order `identityValuesSql` gives their values. */
+const IDENTITY_COLUMNS =
+  trusted(`id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason,
                                dry_run, request_id, replica_id, operation, reset_scope, approval_id,
-                               requested_by_id, requested_by_name, hold_id, outcome, observed_status, message,
-                               retry_after_seconds, finished_at, duration_ms)
-         SELECT ${p.attemptId}::uuid, ${p.servicePrincipalId}::text, ${p.jobId}::text, ${p.trigger}::"AttemptTrigger",
+                               requested_by_id, requested_by_name, hold_id`);
+
+function identityValuesSql(p: IdentityParams, holdId: Sql): Sql {
+  return sql`${p.attemptId}::uuid, ${p.servicePrincipalId}::text, ${p.jobId}::text, ${p.trigger}::"AttemptTrigger",
                 ${p.actorType}::"ActorType", ${p.actorId}::text, ${p.actorName}::text, ${p.reason}::text,
                 ${p.dryRun}::boolean, ${p.requestId}::text, ${p.replicaId}::text, ${p.operation}::"AttemptOperation",
                 ${p.resetScope}::text[], ${p.approvalId}::uuid, ${p.requestedById}::text, ${p.requestedByName}::text,
-                ${row.holdId}, (${row.outcome})::"AttemptOutcome", ${row.observedStatus}, ${row.message},
-                ${row.retryAfterSeconds}, CASE WHEN ${row.final} THEN now() END, CASE WHEN ${row.final} THEN 0 END
+                ${holdId}`;
+}
+
+/**
+ * The INSERT of a final attempt row, finished now in 0 ms (a refusal), returning it: `rest` is
+ * `FROM ... WHERE ...` (or just `WHERE`).
+ */
+function insertAttempt(p: IdentityParams, row: NewAttempt, rest: Sql): Sql {
+  return sql`INSERT INTO attempts (${IDENTITY_COLUMNS}, outcome, observed_status, message, retry_after_seconds,
+                               finished_at, duration_ms)
+         SELECT ${identityValuesSql(p, row.holdId)}, (${row.outcome})::"AttemptOutcome", ${row.observedStatus},
+                ${row.message}, ${row.retryAfterSeconds}, now(), 0
          ${rest}
          RETURNING ${ATTEMPT_COLUMNS}`;
+}
+
+/**
+ * The INSERT of a decision in flight into pending_attempts, returning it as an attempts row (outcome `pending`).
+ * The finalise moves it into attempts; `attempts` itself is insert-only, so each of its indexes is written once
+ * per decision.
+ */
+function insertPending(p: IdentityParams, rest: Sql): Sql {
+  return sql`INSERT INTO pending_attempts (${IDENTITY_COLUMNS})
+         SELECT ${identityValuesSql(p, sql`${p.holdId}::uuid`)}
+         ${rest}
+         RETURNING ${PENDING_ATTEMPT_COLUMNS}`;
 }
 
 /** The job's guard row before the claim, and the holds and grants that may refuse it (CTEs prev, hold, access). */
@@ -231,7 +252,7 @@ function leaseCte(p: ClaimParams): Sql {
            lease_expires_at = EXCLUDED.lease_expires_at
          WHERE (g.lease_expires_at IS NULL OR g.lease_expires_at <= now())
            AND (g.lease_attempt_id IS NULL OR NOT EXISTS (
-                 SELECT 1 FROM attempts a WHERE a.id = g.lease_attempt_id AND a.outcome = 'pending'))
+                 SELECT 1 FROM pending_attempts a WHERE a.id = g.lease_attempt_id))
            AND (${isPause(p)} OR g.cooldown_until IS NULL OR g.cooldown_until <= now())
            AND (${isPause(p)} OR cardinality(ARRAY(SELECT h FROM unnest(g.window_hits) AS h WHERE ${inWindow}))
                                    < ${p.limit}::int)
@@ -299,8 +320,9 @@ function refusalCtes(p: ClaimParams): Sql {
 
 /**
  * The claim, one statement (DESIGN section 3, steps 2-5): reads the job's guard row, holds and grants; takes the
- * lease when nothing refuses; and writes the attempt row: `pending` when claimed, else final `denied` (grants),
- * `held` or `rate_limited` with its message and Retry-After, unless the caller is past its refusal limit. No lock
+ * lease when nothing refuses; and writes the attempt row: `pending` (in pending_attempts) when claimed, else a final
+ * attempts row `denied` (grants), `held` or `rate_limited` with its message and Retry-After, unless the caller is
+ * past its refusal limit. No lock
  * or transaction is held afterwards, while Graph answers. Each result row: the verdict (`claimed`, `kind`, the
  * refusal's facts) and the attempt row, whose columns are NULL when it was not stored.
  */
@@ -361,21 +383,22 @@ export function buildClaimStatement(input: ClaimInput): Sql {
 function buildClaim(p: ClaimParams): Sql {
   const countRefusal = sql`SELECT ${p.actorId}, now(), 1 FROM answer r
                            WHERE NOT r.claimed AND ${p.caller}::text IS NOT NULL`;
-  const row: NewAttempt = {
-    outcome: sql`CASE WHEN r.claimed THEN 'pending' ELSE r.refused_as END`,
+  const refused: NewAttempt = {
+    outcome: sql`r.refused_as`,
     observedStatus: sql`NULL::text`,
     message: sql`r.refusal_message`,
     retryAfterSeconds: sql`r.retry_after`,
     holdId: sql`CASE WHEN r.kind = 'hold' THEN r.hold_id ELSE ${p.holdId}::uuid END`,
-    final: sql`NOT r.claimed`,
   };
   const stored = sql`FROM answer r
-                     WHERE r.claimed OR coalesce((SELECT refusals FROM budget), 0) <= ${p.refusalsPerCaller}::int`;
+                     WHERE NOT r.claimed AND coalesce((SELECT refusals FROM budget), 0) <= ${p.refusalsPerCaller}::int`;
   return sql`WITH ${readsCtes(p)},
        ${leaseCte(p)},
        ${refusalCtes(p)},
        ${budgetCte(p, countRefusal)},
-       ins AS (${insertAttempt(p, row, stored)})
+       pend AS (${insertPending(p, sql`FROM answer r WHERE r.claimed`)}),
+       fin AS (${insertAttempt(p, refused, stored)}),
+       ins AS (SELECT * FROM pend UNION ALL SELECT * FROM fin)
        SELECT a.claimed, a.kind, a.grant_refusal, a.hold_id AS refusal_hold_id, a.seconds_left, a.refused_as,
               a.retry_after AS refusal_retry_after, a.refusal_message, ins.id IS NOT NULL AS stored, ins.*
        FROM answer a LEFT JOIN ins ON true`;
@@ -396,7 +419,6 @@ export function recordFinalStatement(input: FinalRecordInput): Sql {
     message: sql`${p.message}::text`,
     retryAfterSeconds: sql`${p.retryAfterSeconds}::int`,
     holdId: sql`${p.holdId}::uuid`,
-    final: sql`true`,
   };
   return sql`WITH ${budgetCte(p, sql`VALUES (${p.actorId}, now(), 1)`)}
        ${insertAttempt(p, row, sql`WHERE (SELECT refusals FROM budget) <= ${p.refusalsPerCaller}::int`)}`;
@@ -418,8 +440,9 @@ const ATTEMPT_UNKNOWN_EVENT = trusted(
 );
 
 /**
- * The finalise: writes the outcome, releases the lease (only if still ours), starts the cool-down after a start,
- * and reports an unknown outcome to the notification outbox (DESIGN 2d).
+ * The finalise: moves the pending row into attempts with its outcome (one DELETE and one INSERT, no UPDATE of an
+ * indexed row), releases the lease (only if still ours), starts the cool-down after a start, and reports an unknown
+ * outcome to the notification outbox (DESIGN 2d). No row when the attempt is not pending (already finalised).
  */
 export function finaliseStatement(input: FinaliseInput): Sql {
   const p = params({
@@ -437,14 +460,20 @@ export function finaliseStatement(input: FinaliseInput): Sql {
     approvalId: input.approvalId ?? null,
   });
   const ours = sql`lease_attempt_id = ${p.attemptId}::uuid`;
-  return sql`WITH fin AS (
-         UPDATE attempts SET outcome = ${p.outcome}::"AttemptOutcome", finished_at = now(),
-                observed_status = ${p.observedStatus}::text, quarantine_reason = ${p.quarantineReason}::text,
-                message = ${p.message}::text, retry_after_seconds = ${p.retryAfterSeconds}::int,
-                graph_request_ids = ${p.graphRequestIds}::text[],
-                duration_ms = least(greatest(${p.durationMs}::bigint, 0), 2147483647)::int,
-                would_start = ${p.wouldStart}::boolean, approval_id = coalesce(approval_id, ${p.approvalId}::uuid)
-         WHERE id = ${p.attemptId}::uuid AND outcome = 'pending'
+  return sql`WITH pend AS (
+         DELETE FROM pending_attempts WHERE id = ${p.attemptId}::uuid RETURNING *
+       ),
+       fin AS (
+         INSERT INTO attempts (${IDENTITY_COLUMNS}, created_at, outcome, finished_at, observed_status,
+                               quarantine_reason, message, retry_after_seconds, graph_request_ids, duration_ms,
+                               would_start)
+         SELECT id, service_principal_id, job_id, trigger, actor_type, actor_id, actor_name, reason, dry_run,
+                request_id, replica_id, operation, reset_scope, coalesce(approval_id, ${p.approvalId}::uuid),
+                requested_by_id, requested_by_name, hold_id, created_at, ${p.outcome}::"AttemptOutcome", now(),
+                ${p.observedStatus}::text, ${p.quarantineReason}::text, ${p.message}::text,
+                ${p.retryAfterSeconds}::int, ${p.graphRequestIds}::text[],
+                least(greatest(${p.durationMs}::bigint, 0), 2147483647)::int, ${p.wouldStart}::boolean
+         FROM pend
          RETURNING ${ATTEMPT_COLUMNS}
        ),
        rel AS (

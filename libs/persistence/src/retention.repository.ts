@@ -13,8 +13,9 @@ export interface RetentionBatch {
 
 /**
  * Deletes of the audit trail, the only ones the append-only trigger allows: inside a transaction that says
- * `sync_job_guard.retention = on`. Bounded batches, each its own short transaction, oldest first; rows still
- * `pending` (a decision in flight, or one the reconciler has yet to close) are never removed.
+ * `sync_job_guard.retention = on`. Bounded batches, each its own short transaction, oldest first. Decisions still
+ * pending (in flight, or left for the reconciler to close) are in pending_attempts, which retention never touches;
+ * the outcome test below stays as a second guard.
  */
 @Injectable()
 export class RetentionRepository {

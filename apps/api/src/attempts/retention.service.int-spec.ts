@@ -46,20 +46,30 @@ describe('RetentionService (AUDIT_RETENTION_DAYS, real PostgreSQL)', () => {
 
   async function insert(ageDays: number, outcome = 'started', job = 'job.r'): Promise<string> {
     const id = randomUUID();
+    const createdAt = new Date(NOW.getTime() - ageDays * DAY).toISOString();
+    if (outcome === 'pending') {
+      await client.query(
+        `INSERT INTO pending_attempts (id, created_at, service_principal_id, job_id, trigger, actor_type, actor_id,
+           replica_id)
+         VALUES ($1, $2, $3, $4, 'api', 'user', 'u1', 'r1')`,
+        [id, createdAt, SP, job],
+      );
+      return id;
+    }
     await client.query(
       `INSERT INTO attempts (id, created_at, finished_at, service_principal_id, job_id, trigger, actor_type, actor_id,
          outcome, replica_id)
-       VALUES ($1, $2, CASE WHEN $3 = 'pending' THEN NULL ELSE $2::timestamptz END, $4, $5, 'api', 'user', 'u1',
-         $3::"AttemptOutcome", 'r1')`,
-      [id, new Date(NOW.getTime() - ageDays * DAY).toISOString(), outcome, SP, job],
+       VALUES ($1, $2, $2::timestamptz, $4, $5, 'api', 'user', 'u1', $3::"AttemptOutcome", 'r1')`,
+      [id, createdAt, outcome, SP, job],
     );
     return id;
   }
 
   async function remaining(job: string): Promise<string[]> {
-    const r = await client.query<{ id: string }>('SELECT id FROM attempts WHERE job_id = $1 ORDER BY id', [
-      job,
-    ]);
+    const r = await client.query<{ id: string }>(
+      'SELECT id FROM attempts WHERE job_id = $1 UNION ALL SELECT id FROM pending_attempts WHERE job_id = $1 ORDER BY id',
+      [job],
+    );
     return r.rows.map((x) => x.id);
   }
 

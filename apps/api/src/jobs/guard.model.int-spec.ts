@@ -308,9 +308,11 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
       }
       if (call === 'start') {
         // Invariant (3): the attempt row exists, pending, before Graph receives the start.
-        const rows = await q<{ outcome: string }>(`SELECT outcome FROM attempts WHERE id = $1::uuid`, [
-          id,
-        ]).catch((error: unknown) => {
+        const rows = await q<{ outcome: string }>(
+          `SELECT 'pending' AS outcome FROM pending_attempts WHERE id = $1::uuid
+           UNION ALL SELECT outcome::text FROM attempts WHERE id = $1::uuid`,
+          [id],
+        ).catch((error: unknown) => {
           violations.push(`the model's own check failed: ${String(error)}`);
           return [];
         });
@@ -461,7 +463,7 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
     }
     // Invariant (4): after reconciliation, nothing is pending.
     const pending = await q<{ n: string }>(
-      `SELECT count(*)::text AS n FROM attempts WHERE job_id = ANY($1::text[]) AND outcome = 'pending'`,
+      `SELECT count(*)::text AS n FROM pending_attempts WHERE job_id = ANY($1::text[])`,
       [jobIds],
     );
     if (pending[0]?.n !== '0') {
@@ -469,8 +471,8 @@ describe('the guard, model-based (fast-check, real PostgreSQL, scripted Graph)',
     }
     // The guard's own bookkeeping: every job's lease is free again.
     const leased = await q<{ n: string }>(
-      `SELECT count(*)::text AS n FROM job_guards g JOIN attempts a ON a.id = g.lease_attempt_id
-       WHERE g.job_key = ANY($1::text[]) AND a.outcome = 'pending'`,
+      `SELECT count(*)::text AS n FROM job_guards g JOIN pending_attempts a ON a.id = g.lease_attempt_id
+       WHERE g.job_key = ANY($1::text[])`,
       [jobIds.map((j) => jobKey(SP, j))],
     );
     if (leased[0]?.n !== '0') {

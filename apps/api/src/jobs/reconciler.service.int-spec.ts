@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SystemClock } from '@app/common';
 import { GraphError } from '@app/graph';
@@ -40,10 +39,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
   beforeEach(async () => {
     graph = new ScriptedGraph();
     // Each test sees only its own rows.
-    await sql(
-      db.url,
-      `UPDATE attempts SET outcome = 'unknown', finished_at = now() WHERE outcome = 'pending'`,
-    );
+    await sql(db.url, `DELETE FROM pending_attempts`);
   });
 
   function reconciler(
@@ -66,26 +62,21 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     return input.attemptId;
   }
 
-  /** Moves a row's created_at back (the append-only trigger is bypassed for this test-only session). */
+  /** Moves a pending row's created_at back. */
   async function backdate(id: string, ageSeconds: number): Promise<void> {
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      await client.query(`SET session_replication_role = replica`);
-      await client.query(`UPDATE attempts SET created_at = now() - make_interval(secs => $2) WHERE id = $1`, [
-        id,
-        ageSeconds,
-      ]);
-    } finally {
-      await client.end();
-    }
+    await sql(
+      db.url,
+      `UPDATE pending_attempts SET created_at = now() - make_interval(secs => $2) WHERE id = $1`,
+      [id, ageSeconds],
+    );
   }
 
   const row = async (id: string) =>
     (
       await sql<{ outcome: string; message: string; duration_ms: number }>(
         db.url,
-        `SELECT outcome, message, duration_ms FROM attempts WHERE id = $1`,
+        `SELECT outcome::text, message, duration_ms FROM attempts WHERE id = $1
+         UNION ALL SELECT 'pending', NULL, NULL FROM pending_attempts WHERE id = $1`,
         [id],
       )
     )[0];
@@ -141,9 +132,9 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     const ids = (
       await sql<{ id: string; job_id: string }>(
         db.url,
-        `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, outcome, dry_run,
-                               replica_id, created_at)
-         SELECT gen_random_uuid(), $1, 'job.page' || i, 'api', 'app', 'caller', 'pending', false, 'gone',
+        `INSERT INTO pending_attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, dry_run,
+                                       replica_id, created_at)
+         SELECT gen_random_uuid(), $1, 'job.page' || i, 'api', 'app', 'caller', false, 'gone',
                 now() - make_interval(secs => 3600 + 502 - i)
          FROM generate_series(0, 501) AS i
          RETURNING id, job_id`,
@@ -174,7 +165,7 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     // 0.4 ms before the start can carry the same millisecond as the start, or the next one.
     const [stored] = await sql<{ created_at: Date }>(
       db.url,
-      `SELECT created_at FROM attempts WHERE id = $1`,
+      `SELECT created_at FROM pending_attempts WHERE id = $1`,
       [input.attemptId],
     );
     const createdAt = (stored as { created_at: Date }).created_at;
