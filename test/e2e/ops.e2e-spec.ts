@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Server } from 'node:http';
 import { type RunningSimulator } from '../../apps/graph-simulator/src';
 import { Lifecycle } from '../../apps/api/src/health/lifecycle';
@@ -204,6 +205,48 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
       const res = await start(jobId).set('Content-Type', type).send(body).expect(415);
       expect(res.body.message).toMatch(/JSON/);
       expect(sim.state.requests({ jobId })).toHaveLength(0);
+    });
+
+    it('reads a gzip, deflate or br body as Graph does, the limit applying to the inflated bytes', async () => {
+      // fetch sends the compressed bytes as they are (supertest would serialise a Buffer as JSON).
+      const compressedStart = async (encoding: string, body: Buffer) => {
+        const res = await fetch(`${app.url}${startPath(pausedJob())}`, {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${starter}`,
+            'Content-Type': 'application/json',
+            'Content-Encoding': encoding,
+          },
+          body: new Uint8Array(body),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const body = JSON.stringify({ dryRun: true, reason: 'compressed by an SDK' });
+      for (const [encoding, packed] of [
+        ['gzip', gzipSync(body)],
+        ['deflate', deflateSync(body)],
+        ['br', brotliCompressSync(body)],
+      ] as const) {
+        const res = await compressedStart(encoding, packed);
+        expect(res).toMatchObject({
+          status: 200,
+          body: { outcome: 'dry_run', dryRun: true, reason: 'compressed by an SDK' },
+        });
+      }
+      const bomb = gzipSync(JSON.stringify({ reason: 'x'.repeat(5000) }));
+      expect(bomb.length).toBeLessThan(1024);
+      expect(await compressedStart('gzip', bomb)).toMatchObject({
+        status: 413,
+        body: { code: 'PAYLOAD_TOO_LARGE' },
+      });
+      expect(await compressedStart('gzip', Buffer.from('not gzip at all'))).toMatchObject({
+        status: 400,
+        body: { code: 'INVALID_INPUT', message: 'request body is not valid gzip data' },
+      });
+      expect(await compressedStart('compress', Buffer.from(body))).toMatchObject({
+        status: 415,
+        body: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      });
     });
 
     it('answers 400 for malformed JSON and for a JSON scalar, and records a rejected attempt for a JSON array', async () => {

@@ -1,4 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { type INestApplication, Logger as NestLogger, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -40,20 +42,72 @@ function jsonOnly(request: FastifyRequest, reply: FastifyReply, done: () => void
   done();
 }
 
+/** Compressed request bodies as Graph takes them (an SDK's compression handler may gzip a POST's body). */
+function inflaterFor(encoding: string | undefined): Transform | undefined {
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+const INFLATED = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
+
+function contentEncoding(request: FastifyRequest): string | undefined {
+  return request.headers['content-encoding']?.trim().toLowerCase();
+}
+
+/**
+ * A compressed body is inflated before it is read: the body limit applies to the inflated bytes, and
+ * `receivedEncodedLength` lets Fastify match the bytes received with Content-Length. Other encodings reach
+ * `parseStrictJson`, which refuses them (415); a body that does not inflate is a 400.
+ */
+function inflate(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+  payload: Readable,
+  done: (err: Error | null, body?: Readable) => void,
+): void {
+  const encoding = contentEncoding(request);
+  const inflater = inflaterFor(encoding);
+  if (inflater === undefined) {
+    done(null, payload);
+    return;
+  }
+  const inflated = new PassThrough() as PassThrough & { receivedEncodedLength: number };
+  inflated.receivedEncodedLength = 0;
+  payload.on('data', (chunk: Buffer) => {
+    inflated.receivedEncodedLength += chunk.length;
+  });
+  const unreadable = (cause: Error): void => {
+    inflated.destroy(
+      new DomainError(ErrorCode.INVALID_INPUT, `request body is not valid ${encoding ?? ''} data`, { cause }),
+    );
+  };
+  payload.on('error', unreadable);
+  inflater.on('error', unreadable);
+  done(null, payload.pipe(inflater).pipe(inflated));
+}
+
 const BAD_JSON = 'request body is not valid JSON (a JSON object is expected)';
 const UNSUPPORTED_ENCODING = 'request body encoding or charset is not supported';
 
-/** A JSON object or array in UTF-8, uncompressed; an empty body is no body. */
+/** A JSON object or array in UTF-8, uncompressed or inflated by `inflate`; an empty body is no body. */
 function parseStrictJson(
   request: FastifyRequest,
   body: string,
   done: (err: Error | null, body?: unknown) => void,
 ): void {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
-  const encoding = request.headers['content-encoding'];
+  const encoding = contentEncoding(request);
   if (
     (charset !== undefined && !/^utf-8$/i.test(charset)) ||
-    (encoding !== undefined && !/^identity$/i.test(encoding))
+    (encoding !== undefined && encoding !== 'identity' && !INFLATED.has(encoding))
   ) {
     done(new DomainError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_ENCODING));
     return;
@@ -201,6 +255,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   await app.register(helmet);
   instance.addHook('onRequest', jsonOnly);
+  instance.addHook('preParsing', inflate);
   instance.removeAllContentTypeParsers();
   instance.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, parseStrictJson);
   instance.addContentTypeParser('*', noBody);
