@@ -28,18 +28,26 @@ CREATE TABLE "pending_attempts" (
     CONSTRAINT "pending_attempts_pkey" PRIMARY KEY ("id")
 );
 
--- Existing pending rows (decisions in flight, or left open by a crash) move, with their ids and times.
+-- From here on "attempts" takes no pending row. A replica still running the previous version fails at its claim,
+-- before it calls Graph, instead of writing a row that this version would never finalise. NOT VALID: the pending
+-- rows already there are moved below. The ACCESS EXCLUSIVE lock this takes is held until the migration commits,
+-- so no claim can add a pending row between the copy and the delete.
+ALTER TABLE "attempts" ADD CONSTRAINT "attempts_final_only" CHECK ("outcome" <> 'pending') NOT VALID;
+
+-- Existing pending rows (decisions in flight, or left open by a crash) move, with their ids and times, in one
+-- statement: every row deleted is the row inserted. The append-only trigger lets only the retention job delete;
+-- this transaction says it is that job, once.
+SELECT set_config('sync_job_guard.retention', 'on', true);
+WITH "moved" AS (
+    DELETE FROM "attempts" WHERE "outcome" = 'pending'
+    RETURNING "id", "created_at", "service_principal_id", "job_id", "trigger", "actor_type", "actor_id",
+        "actor_name", "reason", "dry_run", "request_id", "replica_id", "operation", "approval_id", "hold_id",
+        "reset_scope", "requested_by_id", "requested_by_name"
+)
 INSERT INTO "pending_attempts" ("id", "created_at", "service_principal_id", "job_id", "trigger", "actor_type",
     "actor_id", "actor_name", "reason", "dry_run", "request_id", "replica_id", "operation", "approval_id", "hold_id",
     "reset_scope", "requested_by_id", "requested_by_name")
-SELECT "id", "created_at", "service_principal_id", "job_id", "trigger", "actor_type", "actor_id", "actor_name",
-    "reason", "dry_run", "request_id", "replica_id", "operation", "approval_id", "hold_id", "reset_scope",
-    "requested_by_id", "requested_by_name"
-FROM "attempts" WHERE "outcome" = 'pending';
-
--- The append-only trigger lets only the retention job delete; this transaction says it is that job, once.
-SELECT set_config('sync_job_guard.retention', 'on', true);
-DELETE FROM "attempts" WHERE "outcome" = 'pending';
+SELECT * FROM "moved";
 SELECT set_config('sync_job_guard.retention', 'off', true);
 
 -- "attempts" holds final rows only, and is insert-only: no update is allowed any more.
