@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Server } from 'node:http';
 import { type RunningSimulator } from '../../apps/graph-simulator/src';
@@ -247,6 +248,70 @@ describe('operability: metrics, logs, input hardening, graceful shutdown', () =>
         status: 415,
         body: { code: 'UNSUPPORTED_MEDIA_TYPE' },
       });
+    });
+
+    it('keeps serving after a corrupt compressed body it never reads or stopped reading (GET; past the limit)', async () => {
+      const get = await fetch(`${app.url}/v1/attempts`, {
+        method: 'GET',
+        headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': '7' },
+        body: undefined,
+      });
+      expect(get.status).toBe(401);
+      const raw = await new Promise<string>((resolve, reject) => {
+        // A GET with a body (fetch will not send one): written by hand over HTTP/1.1.
+        const socket = connect(Number(new URL(app.url).port), '127.0.0.1', () => {
+          socket.end(
+            'GET /v1/attempts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+              'Content-Encoding: gzip\r\nContent-Length: 7\r\nConnection: close\r\n\r\ngarbage',
+          );
+        });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(raw).toMatch(/^HTTP\/1\.1 401/);
+      // Inflates past the 1,024-byte limit (413), then a corrupt tail the reader no longer listens to.
+      const tooBig = Buffer.concat([
+        gzipSync('{"reason":"' + 'x'.repeat(200_000) + '"}'),
+        Buffer.from('corrupt tail'),
+      ]);
+      const big = await fetch(`${app.url}${startPath(pausedJob())}`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${starter}`,
+          'Content-Type': 'application/json',
+          'Content-Encoding': 'gzip',
+        },
+        body: new Uint8Array(tooBig),
+      });
+      expect(big.status).toBe(413);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await request(app.url).get('/health/live').expect(200);
+    });
+
+    it("answers a path that is not valid URL encoding in the problem shape (the door: Graph's envelope), in any case", async () => {
+      const bad = await request(app.url)
+        .get('/v1/attempts/%zz')
+        .set('Authorization', `Bearer ${starter}`)
+        .expect(400);
+      expect(bad.body).toMatchObject({
+        statusCode: 400,
+        code: 'INVALID_INPUT',
+        requestId: bad.headers['x-request-id'],
+      });
+      expect(JSON.stringify(bad.body)).not.toMatch(/FST_/);
+      const door = await request(app.url)
+        .post(`/v1.0/servicePrincipals/%zz/synchronization/jobs/x/start`)
+        .set('Authorization', `Bearer ${starter}`)
+        .expect(400);
+      expect(door.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+      const jobId = pausedJob();
+      const upper = await request(app.url)
+        .post(startPath(jobId).replace('/v1/servicePrincipals/', '/V1/ServicePrincipals/'))
+        .set('Authorization', `Bearer ${starter}`)
+        .expect(200);
+      expect(upper.body).toMatchObject({ outcome: 'started', jobId });
     });
 
     it('answers 400 for malformed JSON and for a JSON scalar, and records a rejected attempt for a JSON array', async () => {

@@ -5,7 +5,7 @@ import { type INestApplication, Logger as NestLogger, VersioningType } from '@ne
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet from '@fastify/helmet';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { DomainError, ErrorCode } from '@app/common';
 import { parse as parseQuery } from 'qs';
@@ -74,13 +74,17 @@ function inflate(
   done: (err: Error | null, body?: Readable) => void,
 ): void {
   const encoding = contentEncoding(request);
-  const inflater = inflaterFor(encoding);
+  // GET and HEAD bodies are never read: nothing to inflate.
+  const inflater = request.method === 'GET' || request.method === 'HEAD' ? undefined : inflaterFor(encoding);
   if (inflater === undefined) {
     done(null, payload);
     return;
   }
   const inflated = new PassThrough() as PassThrough & { receivedEncodedLength: number };
   inflated.receivedEncodedLength = 0;
+  // Fastify's body reader listens for the error while it reads; one that comes after it stopped (a 413 answered
+  // before the rest of a corrupt body arrived) must not go unheard, which would end the process.
+  inflated.on('error', () => undefined);
   payload.on('data', (chunk: Buffer) => {
     inflated.receivedEncodedLength += chunk.length;
   });
@@ -236,8 +240,20 @@ export async function createApp(
       // Nested keys and arrays (`a[b]=1`, `a=1&a=2`) read as they always have.
       querystringParser: (query) => parseQuery(query, { allowPrototypes: true }),
       ignoreTrailingSlash: true,
+      // Paths match in any case, as they always have (`/V1/attempts`); parameters keep the case they were sent in.
+      caseSensitive: false,
       // Overlong ids reach the validation that refuses them (and records a rejected attempt), not a bare 414.
       maxParamLength: 16_384,
+    },
+    // What Fastify refuses before routing (a path that is not valid URL encoding, `%zz`) answers in the problem
+    // shape with our code and request id (the door's envelope under /v1.0 and /beta), never Fastify's own body.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', request.id);
+      const message =
+        error.code === 'FST_ERR_BAD_URL'
+          ? 'the request path is not valid URL encoding'
+          : 'the request could not be read';
+      sendProblem(request, reply, 400, message, ErrorCode.INVALID_INPUT);
     },
     requestTimeout: 60_000,
     keepAliveTimeout: 65_000,

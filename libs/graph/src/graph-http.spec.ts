@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { startGraphSimulator } from '../../../apps/graph-simulator/src';
-import { GraphHttp, GraphHttpFailure } from './graph-http';
+import { GraphHttp, GraphHttpFailure, MAX_ANSWER_BYTES } from './graph-http';
 import { createGraphAgents, type GraphAgents } from './timed-agent';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
@@ -80,6 +80,17 @@ describe('GraphHttp', () => {
     expect(answer.status).toBe(409);
     expect(answer.headers['request-id']).toBe('r-1');
     expect(answer.text).toBe('{"error":{"code":"Conflict"}}');
+  });
+
+  it('refuses a compressed answer that would inflate past the answer limit, without inflating it all', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(MAX_ANSWER_BYTES + 1024));
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    };
+    const error = await failure(client.exchange({ method: 'GET', url: '/x', headers: {}, timeoutMs: 5_000 }));
+    expect(error.code).toBe('ERR_BAD_ANSWER');
+    expect(bomb.length).toBeLessThan(MAX_ANSWER_BYTES / 100);
   });
 
   it('follows an absolute URL (a nextLink) with its query, and never a redirect', async () => {

@@ -64,6 +64,9 @@ function target(url: URL): Target {
   };
 }
 
+/** A compressed answer is refused when it would inflate past the same limit. */
+const INFLATE_LIMIT = { maxOutputLength: MAX_ANSWER_BYTES };
+
 function decode(body: Buffer, encoding: string | undefined): Buffer {
   switch (encoding?.trim().toLowerCase()) {
     case undefined:
@@ -72,11 +75,11 @@ function decode(body: Buffer, encoding: string | undefined): Buffer {
       return body;
     case 'gzip':
     case 'x-gzip':
-      return zlib.gunzipSync(body);
+      return zlib.gunzipSync(body, INFLATE_LIMIT);
     case 'deflate':
-      return zlib.inflateSync(body);
+      return zlib.inflateSync(body, INFLATE_LIMIT);
     case 'br':
-      return zlib.brotliDecompressSync(body);
+      return zlib.brotliDecompressSync(body, INFLATE_LIMIT);
     default:
       throw new Error(`unsupported content-encoding ${encoding ?? ''}`);
   }

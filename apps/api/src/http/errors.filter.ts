@@ -63,6 +63,12 @@ export function toDomainError(exception: unknown, logger?: Logger): DomainError 
       cause: exception,
     });
   }
+  // Fastify marks what went wrong reading a request (the client went away mid-body: `aborted`) with a 4xx
+  // statusCode: the request's fault, not a bug.
+  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
+  if (exception instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
+    return new DomainError(errorCodeForStatus(status), 'the request could not be read', { cause: exception });
+  }
   if (isStoreFailure(exception)) {
     return new AuditUnavailableError(exception);
   }

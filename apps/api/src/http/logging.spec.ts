@@ -59,6 +59,20 @@ describe('log redaction (the same pino options as the app)', () => {
     expect(list[0]?.headers.AUTHORIZATION).toBe(`Bearer ${JWT}`);
   });
 
+  it('walks a cycle once: a self-referencing object is logged with its secret redacted', () => {
+    const { logger, lines } = capture();
+    // Ten keys that each point back at the object: walked without the cycle check, 10^9 visits.
+    const node: Record<string, unknown> = { token: JWT, name: 'cyclic' };
+    for (let i = 0; i < 10; i++) {
+      node[`k${i}`] = node;
+    }
+    logger.info({ node }, 'cyclic');
+    const text = lines().join('\n');
+    expect(text).toContain('cyclic');
+    expect(text).not.toContain(JWT);
+    expect(node.token).toBe(JWT);
+  });
+
   it('an error carrying a token in its own fields keeps its type, message and stack, and loses the token', () => {
     const { logger, lines } = capture();
     const err = Object.assign(new TypeError('request failed'), {

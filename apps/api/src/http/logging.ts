@@ -51,23 +51,38 @@ function shallowCopy(value: object): Record<string, unknown> {
 }
 
 /** `value` with every secret key's value replaced; the same object when there was nothing to replace. */
-export function redactSecrets(value: unknown, depth = 0, skip?: ReadonlySet<string>): unknown {
+export function redactSecrets(
+  value: unknown,
+  depth = 0,
+  skip?: ReadonlySet<string>,
+  ancestors: unknown[] = [],
+): unknown {
   if (typeof value !== 'object' || value === null || depth > REDACT_DEPTH || ArrayBuffer.isView(value)) {
     return value;
   }
+  // A cycle is cut where it closes, as pino prints it: the original object there would still hold its secrets
+  // (the copy above it is a different object), and walking it would cost fan-out^depth.
+  if (ancestors.includes(value)) {
+    return '[Circular]';
+  }
   const source = value as Record<string, unknown>;
   let copy: Record<string, unknown> | null = null;
+  ancestors.push(source);
   for (const key of Object.keys(source)) {
     if (skip?.has(key)) {
       continue;
     }
     const v = source[key];
-    const r = SECRET_KEYS.has(key.toLowerCase()) && v !== undefined ? CENSOR : redactSecrets(v, depth + 1);
+    const r =
+      SECRET_KEYS.has(key.toLowerCase()) && v !== undefined
+        ? CENSOR
+        : redactSecrets(v, depth + 1, undefined, ancestors);
     if (r !== v) {
       copy ??= shallowCopy(source);
       copy[key] = r;
     }
   }
+  ancestors.pop();
   return copy ?? value;
 }
 
