@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { startDevIssuer } from '../apps/api/src/dev/dev-issuer';
+import { GUARD_SETTINGS } from './lib/guard-settings';
 import { runLoad } from './lib/load';
 import {
   CLK_TCK,
@@ -114,13 +115,7 @@ async function main(): Promise<void> {
           AUTH_AUDIENCE: issuer.audience,
           AUTH_JWKS_URI: issuer.jwksUri,
           AUDIT_CURSOR_KEY: randomBytes(32).toString('base64'),
-          RATE_LIMIT_PER_JOB: '1000',
-          RATE_LIMIT_WINDOW_SECONDS: '1',
-          START_COOLDOWN_SECONDS: '0',
-          RECOVERY_ENABLED: 'false',
-          NOTIFY_DISPATCH_ENABLED: 'false',
-          AUDIT_REFUSALS_PER_CALLER: '1000000',
-          LOG_LEVEL: 'info',
+          ...GUARD_SETTINGS,
           REPLICA_ID: spec.name,
           ...(spec.env ?? {}),
         },
