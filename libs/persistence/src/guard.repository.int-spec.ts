@@ -293,6 +293,26 @@ describe('GuardRepository (real PostgreSQL)', () => {
     ).rejects.toThrow(/append-only/);
     await expect(finalise(input.attemptId, 'job.immutable', null)).rejects.toThrow(/not pending/);
   });
+  it('never edits a decision in flight, and refuses a pending row in attempts (a replica on the previous version)', async () => {
+    const input = claimInput('job.inflight');
+    await repo.claim(input);
+    await expect(
+      prisma.$executeRawUnsafe(
+        `UPDATE pending_attempts SET actor_id = 'x' WHERE id = $1::uuid`,
+        input.attemptId,
+      ),
+    ).rejects.toThrow(/pending attempts are immutable/);
+    await expect(prisma.$executeRawUnsafe(`TRUNCATE pending_attempts`)).rejects.toThrow(/truncate refused/);
+    await expect(
+      prisma.$executeRawUnsafe(
+        `INSERT INTO attempts (id, service_principal_id, job_id, trigger, actor_type, actor_id, replica_id, outcome)
+         VALUES (gen_random_uuid(), $1, 'job.old', 'api', 'app', 'a', 'old', 'pending')`,
+        SP,
+      ),
+    ).rejects.toThrow(/attempts_final_only/);
+    const final = await finalise(input.attemptId, 'job.inflight', null);
+    expect(final.outcome).not.toBe('pending');
+  });
   it('stores every GUID in one canonical form (lower-case), in every row-writing path; an invalid id as sent', async () => {
     const upper = SP.toUpperCase();
     const actor = { type: 'app' as const, id: '0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D', name: null };

@@ -65,3 +65,20 @@ BEGIN
   RAISE EXCEPTION 'attempts are append-only: attempt % is already final', OLD."id" USING ERRCODE = 'insufficient_privilege';
 END;
 $$;
+
+-- A decision in flight may already have reached Graph: its row is never edited, and it leaves the table only by
+-- the finalise (or the reconciler's settling), which deletes it and writes the final attempts row in the same
+-- statement. Updates and truncation are refused.
+CREATE OR REPLACE FUNCTION "pending_attempts_guard_immutable"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    RAISE EXCEPTION 'pending attempts are immutable: truncate refused' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RAISE EXCEPTION 'pending attempts are immutable: attempt % is in flight', OLD."id" USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+
+CREATE TRIGGER "pending_attempts_immutable_row" BEFORE UPDATE ON "pending_attempts"
+  FOR EACH ROW EXECUTE FUNCTION "pending_attempts_guard_immutable"();
+CREATE TRIGGER "pending_attempts_immutable_truncate" BEFORE TRUNCATE ON "pending_attempts"
+  FOR EACH STATEMENT EXECUTE FUNCTION "pending_attempts_guard_immutable"();

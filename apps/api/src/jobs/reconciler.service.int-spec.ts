@@ -1,4 +1,5 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { Client } from 'pg';
 import { SystemClock } from '@app/common';
 import { GraphError } from '@app/graph';
 import {
@@ -62,13 +63,19 @@ describe('ReconcilerService (real PostgreSQL)', () => {
     return input.attemptId;
   }
 
-  /** Moves a pending row's created_at back. */
+  /** Moves a pending row's created_at back (its immutability trigger is bypassed for this test-only session). */
   async function backdate(id: string, ageSeconds: number): Promise<void> {
-    await sql(
-      db.url,
-      `UPDATE pending_attempts SET created_at = now() - make_interval(secs => $2) WHERE id = $1`,
-      [id, ageSeconds],
-    );
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`SET session_replication_role = replica`);
+      await client.query(
+        `UPDATE pending_attempts SET created_at = now() - make_interval(secs => $2) WHERE id = $1`,
+        [id, ageSeconds],
+      );
+    } finally {
+      await client.end();
+    }
   }
 
   const row = async (id: string) =>
