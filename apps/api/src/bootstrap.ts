@@ -43,20 +43,12 @@ function jsonOnly(request: FastifyRequest, reply: FastifyReply, done: () => void
 }
 
 /** Compressed request bodies as Graph takes them (an SDK's compression handler may gzip a POST's body). */
-function inflaterFor(encoding: string | undefined): Transform | undefined {
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return undefined;
-  }
-}
-const INFLATED = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
+const INFLATERS: ReadonlyMap<string, () => Transform> = new Map([
+  ['gzip', () => createGunzip()],
+  ['x-gzip', () => createGunzip()],
+  ['deflate', () => createInflate()],
+  ['br', () => createBrotliDecompress()],
+]);
 
 function contentEncoding(request: FastifyRequest): string | undefined {
   return request.headers['content-encoding']?.trim().toLowerCase();
@@ -75,7 +67,10 @@ function inflate(
 ): void {
   const encoding = contentEncoding(request);
   // GET and HEAD bodies are never read: nothing to inflate.
-  const inflater = request.method === 'GET' || request.method === 'HEAD' ? undefined : inflaterFor(encoding);
+  const inflater =
+    request.method === 'GET' || request.method === 'HEAD' || encoding === undefined
+      ? undefined
+      : INFLATERS.get(encoding)?.();
   if (inflater === undefined) {
     done(null, payload);
     return;
@@ -111,7 +106,7 @@ function parseStrictJson(
   const encoding = contentEncoding(request);
   if (
     (charset !== undefined && !/^utf-8$/i.test(charset)) ||
-    (encoding !== undefined && encoding !== 'identity' && !INFLATED.has(encoding))
+    (encoding !== undefined && encoding !== 'identity' && !INFLATERS.has(encoding))
   ) {
     done(new DomainError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_ENCODING));
     return;

@@ -101,9 +101,9 @@ export class GraphHttp {
   }
 
   exchange(x: HttpExchange): Promise<HttpAnswer> {
-    const absolute = /^https?:\/\//i.test(x.url);
-    const t = absolute ? target(new URL(x.url)) : this.base;
-    const path = absolute ? new URL(x.url).pathname + new URL(x.url).search : t.basePath + x.url;
+    const absolute = /^https?:\/\//i.test(x.url) ? new URL(x.url) : null;
+    const t = absolute ? target(absolute) : this.base;
+    const path = absolute ? absolute.pathname + absolute.search : t.basePath + x.url;
     const headers =
       x.body === undefined ? x.headers : { ...x.headers, 'Content-Length': Buffer.byteLength(x.body) };
     const options: http.RequestOptions = {

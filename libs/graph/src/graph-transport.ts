@@ -163,27 +163,22 @@ export class GraphTransport {
 
   private async send(req: ExchangeRequest, token: string): Promise<Exchange> {
     const timeout = Math.max(1, Math.min(this.options.timeoutMs, req.deadline - Date.now()));
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token}`,
+      Accept: 'application/json',
+      'Accept-Encoding': ACCEPT_ENCODING,
+      'client-request-id': req.clientRequestId,
+    };
+    if (req.data !== undefined) {
+      headers['Content-Type'] = 'application/json';
+    }
     const started = performance.now();
     try {
       const response = await this.http.request<string>({
         method: req.method,
         url: req.url,
         timeout,
-        headers:
-          req.data === undefined
-            ? {
-                Authorization: `Bearer ${token}`,
-                Accept: 'application/json',
-                'Accept-Encoding': ACCEPT_ENCODING,
-                'client-request-id': req.clientRequestId,
-              }
-            : {
-                Authorization: `Bearer ${token}`,
-                Accept: 'application/json',
-                'Accept-Encoding': ACCEPT_ENCODING,
-                'client-request-id': req.clientRequestId,
-                'Content-Type': 'application/json',
-              },
+        headers,
         data: req.data === undefined ? undefined : JSON.stringify(req.data),
       });
       return this.answered(req, response, performance.now() - started);

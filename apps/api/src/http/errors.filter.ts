@@ -40,8 +40,16 @@ function bodyError(exception: HttpException): DomainError | null {
     return new DomainError(known.code, known.message, { cause: exception });
   }
   const status = exception.getStatus();
-  return status >= 400 && status < 500 && code.startsWith('FST_ERR_CTP_')
-    ? new DomainError(errorCodeForStatus(status), 'request body could not be read', { cause: exception })
+  return code.startsWith('FST_ERR_CTP_') ? unreadableRequest(status, exception) : null;
+}
+
+/**
+ * A request Fastify could not read, marked with a 4xx status (a refused body, or the client gone mid-body:
+ * `aborted`): the request's fault, not a bug. Null for any other status.
+ */
+function unreadableRequest(status: unknown, cause: unknown): DomainError | null {
+  return typeof status === 'number' && status >= 400 && status < 500
+    ? new DomainError(errorCodeForStatus(status), 'request body could not be read', { cause })
     : null;
 }
 
@@ -63,11 +71,12 @@ export function toDomainError(exception: unknown, logger?: Logger): DomainError 
       cause: exception,
     });
   }
-  // Fastify marks what went wrong reading a request (the client went away mid-body: `aborted`) with a 4xx
-  // statusCode: the request's fault, not a bug.
-  const status = (exception as { statusCode?: unknown } | null)?.statusCode;
-  if (exception instanceof Error && typeof status === 'number' && status >= 400 && status < 500) {
-    return new DomainError(errorCodeForStatus(status), 'the request could not be read', { cause: exception });
+  const unreadable =
+    exception instanceof Error
+      ? unreadableRequest((exception as { statusCode?: unknown }).statusCode, exception)
+      : null;
+  if (unreadable) {
+    return unreadable;
   }
   if (isStoreFailure(exception)) {
     return new AuditUnavailableError(exception);
