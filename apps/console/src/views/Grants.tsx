@@ -8,6 +8,7 @@ import { when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox } from '../components/states';
 import { QueryTable } from '../components/DataTable';
+import { ConfirmButton } from '../components/ConfirmButton';
 
 /** Admin: narrow callers to named service principals, and who changed what. */
 export function Grants() {
@@ -68,17 +69,13 @@ export function Grants() {
             {
               header: 'Actions',
               cell: (g) => (
-                <Button
-                  size="small"
-                  aria-label={`Remove the grant of ${g.principalId}`}
-                  onClick={() => {
-                    if (window.confirm('Remove this grant?')) {
-                      remove.mutate(g.grantId);
-                    }
-                  }}
+                <ConfirmButton
+                  label={`Remove the grant of ${g.principalId}`}
+                  question="Remove this grant?"
+                  onConfirm={() => remove.mutate(g.grantId)}
                 >
                   Remove
-                </Button>
+                </ConfirmButton>
               ),
             },
           ]}

@@ -16,6 +16,7 @@ import { Options, PageTitle, Section, SubmitForm, useLayout } from '../component
 import { ErrorBox, QueryState } from '../components/states';
 import { DeliveryStateBadge } from '../components/badges';
 import { DataTable, QueryTable } from '../components/DataTable';
+import { ConfirmButton } from '../components/ConfirmButton';
 
 const KIND_HINT: Record<string, string> = {
   webhook: 'CloudEvents 1.0 JSON, signed per Standard Webhooks with the secret (whsec_…)',
@@ -280,18 +281,14 @@ export function Notifications() {
             {
               header: 'Actions',
               cell: (d) => (
-                <Button
-                  size="small"
+                <ConfirmButton
+                  label={`Remove destination ${d.name ?? d.url}`}
+                  question={`Remove ${d.name ?? d.url} and its deliveries?`}
                   disabled={remove.isPending}
-                  aria-label={`Remove destination ${d.name ?? d.url}`}
-                  onClick={() => {
-                    if (window.confirm(`Remove ${d.name ?? d.url} and its deliveries?`)) {
-                      remove.mutate(d.destinationId);
-                    }
-                  }}
+                  onConfirm={() => remove.mutate(d.destinationId)}
                 >
                   Remove
-                </Button>
+                </ConfirmButton>
               ),
             },
           ]}

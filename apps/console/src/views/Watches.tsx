@@ -9,6 +9,7 @@ import { when } from '../format';
 import { PageTitle, Section, SubmitForm, useLayout } from '../components/layout';
 import { ErrorBox } from '../components/states';
 import { QueryTable } from '../components/DataTable';
+import { ConfirmButton } from '../components/ConfirmButton';
 import { jobColumn } from '../components/columns';
 import { WatchStateBadge } from '../components/badges';
 
@@ -102,18 +103,14 @@ export function Watches() {
             admin && {
               header: 'Actions',
               cell: (w) => (
-                <Button
-                  size="small"
-                  aria-label={`Stop watching ${w.jobId}`}
+                <ConfirmButton
+                  label={`Stop watching ${w.jobId}`}
+                  question={`Stop watching ${w.jobId}?`}
                   disabled={remove.isPending}
-                  onClick={() => {
-                    if (window.confirm(`Stop watching ${w.jobId}?`)) {
-                      remove.mutate(w.watchId);
-                    }
-                  }}
+                  onConfirm={() => remove.mutate(w.watchId)}
                 >
                   Stop watching
-                </Button>
+                </ConfirmButton>
               ),
             },
           ]}
